@@ -1,0 +1,279 @@
+"""The LSTM model of the book's chapter 9 (recipes 03 and 04), in TF1 graph style.
+
+This module only builds graphs. It reads no files, flags or globals and prints
+nothing: everything it needs arrives through the constructor or the call.
+
+`tf.contrib` is gone from TensorFlow 2, so `rnn_decoder` and
+`sequence_loss_by_example` are written here with the semantics and variable
+names of TF1's `tf.contrib.legacy_seq2seq`, so that a checkpoint of the book's
+model made with TF1 loads into this graph.
+"""
+import os
+
+# The legacy cells (tf.compat.v1.nn.rnn_cell.*) need Keras 2 (the tf-keras
+# package). TensorFlow caches its Keras choice the first time anything touches
+# tf.keras, so this must be set before TensorFlow is imported.
+os.environ['TF_USE_LEGACY_KERAS'] = '1'
+os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '2')  # hide TF's C++ info lines
+
+import numpy as np
+import tensorflow as tf
+
+tf1 = tf.compat.v1
+
+
+def rnn_decoder(decoder_inputs, initial_state, cell, loop_function=None,
+                scope=None):
+    """RNN decoder, as TF1's `legacy_seq2seq.rnn_decoder`.
+
+    Args:
+      decoder_inputs: a list of 2D Tensors [batch_size x input_size].
+      initial_state: the cell's state for the first step, e.g. an
+        LSTMStateTuple of two [batch_size x cell.output_size] Tensors, or a
+        tuple of them for a MultiRNNCell.
+      cell: an RNN cell, called as cell(input, state) -> (output, state).
+      loop_function: None, or a function called as loop_function(prev, i)
+        from the second step on, where prev is the output of step i - 1,
+        a 2D Tensor [batch_size x output_size]; what it returns,
+        [batch_size x input_size], replaces decoder_inputs[i]. Then only
+        decoder_inputs[0] is read.
+      scope: variable scope of the created subgraph; "rnn_decoder" if None.
+
+    Returns:
+      (outputs, state): outputs is a list of 2D Tensors
+      [batch_size x output_size], one per input; state is the cell's state
+      after the last step.
+    """
+    with tf1.variable_scope(scope or 'rnn_decoder'):
+        state = initial_state
+        outputs = []
+        prev = None
+        for i, inp in enumerate(decoder_inputs):
+            if loop_function is not None and prev is not None:
+                with tf1.variable_scope('loop_function', reuse=True):
+                    inp = loop_function(prev, i)
+            if i > 0:
+                tf1.get_variable_scope().reuse_variables()
+            output, state = cell(inp, state)
+            outputs.append(output)
+            if loop_function is not None:
+                prev = output
+    return outputs, state
+
+
+def sequence_loss_by_example(logits, targets, weights,
+                             average_across_timesteps=True,
+                             softmax_loss_function=None, name=None):
+    """Weighted cross-entropy loss per example, as TF1's legacy_seq2seq.
+
+    Args:
+      logits: a list of 2D Tensors [batch_size x num_classes], one per step.
+      targets: a list of 1D int Tensors [batch_size], as many as logits.
+      weights: a list of 1D float Tensors [batch_size], as many as logits.
+      average_across_timesteps: if True, divide the summed loss by the summed
+        weights (plus 1e-12, so that all-zero weights give 0, not NaN).
+      softmax_loss_function: None for sparse softmax cross-entropy, or a
+        function called as f(labels=target, logits=logit) -> [batch_size].
+      name: name scope of the operation.
+
+    Returns:
+      a 1D Tensor [batch_size]: the log-perplexity of each example.
+
+    Raises:
+      ValueError: when logits, targets and weights differ in length.
+    """
+    if len(targets) != len(logits) or len(weights) != len(logits):
+        raise ValueError(
+            'logits, targets and weights must be lists of the same length; '
+            'got {}, {} and {}.'.format(len(logits), len(targets), len(weights)))
+    with tf1.name_scope(name, 'sequence_loss_by_example',
+                        logits + targets + weights):
+        log_perp_list = []
+        for logit, target, weight in zip(logits, targets, weights):
+            if softmax_loss_function is None:
+                target = tf.reshape(target, [-1])
+                crossent = tf.nn.sparse_softmax_cross_entropy_with_logits(
+                    labels=target, logits=logit)
+            else:
+                crossent = softmax_loss_function(labels=target, logits=logit)
+            log_perp_list.append(crossent * weight)
+        log_perps = tf.add_n(log_perp_list)
+        if average_across_timesteps:
+            total_size = tf.add_n(weights) + 1e-12
+            log_perps /= total_size
+    return log_perps
+
+
+def _basic_lstm_cell(rnn_size):
+    try:
+        return tf1.nn.rnn_cell.BasicLSTMCell(rnn_size)
+    except (ImportError, ValueError) as err:
+        raise RuntimeError(
+            'TensorFlow could not build a legacy LSTM cell ({}). It needs the '
+            'tf-keras package and TF_USE_LEGACY_KERAS=1 set before TensorFlow '
+            'is first imported: install this project with `pip install -e .` '
+            'and import lstm_model before anything else imports '
+            'TensorFlow.'.format(err)) from err
+
+
+class LSTM_Model():
+    """The book's LSTM language model over word or character indices.
+
+    Args:
+      rnn_size: units of each LSTM cell.
+      num_layers: 1 for one BasicLSTMCell (recipe 03); more stacks them in a
+        MultiRNNCell (recipe 04).
+      batch_size, training_seq_len: the shape [batch_size, training_seq_len]
+        of the index placeholders x_data and y_output.
+      learning_rate: Adam's learning rate.
+      vocab_size: number of classes of the embedding and the softmax.
+      infer_sample: build the sampling model instead: batch 1, sequence
+        length infer_seq_len, no loss or optimizer. Build it in the training
+        model's variable scope with reuse on, as the book does, so both
+        share weights.
+      embedding_size: width of the embedding; rnn_size if None (recipe 04).
+      separate_layers: with num_layers > 1, give each layer its own cell.
+        The book passes one cell object num_layers times, which on
+        TensorFlow >= 1.2 ties all layers to one set of weights; False keeps
+        that (see the errata in README.md).
+      infer_seq_len: with infer_sample, how many steps to unroll. The book
+        uses 1, so its loop function never runs; with more steps the
+        inferred loop feeds each step's argmax back as the next input, so
+        only x_data[:, 0] is read.
+    """
+
+    def __init__(self, rnn_size, num_layers, batch_size, learning_rate,
+                 training_seq_len, vocab_size, infer_sample=False,
+                 embedding_size=None, separate_layers=False, infer_seq_len=1):
+        self.rnn_size = rnn_size
+        self.num_layers = num_layers
+        self.vocab_size = vocab_size
+        self.infer_sample = infer_sample
+        self.learning_rate = learning_rate
+        self.embedding_size = rnn_size if embedding_size is None else embedding_size
+
+        if infer_sample:
+            self.batch_size = 1
+            self.training_seq_len = infer_seq_len
+        else:
+            self.batch_size = batch_size
+            self.training_seq_len = training_seq_len
+
+        if num_layers == 1:
+            self.lstm_cell = _basic_lstm_cell(rnn_size)
+        elif separate_layers:
+            self.lstm_cell = tf1.nn.rnn_cell.MultiRNNCell(
+                [_basic_lstm_cell(rnn_size) for _ in range(num_layers)])
+        else:
+            # The printed code: one cell object for every layer. Since
+            # TF 1.2 this shares one set of weights between the layers.
+            one_cell = _basic_lstm_cell(rnn_size)
+            self.lstm_cell = tf1.nn.rnn_cell.MultiRNNCell(
+                [one_cell for _ in range(num_layers)])
+        self.initial_state = self.lstm_cell.zero_state(self.batch_size, tf.float32)
+
+        self.x_data = tf1.placeholder(
+            tf.int32, [self.batch_size, self.training_seq_len], name='x_data')
+        self.y_output = tf1.placeholder(
+            tf.int32, [self.batch_size, self.training_seq_len], name='y_output')
+
+        with tf1.variable_scope('lstm_vars'):
+            # Softmax output weights
+            W = tf1.get_variable('W', [self.rnn_size, self.vocab_size], tf.float32,
+                                 tf1.random_normal_initializer())
+            b = tf1.get_variable('b', [self.vocab_size], tf.float32,
+                                 tf1.constant_initializer(0.0))
+            # Embedding
+            embedding_mat = tf1.get_variable(
+                'embedding_mat', [self.vocab_size, self.embedding_size],
+                tf.float32, tf1.random_normal_initializer())
+            # [batch, seq, embedding]
+            embedding_output = tf.nn.embedding_lookup(embedding_mat, self.x_data)
+            rnn_inputs = tf.split(embedding_output, self.training_seq_len, axis=1)
+            # seq x [batch, embedding]
+            rnn_inputs_trimmed = [tf.squeeze(x, [1]) for x in rnn_inputs]
+
+        def inferred_loop(prev, i):
+            """The next input from the previous output: greedy, no gradient."""
+            prev_transformed = tf.matmul(prev, W) + b          # [batch, vocab]
+            prev_symbol = tf.stop_gradient(tf.argmax(prev_transformed, 1))
+            return tf.nn.embedding_lookup(embedding_mat, prev_symbol)
+        self.inferred_loop = inferred_loop
+
+        outputs, last_state = rnn_decoder(
+            rnn_inputs_trimmed, self.initial_state, self.lstm_cell,
+            loop_function=inferred_loop if infer_sample else None)
+        # seq x [batch, rnn] -> [batch, seq * rnn] -> [batch * seq, rnn],
+        # rows ordered batch-major like the flattened targets
+        output = tf.reshape(tf.concat(outputs, axis=1), [-1, self.rnn_size])
+        self.logit_output = tf.matmul(output, W) + b           # [batch * seq, vocab]
+        self.model_output = tf.nn.softmax(self.logit_output)
+        self.final_state = last_state
+
+        if infer_sample:
+            # The book builds a loss and a second Adam here too; under the
+            # reused scope that fails on TF >= 1.1 and is never run.
+            return
+        loss = sequence_loss_by_example(
+            [self.logit_output], [tf.reshape(self.y_output, [-1])],
+            [tf.ones([self.batch_size * self.training_seq_len])])
+        self.cost = tf.reduce_sum(loss) / (self.batch_size * self.training_seq_len)
+        trainable = tf1.trainable_variables()
+        gradients, _ = tf.clip_by_global_norm(tf.gradients(self.cost, trainable), 4.5)
+        optimizer = tf1.train.AdamOptimizer(self.learning_rate)
+        self.train_op = optimizer.apply_gradients(zip(gradients, trainable))
+
+    def sample(self, sess, ix2vocab, vocab2ix, num=10, prime_text='thou art',
+               char_level=False):
+        """Greedy text from a prime text, one session call per token.
+
+        Feeds the prime tokens (words, or characters with char_level) through
+        the cell, then appends the most probable next token num times,
+        stopping early at index 0 ('unknown'). Needs the sampling model
+        (infer_sample=True, infer_seq_len=1).
+
+        Returns the prime text followed by the generated tokens, joined by
+        spaces (words) or nothing (characters).
+
+        Raises:
+          ValueError: when the prime text is empty or has a token outside
+            the vocabulary.
+        """
+        tokens = list(prime_text) if char_level else prime_text.split()
+        if not tokens:
+            raise ValueError('The prime text is empty: give at least one '
+                             '{}.'.format('character' if char_level else 'word'))
+        unknown = [t for t in tokens if t not in vocab2ix]
+        if unknown:
+            raise ValueError(
+                'Prime text {!r} has {} outside the vocabulary: {}. Use '
+                '{} that occur in the training text often enough to be '
+                'kept.'.format(prime_text,
+                               'characters' if char_level else 'words',
+                               ', '.join(repr(t) for t in unknown),
+                               'characters' if char_level else 'words'))
+        if self.training_seq_len != 1 or self.batch_size != 1:
+            raise ValueError('sample() needs the sampling model: build it with '
+                             'infer_sample=True and infer_seq_len=1.')
+        separator = '' if char_level else ' '
+
+        state = sess.run(self.initial_state)
+        x = np.zeros((1, 1), dtype=np.int32)
+        for token in tokens[:-1]:
+            x[0, 0] = vocab2ix[token]
+            state = sess.run(self.final_state,
+                             feed_dict={self.x_data: x, self.initial_state: state})
+
+        out_sentence = prime_text
+        token = tokens[-1]
+        for _ in range(num):
+            x[0, 0] = vocab2ix[token]
+            model_output, state = sess.run(
+                [self.model_output, self.final_state],
+                feed_dict={self.x_data: x, self.initial_state: state})
+            next_ix = int(np.argmax(model_output[0]))
+            if next_ix == 0:
+                break
+            token = ix2vocab[next_ix]
+            out_sentence = out_sentence + separator + token
+        return out_sentence

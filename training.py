@@ -23,6 +23,13 @@ VOCAB_FILE = 'vocab.pkl'  # [vocab2ix, ix2vocab], pickled as the book does
 LOSS_FIGURE = 'loss.png'
 
 
+# The named tiny configuration (like the PTB tutorial's TestConfig): the
+# book's code path at a size that runs in seconds, for tests and smoke runs.
+# Flags given beside --tiny still win.
+TINY = {'rnn_size': 16, 'embedding_size': 16, 'batch_size': 4, 'seq_len': 8,
+        'epochs': 2, 'save_every': 10, 'eval_every': 10}
+
+
 def _positive_int(text):
     value = int(text)
     if value < 1:
@@ -99,6 +106,12 @@ def parse_args(description, defaults, argv=None, word_level=True):
         parser.add_argument('--separate-layers', action='store_true',
                             help='give each layer its own weights (the printed code ties '
                                  'them on TensorFlow >= 1.2; see the errata)')
+    parser.add_argument('--tiny', action='store_true',
+                        help='the tiny configuration for smoke runs: {}'.format(
+                            ', '.join('{} {}'.format(k, v) for k, v in TINY.items())))
+    if parser.parse_known_args(argv)[0].tiny:
+        dests = {action.dest for action in parser._actions}
+        parser.set_defaults(**{k: v for k, v in TINY.items() if k in dests})
     return parser.parse_args(argv)
 
 

@@ -1,0 +1,78 @@
+"""Shared test helpers: a synthetic Gutenberg file and a fresh TF1 graph."""
+import os
+import sys
+from pathlib import Path
+
+os.environ.setdefault('MPLBACKEND', 'Agg')
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(PROJECT_DIR))
+
+import lstm_model  # noqa: E402  (sets TF_USE_LEGACY_KERAS before TensorFlow loads)
+import pytest  # noqa: E402
+import tensorflow as tf  # noqa: E402
+
+tf1 = tf.compat.v1
+tf1.disable_eager_execution()
+
+# The play text of the synthetic corpus: every word of the book's prime
+# texts occurs more than five times, and so does the word 'unknown'.
+PLAY_LINES = [
+    '  ROMEO. Wherefore art thou Romeo? Thou art more fair than the sun;',
+    '    To be, or not to be: that is the question, and thou art it.',
+    "  JULIET. O Romeo, Romeo! wherefore art thou? 'Tis the unknown hour-",
+    '    Thou art more lovely; to be or not to be, the unknown answer.',
+]
+
+
+def synthetic_gutenberg(edition='2011', repeats=30):
+    """Bytes laid out like Gutenberg's ebook #100.
+
+    '2011': UTF-8 BOM, CRLF, a header whose length puts Sonnet 1 at
+    character 7675 (the BOM counts), and a licence at the end, like the
+    edition the book used. 'current': today's layout, with the text between
+    '*** START OF' and '*** END OF' lines after a header of another length.
+    """
+    crlf = '\r\n'
+    body = crlf.join(['From fairest creatures we desire increase,',
+                      "  That thereby beauty's rose might never die,", '']
+                     + PLAY_LINES * repeats + [''])
+    licence = 'End of the Project Gutenberg EBook of The Complete Works' + crlf
+    if edition == '2011':
+        head = '\ufeff' + crlf.join([
+            'The Project Gutenberg EBook of The Complete Works of William Shakespeare',
+            'Posting Date: September 1, 2011 [EBook #100]', ''])
+        filler = 'This header stands in for the licence text. '
+        pad = 7675 - len(head) - 2
+        head += (filler * (pad // len(filler) + 1))[:pad] + crlf
+        assert len(head) == 7675
+        return (head + body + licence).encode('utf-8')
+    head = crlf.join(['\ufeffThe Project Gutenberg eBook of The Complete Works',
+                      'Release date: January 1, 1994 [eBook #100]', '',
+                      '*** START OF THE PROJECT GUTENBERG EBOOK THE COMPLETE WORKS ***',
+                      ''])
+    tail = crlf.join(['*** END OF THE PROJECT GUTENBERG EBOOK THE COMPLETE WORKS ***',
+                      'Licence text.', ''])
+    return (head + body + tail).encode('utf-8')
+
+
+def pytest_configure(config):
+    # every legacy TF1 class announces its deprecation; that is expected here
+    config.addinivalue_line('filterwarnings',
+                            'ignore:.*is deprecated and will be removed:UserWarning')
+
+
+@pytest.fixture
+def corpus_file(tmp_path):
+    path = tmp_path / 'pg100.txt'
+    path.write_bytes(synthetic_gutenberg('2011'))
+    return path
+
+
+@pytest.fixture
+def graph():
+    """A fresh default graph and a session on it, seeded."""
+    g = tf1.Graph()
+    with g.as_default():
+        tf1.set_random_seed(0)
+        with tf1.Session(graph=g) as sess:
+            yield sess

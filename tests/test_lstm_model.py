@@ -1,0 +1,216 @@
+"""LSTM_Model and its TF1 pieces, on tiny graphs."""
+import math
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from lstm_model import LSTM_Model, rnn_decoder, sequence_loss_by_example
+
+tf1 = tf.compat.v1
+
+
+def test_rnn_decoder_matches_static_rnn(graph):
+    cell = tf1.nn.rnn_cell.BasicLSTMCell(6)
+    inputs = [tf.constant(np.random.RandomState(i).randn(3, 4), tf.float32)
+              for i in range(5)]
+    state0 = cell.zero_state(3, tf.float32)
+    outputs, state = rnn_decoder(inputs, state0, cell)
+    # the same cell object, so the same weights
+    ref_outputs, ref_state = tf1.nn.static_rnn(cell, inputs, initial_state=state0)
+    graph.run(tf1.global_variables_initializer())
+    got, want = graph.run([(outputs, state), (ref_outputs, ref_state)])
+    assert len(got[0]) == 5
+    for a, b in zip(tf.nest.flatten(got), tf.nest.flatten(want)):
+        np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-6)
+    names = [v.name for v in tf1.trainable_variables()]
+    assert names == ['rnn_decoder/basic_lstm_cell/kernel:0',
+                     'rnn_decoder/basic_lstm_cell/bias:0']
+
+
+def test_rnn_decoder_calls_loop_function_from_the_second_step(graph):
+    calls = []
+
+    def loop_function(prev, i):
+        calls.append((prev, i))
+        return tf.ones([2, 3]) * float(i)
+
+    cell = tf1.nn.rnn_cell.BasicLSTMCell(4)
+    inputs = [tf.zeros([2, 3]) for _ in range(4)]
+    outputs, _ = rnn_decoder(inputs, cell.zero_state(2, tf.float32), cell,
+                             loop_function=loop_function)
+    assert [i for _, i in calls] == [1, 2, 3]
+    # each call sees the output of the step before it
+    assert [prev for prev, _ in calls] == outputs[:3]
+
+
+def test_constant_logits_give_ln_v_per_position(graph):
+    V = 7
+    logits = [tf.zeros([5, V])]
+    targets = [tf.constant([0, 1, 2, 3, 6])]
+    weights = [tf.ones([5])]
+    loss = graph.run(sequence_loss_by_example(logits, targets, weights))
+    assert loss.shape == (5,)
+    np.testing.assert_allclose(loss, math.log(V), rtol=1e-6)
+
+
+def test_sequence_loss_averages_across_timesteps(graph):
+    # two steps; the first with weight 1, the second with weight 0
+    logits = [tf.constant([[0.0, 0.0]]), tf.constant([[5.0, 0.0]])]
+    targets = [tf.constant([1]), tf.constant([1])]
+    weights = [tf.constant([1.0]), tf.constant([0.0])]
+    averaged = sequence_loss_by_example(logits, targets, weights)
+    summed = sequence_loss_by_example(logits, targets, weights,
+                                      average_across_timesteps=False)
+    got_avg, got_sum = graph.run([averaged, summed])
+    np.testing.assert_allclose(got_avg, [math.log(2)], rtol=1e-6)
+    np.testing.assert_allclose(got_sum, [math.log(2)], rtol=1e-6)
+    weights = [tf.constant([1.0]), tf.constant([1.0])]
+    both = graph.run(sequence_loss_by_example(logits, targets, weights))
+    want = (math.log(2) + 5 + math.log(1 + math.exp(-5))) / 2
+    np.testing.assert_allclose(both, [want], rtol=1e-5)
+
+
+def test_sequence_loss_refuses_lists_of_different_lengths(graph):
+    with pytest.raises(ValueError, match='same length'):
+        sequence_loss_by_example([tf.zeros([1, 2])], [], [tf.ones([1])])
+
+
+def _names(variables):
+    return sorted(v.name[:-2] for v in variables)
+
+
+def test_word_model_variable_names_and_shapes(graph):
+    model = LSTM_Model(8, 1, 2, 0.01, 3, 11, embedding_size=5)
+    shapes = {v.name[:-2]: v.shape.as_list() for v in tf1.trainable_variables()}
+    assert shapes == {'lstm_vars/W': [8, 11], 'lstm_vars/b': [11],
+                      'lstm_vars/embedding_mat': [11, 5],
+                      'rnn_decoder/basic_lstm_cell/kernel': [5 + 8, 32],
+                      'rnn_decoder/basic_lstm_cell/bias': [32]}
+    assert model.x_data.shape.as_list() == [2, 3]
+    assert model.logit_output.shape.as_list() == [6, 11]
+
+
+def test_book_scope_and_sampling_model_share_weights(graph):
+    with tf1.variable_scope('lstm_model') as scope:
+        LSTM_Model(8, 1, 2, 0.01, 3, 11)
+        scope.reuse_variables()
+        sampler = LSTM_Model(8, 1, 2, 0.01, 3, 11, infer_sample=True)
+    assert _names(tf1.trainable_variables()) == [
+        'lstm_model/lstm_vars/W', 'lstm_model/lstm_vars/b',
+        'lstm_model/lstm_vars/embedding_mat',
+        'lstm_model/rnn_decoder/basic_lstm_cell/bias',
+        'lstm_model/rnn_decoder/basic_lstm_cell/kernel']
+    assert sampler.x_data.shape.as_list() == [1, 1]
+    assert not hasattr(sampler, 'train_op')
+
+
+def test_three_layers_tied_as_printed(graph):
+    LSTM_Model(128, 3, 2, 0.01, 3, 40)
+    assert _names(tf1.trainable_variables()) == [
+        'lstm_vars/W', 'lstm_vars/b', 'lstm_vars/embedding_mat',
+        'rnn_decoder/multi_rnn_cell/cell_0/basic_lstm_cell/bias',
+        'rnn_decoder/multi_rnn_cell/cell_0/basic_lstm_cell/kernel']
+    # the figure DEVELOPERS.md gives for the printed code on TF >= 1.2
+    assert sum(np.prod(v.shape.as_list()) for v in tf1.trainable_variables()) == 141864
+
+
+def test_three_separate_layers(graph):
+    LSTM_Model(128, 3, 2, 0.01, 3, 40, separate_layers=True)
+    names = _names(tf1.trainable_variables())
+    for layer in range(3):
+        assert 'rnn_decoder/multi_rnn_cell/cell_{}/basic_lstm_cell/kernel'.format(layer) in names
+    assert sum(np.prod(v.shape.as_list()) for v in tf1.trainable_variables()) == 405032
+
+
+def _tiny_pair(num_layers=1, vocab_size=6, batch_size=4, seq_len=5):
+    with tf1.variable_scope('lstm_model') as scope:
+        model = LSTM_Model(16, num_layers, batch_size, 0.05, seq_len, vocab_size)
+        scope.reuse_variables()
+        sampler = LSTM_Model(16, num_layers, batch_size, 0.05, seq_len, vocab_size,
+                             infer_sample=True)
+    return model, sampler
+
+
+def test_seeded_tiny_training_lowers_the_loss(graph):
+    model, _ = _tiny_pair(num_layers=2)
+    graph.run(tf1.global_variables_initializer())
+    # a repeating pattern 1 2 3 4 5 1 2 3 ...: easy to learn
+    stream = np.arange(4 * 5 + 1) % 5 + 1
+    x = stream[:-1].reshape(4, 5)
+    y = stream[1:].reshape(4, 5)
+    losses = [graph.run([model.cost, model.train_op],
+                        {model.x_data: x, model.y_output: y})[0] for _ in range(40)]
+    assert losses[-1] < 0.5 * losses[0]
+
+
+VOCAB = ['unknown', 'thou', 'art', 'more', 'fair', 'sun']
+
+
+def test_sample_has_the_expected_form(graph):
+    _, sampler = _tiny_pair()
+    graph.run(tf1.global_variables_initializer())
+    ix2vocab = dict(enumerate(VOCAB))
+    vocab2ix = {w: i for i, w in ix2vocab.items()}
+    text = sampler.sample(graph, ix2vocab, vocab2ix, num=4, prime_text='thou art')
+    words = text.split(' ')
+    assert words[:2] == ['thou', 'art']
+    assert 2 <= len(words) <= 6
+    assert all(w in VOCAB[1:] for w in words)
+    # greedy: the same text again
+    assert sampler.sample(graph, ix2vocab, vocab2ix, num=4, prime_text='thou art') == text
+
+
+def test_sample_by_characters_joins_without_spaces(graph):
+    _, sampler = _tiny_pair(vocab_size=4)
+    graph.run(tf1.global_variables_initializer())
+    ix2vocab = {0: 'unknown', 1: 'a', 2: 'b', 3: ' '}
+    vocab2ix = {c: i for i, c in ix2vocab.items()}
+    text = sampler.sample(graph, ix2vocab, vocab2ix, num=6, prime_text='ab a',
+                          char_level=True)
+    assert text.startswith('ab a') and len(text) <= 10
+    assert set(text) <= {'a', 'b', ' '}
+
+
+def test_out_of_vocabulary_prime_word_is_a_clear_error(graph):
+    _, sampler = _tiny_pair()
+    graph.run(tf1.global_variables_initializer())
+    ix2vocab = dict(enumerate(VOCAB))
+    vocab2ix = {w: i for i, w in ix2vocab.items()}
+    with pytest.raises(ValueError, match=r"outside the vocabulary: 'romeo'"):
+        sampler.sample(graph, ix2vocab, vocab2ix, prime_text='thou romeo')
+    with pytest.raises(ValueError, match='prime text is empty'):
+        sampler.sample(graph, ix2vocab, vocab2ix, prime_text='  ')
+
+
+def test_inferred_loop_feeds_greedy_choices_back(graph):
+    """Unrolled for 6 steps, the loop function gives the step-by-step sampler's text."""
+    with tf1.variable_scope('lstm_model') as scope:
+        LSTM_Model(16, 2, 4, 0.05, 5, 6)
+        scope.reuse_variables()
+        step = LSTM_Model(16, 2, 4, 0.05, 5, 6, infer_sample=True)
+        unrolled = LSTM_Model(16, 2, 4, 0.05, 5, 6, infer_sample=True, infer_seq_len=6)
+    graph.run(tf1.global_variables_initializer())
+
+    # one graph call: only x_data[0, 0] is read, the rest comes from the loop
+    start = np.array([[3, 0, 0, 0, 0, 0]])
+    logits = graph.run(unrolled.logit_output, {unrolled.x_data: start})
+    graph_tokens = list(np.argmax(logits, axis=1))
+
+    # the same, one token at a time through Python
+    state = graph.run(step.initial_state)
+    token, python_tokens, python_logits = 3, [], []
+    for _ in range(6):
+        out, state = graph.run([step.logit_output, step.final_state],
+                               {step.x_data: [[token]], step.initial_state: state})
+        token = int(np.argmax(out[0]))
+        python_tokens.append(token)
+        python_logits.append(out[0])
+    assert graph_tokens == python_tokens
+    np.testing.assert_allclose(logits, np.array(python_logits), rtol=1e-5, atol=1e-5)
+    # no gradient flows back through the greedy choice
+    prev = tf1.placeholder(tf.float32, [1, 16])
+    with tf1.variable_scope('lstm_model', reuse=True):
+        fed_back = unrolled.inferred_loop(prev, 1)
+    assert fed_back.shape.as_list() == [1, 16]
+    assert tf.gradients(fed_back, prev) == [None]

@@ -1,0 +1,146 @@
+"""Each recipe end to end, as a user runs it: a subprocess on a synthetic corpus."""
+import os
+import pickle
+import re
+import signal
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+import shakespeare_data as sd
+from conftest import PROJECT_DIR
+from lstm_model import LSTM_Model
+
+tf1 = tf.compat.v1
+RECIPES = {'03': PROJECT_DIR / 'recipes' / '03_implementing_lstm.py',
+           '04': PROJECT_DIR / 'recipes' / '04_stacking_multiple_lstm.py'}
+
+
+def run_recipe(recipe, *args, cwd=None):
+    env = dict(os.environ, MPLBACKEND='Agg')
+    return subprocess.run(
+        [sys.executable, str(RECIPES[recipe])] + [str(a) for a in args],
+        capture_output=True, text=True, env=env, cwd=cwd, timeout=300,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+
+
+def expected_vocab_length(corpus_file, recipe):
+    s_text, _ = sd.gutenberg_text(corpus_file.read_bytes(), 'test')
+    s_text = sd.clean_text(s_text)
+    if recipe == '03':
+        return len(sd.build_word_vocab(s_text, 5)[0]) + 1, len(s_text.split(' '))
+    return len(sd.build_char_vocab(list(s_text))[0]), len(s_text)
+
+
+@pytest.mark.parametrize('recipe', ['03', '04'])
+def test_recipe_runs_end_to_end(recipe, corpus_file, tmp_path):
+    out = tmp_path / 'run'
+    result = run_recipe(recipe, '--tiny', '--max-steps', 12, '--seed', 1,
+                        '--corpus', corpus_file, '--out', out, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr[-3000:]
+    lines = result.stdout.splitlines()
+
+    # the book's lines, in the book's order and format
+    vocab_length, num_tokens = expected_vocab_length(corpus_file, recipe)
+    num_batches = int(num_tokens / (4 * 8)) + 1
+    for line in ['Loading Shakespeare Data', 'Cleaning Text',
+                 'Vocabulary Length = {}'.format(vocab_length),
+                 'Starting Epoch #1 of 2.']:
+        assert line in lines
+    assert lines.index('Loading Shakespeare Data') < lines.index('Cleaning Text') \
+        < lines.index('Vocabulary Length = {}'.format(vocab_length)) \
+        < lines.index('Starting Epoch #1 of 2.')
+    status = [l for l in lines if l.startswith('Iteration:')]
+    assert len(status) == 1
+    assert re.fullmatch(r'Iteration: 10, Epoch: 1, Batch: 10 out of {}, Loss: \d+\.\d\d'
+                        .format(num_batches + 1), status[0])
+    # at iteration 10, as in the book: the save, then the three samples
+    after = lines[lines.index(status[0]) + 1:]
+    assert after[0] == 'Model Saved To: {}'.format(out / 'model')
+    assert after[1].startswith('thou art more')
+    assert after[2].startswith('to be or not to')
+    assert after[3].startswith('wherefore art thou')
+    assert 'Text source: file {}; cut at character 7675 as the book does'.format(
+        corpus_file.resolve()) in lines
+
+    # the run folder: checkpoints, vocabulary, settings and the figure
+    assert (out / 'loss.png').read_bytes()[:8] == b'\x89PNG\r\n\x1a\n'
+    with open(out / 'vocab.pkl', 'rb') as f:
+        vocab2ix, ix2vocab = pickle.load(f)
+    assert vocab2ix['unknown'] == 0 and ix2vocab[0] == 'unknown'
+    assert all(ix2vocab[i] == w for w, i in vocab2ix.items())
+    checkpoint = tf.train.latest_checkpoint(str(out))
+    assert checkpoint.endswith('model-12')
+    assert (out / 'model-10.index').is_file()  # --tiny saves every 10
+
+    # the last checkpoint restores into the model its config describes
+    import json
+    config = json.loads((out / 'config.json').read_text())
+    assert config['vocab_size'] == vocab_length and config['max_steps'] == 12
+    graph = tf1.Graph()
+    with graph.as_default(), tf1.Session(graph=graph) as sess:
+        with tf1.variable_scope('lstm_model'):
+            LSTM_Model(config['rnn_size'], config['num_layers'], 1, 0.001, 1,
+                       config['vocab_size'], infer_sample=True,
+                       embedding_size=config['embedding_size'],
+                       separate_layers=config['separate_layers'])
+        tf1.train.Saver().restore(sess, checkpoint)
+        W = [v for v in tf1.global_variables() if v.name == 'lstm_model/lstm_vars/W:0'][0]
+        np.testing.assert_array_equal(
+            sess.run(W), tf.train.load_checkpoint(checkpoint).get_tensor('lstm_model/lstm_vars/W'))
+
+
+def test_recipe_04_separate_layers_prints_its_parameter_count(corpus_file, tmp_path):
+    result = run_recipe('04', '--tiny', '--max-steps', 1, '--rnn-size', 128,
+                        '--separate-layers', '--corpus', corpus_file, '--out', tmp_path / 'r')
+    assert result.returncode == 0, result.stderr[-3000:]
+    vocab_length, _ = expected_vocab_length(corpus_file, '04')
+    lstm = 3 * ((128 + 128) * 4 * 128 + 4 * 128)
+    softmax_and_embedding = 128 * vocab_length + vocab_length + vocab_length * 128
+    assert 'Trainable parameters = {:,}'.format(lstm + softmax_and_embedding) \
+        in result.stdout.splitlines()
+
+
+def test_run_folder_is_never_overwritten_silently(corpus_file, tmp_path):
+    out = tmp_path / 'run'
+    args = ('--tiny', '--max-steps', 1, '--corpus', corpus_file, '--out', out)
+    assert run_recipe('03', *args).returncode == 0
+    before = (out / 'config.json').read_text()
+    again = run_recipe('03', *args)
+    assert again.returncode != 0
+    assert 'already holds a run' in again.stderr and '--overwrite' in again.stderr
+    assert 'Traceback' not in again.stderr
+    assert (out / 'config.json').read_text() == before
+    (out / 'notes.txt').write_text('mine')
+    replaced = run_recipe('03', *args, '--overwrite')
+    assert replaced.returncode == 0, replaced.stderr[-3000:]
+    assert (out / 'notes.txt').read_text() == 'mine'
+    assert tf.train.latest_checkpoint(str(out)).endswith('model-1')
+
+
+def test_empty_corpus_is_a_clear_error(tmp_path):
+    empty = tmp_path / 'empty.txt'
+    empty.write_bytes(b'\r\n ,;\r\n')
+    result = run_recipe('04', '--tiny', '--corpus', empty, '--out', tmp_path / 'r')
+    assert result.returncode != 0
+    assert 'Error: The corpus is empty' in result.stderr
+    assert 'Traceback' not in result.stderr
+
+
+def test_prime_word_outside_the_vocabulary_is_refused_before_training(tmp_path):
+    corpus = tmp_path / 'c.txt'
+    corpus.write_text('thou art more to be or not ' * 10)  # no 'wherefore'
+    result = run_recipe('03', '--tiny', '--corpus', corpus, '--out', tmp_path / 'r')
+    assert result.returncode != 0
+    assert "outside the vocabulary: 'wherefore'" in result.stderr
+    assert 'Starting Epoch' not in result.stdout
+    assert 'Traceback' not in result.stderr
+
+
+def test_bad_flag_value_is_a_clear_error(tmp_path):
+    result = run_recipe('03', '--batch-size', 0)
+    assert result.returncode == 2
+    assert '--batch-size: must be a whole number of at least 1, got 0' in result.stderr

@@ -145,6 +145,11 @@ class LSTM_Model():
     def __init__(self, rnn_size, num_layers, batch_size, learning_rate,
                  training_seq_len, vocab_size, infer_sample=False,
                  embedding_size=None, separate_layers=False, infer_seq_len=1):
+        if tf.executing_eagerly():
+            raise RuntimeError(
+                'LSTM_Model builds a TF1 graph, and eager execution is on: call '
+                'tf.compat.v1.disable_eager_execution() first, or build the model '
+                'inside `with tf.Graph().as_default():`.')
         self.rnn_size = rnn_size
         self.num_layers = num_layers
         self.vocab_size = vocab_size
@@ -274,6 +279,8 @@ class LSTM_Model():
             next_ix = int(np.argmax(model_output[0]))
             if next_ix == 0:
                 break
-            token = ix2vocab[next_ix]
+            # The book's word vocabulary has one index with no word (README,
+            # errata); the book raises KeyError there, this says 'unknown'.
+            token = ix2vocab.get(next_ix, 'unknown')
             out_sentence = out_sentence + separator + token
         return out_sentence

@@ -11,6 +11,7 @@ import json
 import os
 import pickle
 import random
+import signal
 import sys
 from pathlib import Path
 
@@ -30,18 +31,19 @@ TINY = {'rnn_size': 16, 'embedding_size': 16, 'batch_size': 4, 'seq_len': 8,
         'epochs': 2, 'save_every': 10, 'eval_every': 10}
 
 
-def _positive_int(text):
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError('must be a whole number of at least 1, got {}'.format(text))
-    return value
+def _int_at_least(minimum):
+    def parse(text):
+        value = int(text)
+        if value < minimum:
+            raise argparse.ArgumentTypeError(
+                'must be a whole number of at least {}, got {}'.format(minimum, text))
+        return value
+    parse.__name__ = 'whole number'  # argparse: "invalid whole number value: 'x'"
+    return parse
 
 
-def _non_negative_int(text):
-    value = int(text)
-    if value < 0:
-        raise argparse.ArgumentTypeError('must be a whole number of at least 0, got {}'.format(text))
-    return value
+_positive_int = _int_at_least(1)
+_non_negative_int = _int_at_least(0)
 
 
 def _positive_float(text):
@@ -49,6 +51,9 @@ def _positive_float(text):
     if not value > 0:
         raise argparse.ArgumentTypeError('must be a number above 0, got {}'.format(text))
     return value
+
+
+_positive_float.__name__ = 'number'
 
 
 def parse_args(description, defaults, argv=None, word_level=True):
@@ -115,6 +120,15 @@ def parse_args(description, defaults, argv=None, word_level=True):
     return parser.parse_args(argv)
 
 
+def enable_ctrl_c():
+    """Make Ctrl-C stop the run even where it was started in the background.
+
+    A process started in the background by a non-interactive shell begins
+    with SIGINT ignored, so Python would never raise KeyboardInterrupt.
+    """
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+
+
 def seed_everything(seed):
     """Seed Python and NumPy; TensorFlow's graph seed is set with the graph."""
     if seed is not None:
@@ -135,9 +149,8 @@ def _run_files(folder):
 def prepare_run_dir(out, recipe_name, overwrite=False):
     """The run folder: --out, or a new timestamped folder under temp/<recipe>/.
 
-    A folder that already holds a run is refused unless overwrite is set;
-    then its run files (config, vocabulary, checkpoints, figure) are deleted
-    first and anything else in it is left alone.
+    Checks only, before any work is done: a folder that already holds a run
+    is refused unless overwrite is set. start_run() creates the folder.
     """
     if out is None:
         stamp = datetime.datetime.now().strftime('run-%Y%m%d-%H%M%S')
@@ -146,26 +159,31 @@ def prepare_run_dir(out, recipe_name, overwrite=False):
         while run_dir.exists():
             suffix += 1
             run_dir = TEMP_DIR / recipe_name / '{}-{}'.format(stamp, suffix)
-    else:
-        run_dir = Path(out)
-        if run_dir.exists() and not run_dir.is_dir():
-            raise SystemExit('--out {}: that is a file, not a folder. Name a folder for '
-                             'the run.'.format(run_dir))
-        if run_dir.is_dir() and _holds_run(run_dir):
-            if not overwrite:
-                raise SystemExit(
-                    '--out {} already holds a run (it has {}). Choose another --out, '
-                    'or add --overwrite to replace that run.'.format(
-                        run_dir, ', '.join(sorted(p.name for p in _run_files(run_dir)))))
-            for path in _run_files(run_dir):
-                path.unlink()
-    run_dir.mkdir(parents=True, exist_ok=True)
+        return run_dir
+    run_dir = Path(out)
+    if run_dir.exists() and not run_dir.is_dir():
+        raise SystemExit('--out {}: that is a file, not a folder. Name a folder for '
+                         'the run.'.format(run_dir))
+    if run_dir.is_dir() and _holds_run(run_dir) and not overwrite:
+        raise SystemExit(
+            '--out {} already holds a run (it has {}). Choose another --out, '
+            'or add --overwrite to replace that run.'.format(
+                run_dir, ', '.join(sorted(p.name for p in _run_files(run_dir)))))
     return run_dir
 
 
-def write_config(run_dir, config):
-    """Save the run's settings beside its checkpoints, as config.json."""
-    path = Path(run_dir) / CONFIG_FILE
+def start_run(run_dir, config):
+    """Create the run folder and save the run's settings in it, as config.json.
+
+    A run already there (allowed by --overwrite) loses its run files
+    (config, vocabulary, checkpoints, figure) first; nothing else is touched.
+    """
+    run_dir = Path(run_dir)
+    if run_dir.is_dir():
+        for path in _run_files(run_dir):
+            path.unlink()
+    run_dir.mkdir(parents=True, exist_ok=True)
+    path = run_dir / CONFIG_FILE
     path.write_text(json.dumps(config, indent=1, sort_keys=True) + '\n', encoding='utf-8')
     return path
 

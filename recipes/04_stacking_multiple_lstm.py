@@ -44,6 +44,7 @@ def main(argv=None):
     # The flags' defaults are the hyperparameter block above
     args = training.parse_args(__doc__, globals(), argv, word_level=False)
     training.quiet_tensorflow()
+    training.enable_ctrl_c()
     training.seed_everything(args.seed)
     run_dir = training.prepare_run_dir(args.out, RECIPE, args.overwrite)
     print('Run folder: {}'.format(run_dir))
@@ -71,11 +72,6 @@ def main(argv=None):
     # Convert text to character indices
     s_text_ix = shakespeare_data.text_to_indices(char_list, vocab2ix)
 
-    # Create batches for each epoch (inputs and their targets)
-    batches = shakespeare_data.make_batches(
-        s_text_ix, args.batch_size, args.seq_len, exact=args.exact_batches)
-    num_batches = len(batches)
-
     # Define the LSTM model and, sharing its weights, the sampling model
     tf1.disable_eager_execution()
     tf1.reset_default_graph()
@@ -96,12 +92,17 @@ def main(argv=None):
     # Create model saver
     saver = tf1.train.Saver(tf1.global_variables(), max_to_keep=5)
 
+    # Create batches for each epoch (inputs and their targets)
+    batches = shakespeare_data.make_batches(
+        s_text_ix, args.batch_size, args.seq_len, exact=args.exact_batches)
+    num_batches = len(batches)
+
     config = training.run_config(
         args, recipe=RECIPE, level='char', embedding_size=args.rnn_size,
         vocab_size=vocab_size, num_batches=num_batches, prime_texts=prime_texts,
         trainable_parameters=num_parameters, corpus=source)
     training.print_config(config)
-    training.write_config(run_dir, config)
+    training.start_run(run_dir, config)
 
     # Initialize all variables
     sess = tf1.Session()

@@ -214,3 +214,29 @@ def test_inferred_loop_feeds_greedy_choices_back(graph):
         fed_back = unrolled.inferred_loop(prev, 1)
     assert fed_back.shape.as_list() == [1, 16]
     assert tf.gradients(fed_back, prev) == [None]
+
+
+def test_sample_says_unknown_for_the_index_with_no_word(graph):
+    # the book's word vocabulary: 'unknown' moved to 0, leaving index 2 unused
+    _, sampler = _tiny_pair(vocab_size=4)
+    ix2vocab = {0: 'unknown', 1: 'thou', 3: 'art'}
+    vocab2ix = {w: i for i, w in ix2vocab.items()}
+    graph.run(tf1.global_variables_initializer())
+    b = [v for v in tf1.global_variables() if v.name == 'lstm_model/lstm_vars/b:0'][0]
+    graph.run(b.assign([0.0, 0.0, 1000.0, 0.0]))  # always pick index 2
+    text = sampler.sample(graph, ix2vocab, vocab2ix, num=2, prime_text='thou art')
+    assert text == 'thou art unknown unknown'
+
+
+def test_eager_mode_is_a_clear_error():
+    import subprocess
+    import sys
+    code = ('import lstm_model\n'
+            'try:\n'
+            '    lstm_model.LSTM_Model(8, 1, 2, 0.01, 3, 11)\n'
+            'except RuntimeError as err:\n'
+            '    print(err)\n')
+    from conftest import PROJECT_DIR
+    out = subprocess.run([sys.executable, '-c', code], cwd=PROJECT_DIR,
+                         capture_output=True, text=True, timeout=120).stdout
+    assert 'disable_eager_execution()' in out

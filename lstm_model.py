@@ -116,6 +116,38 @@ def _basic_lstm_cell(rnn_size):
             'TensorFlow.'.format(err)) from err
 
 
+STRATEGIES = ('greedy', 'weighted', 'topk')
+
+
+def _chooser(strategy, temperature, top_k, vocab_size):
+    """A function from logits [batch, vocab] to chosen indices [batch]."""
+    if strategy not in STRATEGIES:
+        raise ValueError('strategy must be one of {}, not {!r}.'.format(
+            ', '.join(STRATEGIES), strategy))
+    if not temperature > 0:
+        raise ValueError('temperature must be above 0, not {}.'.format(temperature))
+    if strategy == 'topk' and not (top_k and 1 <= top_k < vocab_size):
+        raise ValueError('top_k must be between 1 and the vocabulary size less one '
+                         "('unknown' is never drawn), {}, not {}.".format(vocab_size - 1, top_k))
+
+    # A draw never takes index 0, 'unknown': it stands for every rare word
+    # (words) or for nothing in the text (characters). Greedy keeps the
+    # book's rule instead: index 0 ends the text.
+    not_unknown = np.zeros(vocab_size, dtype=np.float32)
+    not_unknown[0] = -np.inf
+
+    def choose(logits):
+        if strategy == 'greedy':
+            return tf.argmax(logits, 1)
+        scaled = logits / temperature + not_unknown
+        if strategy == 'topk':
+            kth_largest = tf.math.top_k(scaled, top_k).values[:, -1:]   # [batch, 1]
+            scaled = tf.where(scaled < kth_largest,
+                              tf.fill(tf.shape(scaled), -np.inf), scaled)
+        return tf.random.categorical(scaled, 1, dtype=tf.int64)[:, 0]
+    return choose
+
+
 class LSTM_Model():
     """The book's LSTM language model over word or character indices.
 
@@ -138,13 +170,22 @@ class LSTM_Model():
         that (see the errata in README.md).
       infer_seq_len: with infer_sample, how many steps to unroll. The book
         uses 1, so its loop function never runs; with more steps the
-        inferred loop feeds each step's argmax back as the next input, so
-        only x_data[:, 0] is read.
+        inferred loop feeds each step's choice back as the next input, so
+        only x_data[:, 0] is read, and `generated` [batch, infer_seq_len]
+        holds the choices: text generated in one session call.
+      strategy: how the sampling model chooses each next token: 'greedy'
+        (the book: the most probable), 'weighted' (drawn from the softmax of
+        logits / temperature) or 'topk' (the same, among the top_k most
+        probable only). Draws never take index 0 ('unknown').
+      temperature: divides the logits before a draw: below 1 sharper, above
+        1 more random. Greedy ignores it.
+      top_k: how many tokens 'topk' draws among.
     """
 
     def __init__(self, rnn_size, num_layers, batch_size, learning_rate,
                  training_seq_len, vocab_size, infer_sample=False,
-                 embedding_size=None, separate_layers=False, infer_seq_len=1):
+                 embedding_size=None, separate_layers=False, infer_seq_len=1,
+                 strategy='greedy', temperature=1.0, top_k=None):
         if tf.executing_eagerly():
             raise RuntimeError(
                 'LSTM_Model builds a TF1 graph, and eager execution is on: call '
@@ -198,10 +239,14 @@ class LSTM_Model():
             # seq x [batch, embedding]
             rnn_inputs_trimmed = [tf.squeeze(x, [1]) for x in rnn_inputs]
 
+        choose = _chooser(strategy, temperature, top_k, self.vocab_size)
+        choices = []
+
         def inferred_loop(prev, i):
-            """The next input from the previous output: greedy, no gradient."""
+            """The next input from the previous output, chosen with no gradient."""
             prev_transformed = tf.matmul(prev, W) + b          # [batch, vocab]
-            prev_symbol = tf.stop_gradient(tf.argmax(prev_transformed, 1))
+            prev_symbol = tf.stop_gradient(choose(prev_transformed))
+            choices.append(prev_symbol)
             return tf.nn.embedding_lookup(embedding_mat, prev_symbol)
         self.inferred_loop = inferred_loop
 
@@ -216,6 +261,9 @@ class LSTM_Model():
         self.final_state = last_state
 
         if infer_sample:
+            # The choice after the last step; the loop made the others.
+            choices.append(choose(tf.matmul(outputs[-1], W) + b))
+            self.generated = tf.stack(choices, axis=1)      # [batch, infer_seq_len]
             # The book builds a loss and a second Adam here too; under the
             # reused scope that fails on TF >= 1.1 and is never run.
             return
@@ -227,6 +275,30 @@ class LSTM_Model():
         gradients, _ = tf.clip_by_global_norm(tf.gradients(self.cost, trainable), 4.5)
         optimizer = tf1.train.AdamOptimizer(self.learning_rate)
         self.train_op = optimizer.apply_gradients(zip(gradients, trainable))
+
+    def prime_state(self, sess, prime_ix):
+        """The state after feeding all but the last of prime_ix, one index a call.
+
+        Needs the sampling model (infer_sample=True, infer_seq_len=1).
+        """
+        state = sess.run(self.initial_state)
+        x = np.zeros((1, 1), dtype=np.int32)
+        for ix in prime_ix[:-1]:
+            x[0, 0] = ix
+            state = sess.run(self.final_state,
+                             feed_dict={self.x_data: x, self.initial_state: state})
+        return state
+
+    def generate(self, sess, state, last_ix):
+        """infer_seq_len indices chosen after last_ix from state, in one call.
+
+        Needs the sampling model unrolled: infer_sample=True, infer_seq_len=N.
+        Returns a 1D array of N indices, stopping nowhere (index 0 included).
+        """
+        x = np.zeros((1, self.training_seq_len), dtype=np.int32)
+        x[0, 0] = last_ix
+        return sess.run(self.generated,
+                        feed_dict={self.x_data: x, self.initial_state: state})[0]
 
     def sample(self, sess, ix2vocab, vocab2ix, num=10, prime_text='thou art',
                char_level=False):

@@ -351,3 +351,22 @@ def make_batches(s_text_ix, batch_size, training_seq_len, exact=False):
     # Reshape each split into [batch_size, training_seq_len]
     batches = [np.resize(x, [batch_size, training_seq_len]) for x in batches]
     return [(x, np.roll(x, -1, axis=1)) for x in batches]
+
+
+def prime_tokens(prime_text, vocab2ix, char_level):
+    """A prime text cleaned like the training text and cut into tokens.
+
+    Returns (tokens, unknown): the tokens, with those outside the vocabulary
+    replaced by 'unknown', and the list of those replaced. Raises
+    CorpusError when nothing is left after cleaning.
+    """
+    try:
+        cleaned = clean_text(prime_text)
+    except CorpusError:
+        raise CorpusError('The prime text {!r} is empty once punctuation and whitespace '
+                          'are removed, as they are from the training text: give at '
+                          'least one word.'.format(prime_text)) from None
+    tokens = list(cleaned) if char_level else cleaned.split(' ')
+    unknown = [t for t in tokens if t not in vocab2ix]
+    return [t if t in vocab2ix else 'unknown' for t in tokens], unknown
+

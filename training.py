@@ -268,3 +268,76 @@ def plot_loss(train_loss, run_dir):
     plt.close()
     return path
 
+
+class RunError(Exception):
+    """A run folder or checkpoint cannot be used; the message names the file."""
+
+
+def find_checkpoint(path):
+    """The run folder and checkpoint prefix that path names.
+
+    path is a run folder (its latest checkpoint) or a checkpoint prefix such
+    as DIR/model-500. Raises RunError naming what is missing.
+    """
+    import tensorflow as tf
+    path = Path(path)
+    if path.is_dir():
+        state = tf.train.get_checkpoint_state(str(path))
+        if state is None or not state.model_checkpoint_path:
+            raise RunError('{}: no checkpoint here (no readable "checkpoint" file). Give '
+                           'a run folder a recipe wrote, or a checkpoint such as '
+                           '{}.'.format(path, path / 'model-500'))
+        # The 'checkpoint' file may hold an absolute path, stale once the
+        # folder is moved or copied: the checkpoint is the one in this folder.
+        prefix = path / Path(state.model_checkpoint_path).name
+        run_dir = path
+    else:
+        prefix, run_dir = path, path.parent
+        if not Path(str(prefix) + '.index').is_file() and not any(
+                run_dir.glob(prefix.name + '.*')):
+            raise RunError('{}: no such run folder or checkpoint.'.format(path))
+    index = Path(str(prefix) + '.index')
+    if not index.is_file():
+        raise RunError('{}: the checkpoint is missing (no {}). Give a run folder or a '
+                       'checkpoint that exists.'.format(prefix, index))
+    data = sorted(run_dir.glob(prefix.name + '.data-*'))
+    if not data:
+        raise RunError('{}: the checkpoint is partial: {} has no data file beside '
+                       'it.'.format(prefix, index.name))
+    return run_dir, str(prefix)
+
+
+def load_run(path):
+    """What a run folder holds: (run_dir, checkpoint, config, vocab2ix, ix2vocab)."""
+    run_dir, checkpoint = find_checkpoint(path)
+    config_path = run_dir / CONFIG_FILE
+    try:
+        config = json.loads(config_path.read_text(encoding='utf-8'))
+    except FileNotFoundError:
+        raise RunError('{} is missing: this folder was not written by a recipe of this '
+                       'project, so the model cannot be rebuilt.'.format(config_path)) from None
+    except ValueError as err:
+        raise RunError('{} is corrupt ({}).'.format(config_path, err)) from None
+    vocab_path = run_dir / VOCAB_FILE
+    try:
+        with open(vocab_path, 'rb') as f:
+            vocab2ix, ix2vocab = pickle.load(f)
+    except FileNotFoundError:
+        raise RunError('{} is missing: the run saved no vocabulary.'.format(vocab_path)) from None
+    except Exception as err:  # a truncated or foreign pickle
+        raise RunError('{} is corrupt ({}: {}).'.format(
+            vocab_path, type(err).__name__, err)) from None
+    return run_dir, checkpoint, config, vocab2ix, ix2vocab
+
+
+def restore(sess, saver, checkpoint):
+    """saver.restore, with an error that names the checkpoint, not a stack trace."""
+    import tensorflow as tf
+    try:
+        saver.restore(sess, checkpoint)
+    except (tf.errors.OpError, ValueError) as err:
+        first_line = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+        raise RunError('{}: the checkpoint cannot be read ({}: {}). It is corrupt or from '
+                       'another model; use an earlier checkpoint of the run.'.format(
+                           checkpoint, type(err).__name__, first_line[:300])) from None
+

@@ -19,12 +19,16 @@ RECIPES = {'03': PROJECT_DIR / 'recipes' / '03_implementing_lstm.py',
            '04': PROJECT_DIR / 'recipes' / '04_stacking_multiple_lstm.py'}
 
 
-def run_recipe(recipe, *args, cwd=None):
+def run_script(script, *args, cwd=None):
     env = dict(os.environ, MPLBACKEND='Agg')
     return subprocess.run(
-        [sys.executable, str(RECIPES[recipe])] + [str(a) for a in args],
+        [sys.executable, str(script)] + [str(a) for a in args],
         capture_output=True, text=True, env=env, cwd=cwd, timeout=300,
         preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+
+
+def run_recipe(recipe, *args, cwd=None):
+    return run_script(RECIPES[recipe], *args, cwd=cwd)
 
 
 def expected_vocab_length(corpus_file, recipe):

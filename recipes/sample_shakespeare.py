@@ -1,0 +1,142 @@
+"""Generate text from a saved run of either recipe.
+
+The model is rebuilt from what the run folder holds (config.json, vocab.pkl
+and the checkpoints), so nothing else needs to be given:
+
+    python recipes/sample_shakespeare.py --checkpoint temp/03_implementing_lstm/run-...
+    python recipes/sample_shakespeare.py --checkpoint DIR --prime 'Thou art' --num 30 \\
+        --strategy weighted --temperature 0.8 --seed 1
+
+Strategies: greedy is the book's sampler (the most probable token each time,
+stopping at index 0, 'unknown'); weighted draws each token from the softmax,
+as the book's "There's more" section proposes; topk draws among the --top-k
+most probable only. --temperature divides the logits before a draw: below 1
+the text is more predictable, above 1 more random.
+
+The N tokens are generated inside the graph, in one session call: the
+book's loop function feeds each step's choice back as the next input.
+--python-loop uses the book's own sampler instead, one call per token
+(greedy only).
+"""
+import argparse
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run from a clone
+# lstm_model first: it sets TF_USE_LEGACY_KERAS before TensorFlow is imported
+from lstm_model import LSTM_Model, STRATEGIES
+import shakespeare_data
+import tensorflow as tf
+import training
+
+tf1 = tf.compat.v1
+BOOK_PRIME_TEXTS = ['thou art more', 'to be or not to', 'wherefore art thou']
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument('--checkpoint', metavar='DIR', required=True,
+                        help='a run folder (its latest checkpoint is used) or a '
+                             'checkpoint in one, such as DIR/model-500')
+    parser.add_argument('--prime', metavar='TEXT', action='append',
+                        help='text to continue; repeat for more (default: the '
+                             "book's three)")
+    parser.add_argument('--num', type=training._positive_int, default=10,
+                        help='tokens to generate after each prime text (default %(default)s)')
+    parser.add_argument('--strategy', choices=STRATEGIES, default='greedy',
+                        help='how each token is chosen (default %(default)s)')
+    parser.add_argument('--temperature', type=training._positive_float, default=1.0,
+                        help='divides the logits before a draw (default %(default)s)')
+    parser.add_argument('--top-k', type=training._positive_int, default=10,
+                        help='with --strategy topk: draw among this many (default %(default)s)')
+    parser.add_argument('--seed', type=int, default=None,
+                        help='seed the draws, so the same seed prints the same text')
+    parser.add_argument('--strict', action='store_true',
+                        help='refuse prime words outside the vocabulary instead of '
+                             "reading them as 'unknown'")
+    parser.add_argument('--python-loop', action='store_true',
+                        help="use the book's per-token sampler (greedy only)")
+    args = parser.parse_args(argv)
+    if args.python_loop and args.strategy != 'greedy':
+        parser.error("--python-loop is the book's greedy sampler: use it with "
+                     '--strategy greedy')
+    return args
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    training.quiet_tensorflow()
+    training.enable_ctrl_c()
+    run_dir, checkpoint, config, vocab2ix, ix2vocab = training.load_run(args.checkpoint)
+    char_level = config['level'] == 'char'
+    separator = '' if char_level else ' '
+
+    # Clean the prime texts as the training text was cleaned
+    primes = []
+    for text in args.prime or BOOK_PRIME_TEXTS:
+        tokens, unknown = shakespeare_data.prime_tokens(text, vocab2ix, char_level)
+        if unknown:
+            message = 'prime text {!r}: {} not in the vocabulary: {}'.format(
+                text, 'characters' if char_level else 'words',
+                ', '.join(repr(t) for t in unknown))
+            if args.strict or args.python_loop:
+                raise training.RunError(message + (
+                    " (--strict)." if args.strict else
+                    " (the book's sampler, --python-loop, reads only known ones)."))
+            print('Warning: {}; read as \'unknown\'.'.format(message), file=sys.stderr)
+        primes.append((shakespeare_data.clean_text(text), tokens))
+
+    # Rebuild the sampling model from the run's settings
+    tf1.disable_eager_execution()
+    tf1.reset_default_graph()
+    if args.seed is not None:
+        tf1.set_random_seed(args.seed)
+    shape = dict(rnn_size=config['rnn_size'], num_layers=config['num_layers'],
+                 batch_size=1, learning_rate=config['learning_rate'], training_seq_len=1,
+                 vocab_size=config['vocab_size'], infer_sample=True,
+                 embedding_size=config['embedding_size'],
+                 separate_layers=config['separate_layers'])
+    with tf1.variable_scope('lstm_model') as scope:
+        step_model = LSTM_Model(**shape)
+        scope.reuse_variables()
+        generator = LSTM_Model(**shape, infer_seq_len=args.num, strategy=args.strategy,
+                               temperature=args.temperature, top_k=args.top_k)
+    sess = tf1.Session()
+    training.restore(sess, tf1.train.Saver(tf1.global_variables()), checkpoint)
+    print('Sampling {} from {} ({}, {} level)'.format(
+        args.strategy, checkpoint, config['recipe'], config['level']), file=sys.stderr)
+
+    started = time.perf_counter()
+    generated = 0
+    for cleaned, tokens in primes:
+        prime_ix = [vocab2ix[t] for t in tokens]
+        if args.python_loop:
+            # The book's sampler: one session call per token
+            text = step_model.sample(sess, ix2vocab, vocab2ix, num=args.num,
+                                     prime_text=separator.join(tokens), char_level=char_level)
+            new = text[len(separator.join(tokens)):]
+            print(cleaned + new)
+            generated += len(new) if char_level else len(new.split())
+            continue
+        state = step_model.prime_state(sess, prime_ix)
+        chosen = list(generator.generate(sess, state, prime_ix[-1]))
+        if args.strategy == 'greedy' and 0 in chosen:
+            chosen = chosen[:chosen.index(0)]  # the book's sampler stops at index 0
+        # ix2vocab.get: the book's word vocabulary has one index with no word
+        print(separator.join([cleaned] + [ix2vocab.get(ix, 'unknown') for ix in chosen]))
+        generated += len(chosen)
+    seconds = time.perf_counter() - started
+    print('{} tokens in {:.3f} s ({:.0f} tokens/s, {})'.format(
+        generated, seconds, generated / seconds if seconds else 0,
+        'one session call per token' if args.python_loop else 'one session call per prime'),
+        file=sys.stderr)
+    return 0
+
+
+if __name__ == '__main__':
+    try:
+        sys.exit(main())
+    except (training.RunError, shakespeare_data.CorpusError) as err:
+        sys.exit('Error: {}'.format(err))

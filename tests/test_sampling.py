@@ -1,0 +1,213 @@
+"""Generating text from a saved run: strategies, priming, the graph-side loop, bad input."""
+import shutil
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from conftest import PROJECT_DIR, synthetic_gutenberg
+from lstm_model import LSTM_Model
+from test_recipes import run_recipe, run_script
+
+tf1 = tf.compat.v1
+SAMPLER = PROJECT_DIR / 'recipes' / 'sample_shakespeare.py'
+
+
+@pytest.fixture(scope='module')
+def runs(tmp_path_factory):
+    """One tiny trained run folder per recipe."""
+    base = tmp_path_factory.mktemp('runs')
+    corpus = base / 'pg100.txt'
+    corpus.write_bytes(synthetic_gutenberg('2011'))
+    folders = {}
+    for recipe in ('03', '04'):
+        out = base / recipe
+        result = run_recipe(recipe, '--tiny', '--max-steps', 20, '--seed', 3,
+                            '--corpus', corpus, '--out', out)
+        assert result.returncode == 0, result.stderr[-3000:]
+        folders[recipe] = out
+    return folders
+
+
+def _load_sampler():
+    import importlib.util
+    spec = importlib.util.spec_from_file_location('sample_shakespeare', SAMPLER)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+sampler = _load_sampler()
+
+
+class Result:
+    def __init__(self, returncode, stdout, stderr):
+        self.returncode, self.stdout, self.stderr = returncode, stdout, stderr
+
+
+def sample(*args):
+    """The sampler's main() in this process (TensorFlow is imported once), as
+    its command line would run it: errors become exit status 1 and a message."""
+    import contextlib
+    import io
+    import shakespeare_data
+    import training
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        try:
+            code = sampler.main([str(a) for a in args])
+        except (training.RunError, shakespeare_data.CorpusError) as error:
+            print('Error: {}'.format(error), file=err)
+            code = 1
+    return Result(code, out.getvalue(), err.getvalue())
+
+
+def test_the_command_line_reports_errors_without_a_stack_trace(tmp_path):
+    result = run_script(SAMPLER, '--checkpoint', tmp_path / 'nowhere')
+    assert result.returncode == 1
+    assert 'Error: {}: no such run folder or checkpoint.'.format(tmp_path / 'nowhere') \
+        in result.stderr
+    assert 'Traceback' not in result.stderr
+
+
+def _generator_pair(graph, **kwargs):
+    shape = dict(rnn_size=16, num_layers=2, batch_size=1, learning_rate=0.1,
+                 training_seq_len=1, vocab_size=9, infer_sample=True)
+    with tf1.variable_scope('lstm_model') as scope:
+        step = LSTM_Model(**shape)
+        scope.reuse_variables()
+        gen = LSTM_Model(**shape, infer_seq_len=8, **kwargs)
+    graph.run(tf1.global_variables_initializer())
+    return step, gen
+
+
+def test_topk_of_one_and_cold_weighted_are_greedy(graph):
+    tf1.set_random_seed(0)
+    step, greedy = _generator_pair(graph)
+    with tf1.variable_scope('lstm_model', reuse=True):
+        top1 = LSTM_Model(16, 2, 1, 0.1, 1, 9, infer_sample=True, infer_seq_len=8,
+                          strategy='topk', top_k=1)
+        cold = LSTM_Model(16, 2, 1, 0.1, 1, 9, infer_sample=True, infer_seq_len=8,
+                          strategy='weighted', temperature=1e-6)
+    # draws never take index 0; make greedy never want it either
+    b = [v for v in tf1.global_variables() if v.name == 'lstm_model/lstm_vars/b:0'][0]
+    graph.run(b.assign(np.array([-1000.0] + [0.0] * 8, np.float32)))
+    state = step.prime_state(graph, [1, 2, 3])
+    want = list(greedy.generate(graph, state, 3))
+    assert len(set(want)) > 1
+    assert list(top1.generate(graph, state, 3)) == want
+    assert list(cold.generate(graph, state, 3)) == want
+
+
+def _frequencies(graph, strategy, temperature, top_k, probabilities, n=4000):
+    from lstm_model import _chooser
+    logits = tf1.placeholder(tf.float32, [1, len(probabilities)])
+    choose = _chooser(strategy, temperature, top_k, len(probabilities))
+    draws = choose(tf.tile(logits, [n, 1]))  # a batch of n rows: n draws
+    got = graph.run(draws, {logits: np.log([probabilities])})
+    return np.bincount(got, minlength=len(probabilities)) / n
+
+
+def test_weighted_draws_follow_the_softmax_without_unknown(graph):
+    tf1.set_random_seed(0)
+    # index 0, 'unknown', is never drawn; the rest in proportion
+    p = [0.5, 0.35, 0.1, 0.05]
+    np.testing.assert_allclose(_frequencies(graph, 'weighted', 1.0, None, p),
+                               [0, 0.7, 0.2, 0.1], atol=0.03)
+    # temperature 2 flattens: p ** (1 / 2), renormalised
+    hot = np.sqrt([0.35, 0.1, 0.05])
+    np.testing.assert_allclose(_frequencies(graph, 'weighted', 2.0, None, p),
+                               [0] + list(hot / hot.sum()), atol=0.03)
+    np.testing.assert_allclose(_frequencies(graph, 'topk', 1.0, 2, p),
+                               [0, 0.35 / 0.45, 0.1 / 0.45, 0], atol=0.03)
+
+
+@pytest.mark.parametrize('kwargs, message', [
+    (dict(strategy='beam'), 'strategy must be one of'),
+    (dict(strategy='weighted', temperature=0), 'temperature must be above 0'),
+    (dict(strategy='topk', top_k=9), 'top_k must be between 1 and the vocabulary size less one'),
+])
+def test_bad_strategy_settings_are_clear_errors(graph, kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        LSTM_Model(16, 1, 1, 0.1, 1, 9, infer_sample=True, **kwargs)
+
+
+@pytest.mark.parametrize('recipe', ['03', '04'])
+def test_each_strategy_prints_the_prime_and_num_tokens(runs, recipe):
+    for strategy in ('weighted', 'topk'):
+        result = sample('--checkpoint', runs[recipe], '--prime', 'Thou art', '--num', 30,
+                        '--strategy', strategy, '--top-k', 3, '--seed', 5)
+        assert result.returncode == 0, result.stderr[-3000:]
+        (line,) = result.stdout.splitlines()
+        assert line.startswith('thou art')
+        new = line[len('thou art'):]
+        assert (len(new) if recipe == '04' else len(new.split())) == 30
+    greedy = sample('--checkpoint', runs[recipe], '--prime', 'Thou art', '--num', 30)
+    assert greedy.returncode == 0, greedy.stderr[-3000:]
+    assert greedy.stdout.startswith('thou art')
+
+
+@pytest.mark.parametrize('recipe', ['03', '04'])
+def test_same_seed_same_text_and_greedy_graph_equals_python_loop(runs, recipe):
+    args = ('--checkpoint', runs[recipe], '--num', 25, '--prime', 'to be or not to')
+    first = sample(*args, '--strategy', 'weighted', '--seed', 11)
+    again = sample(*args, '--strategy', 'weighted', '--seed', 11)
+    other = sample(*args, '--strategy', 'weighted', '--seed', 12)
+    assert first.returncode == 0, first.stderr[-3000:]
+    assert first.stdout == again.stdout
+    assert first.stdout != other.stdout
+    graph_side = sample(*args)
+    python_loop = sample(*args, '--python-loop')
+    assert python_loop.returncode == 0, python_loop.stderr[-3000:]
+    assert graph_side.stdout == python_loop.stdout
+    assert 'one session call per token' in python_loop.stderr
+
+
+def test_prime_words_outside_the_vocabulary(runs):
+    args = ('--checkpoint', runs['03'], '--prime', 'Thou Zounds art', '--num', 3)
+    lenient = sample(*args)
+    assert lenient.returncode == 0, lenient.stderr[-3000:]
+    assert "words not in the vocabulary: 'zounds'; read as 'unknown'" in lenient.stderr
+    assert lenient.stdout.startswith('thou zounds art')
+    strict = sample(*args, '--strict')
+    assert strict.returncode == 1
+    assert "not in the vocabulary: 'zounds' (--strict)" in strict.stderr
+
+
+def test_empty_prime_is_a_clear_error(runs):
+    result = sample('--checkpoint', runs['03'], '--prime', ' ?! ')
+    assert result.returncode == 1
+    assert 'is empty once punctuation and whitespace are removed' in result.stderr
+
+
+def _copy_run(run, tmp_path):
+    copy = tmp_path / 'copy'
+    shutil.copytree(run, copy)
+    return copy
+
+
+def test_missing_or_broken_run_files_are_named(runs, tmp_path):
+    result = sample('--checkpoint', tmp_path / 'nowhere')
+    assert result.returncode == 1 and 'no such run folder or checkpoint' in result.stderr
+
+    run = _copy_run(runs['04'], tmp_path)
+    (run / 'config.json').unlink()
+    result = sample('--checkpoint', run)
+    assert result.returncode == 1 and '{} is missing'.format(run / 'config.json') in result.stderr
+
+    run = _copy_run(runs['04'], tmp_path / 'b')
+    (run / 'model-20.index').unlink()
+    result = sample('--checkpoint', run)
+    assert result.returncode == 1
+    assert 'no checkpoint here' in result.stderr or 'model-20.index' in result.stderr
+
+    run = _copy_run(runs['04'], tmp_path / 'c')
+    for data in run.glob('model-20.data-*'):
+        data.write_bytes(data.read_bytes()[:100])  # truncated, as by a full disk
+    result = sample('--checkpoint', run)
+    assert result.returncode == 1
+    assert '{}: the checkpoint cannot be read'.format(run / 'model-20') in result.stderr
+
+    # an earlier checkpoint of the same run still works
+    result = sample('--checkpoint', run / 'model-10', '--num', 3)
+    assert result.returncode == 0, result.stderr[-3000:]

@@ -334,15 +334,10 @@ class LSTM_Model():
                              'infer_sample=True and infer_seq_len=1.')
         separator = '' if char_level else ' '
 
-        state = sess.run(self.initial_state)
-        x = np.zeros((1, 1), dtype=np.int32)
-        for token in tokens[:-1]:
-            x[0, 0] = vocab2ix[token]
-            state = sess.run(self.final_state,
-                             feed_dict={self.x_data: x, self.initial_state: state})
-
+        state = self.prime_state(sess, [vocab2ix[t] for t in tokens])
         out_sentence = prime_text
         token = tokens[-1]
+        x = np.zeros((1, 1), dtype=np.int32)
         for _ in range(num):
             x[0, 0] = vocab2ix[token]
             model_output, state = sess.run(

@@ -101,8 +101,9 @@ def main(argv=None):
     with tf1.variable_scope('lstm_model') as scope:
         step_model = LSTM_Model(**shape)
         scope.reuse_variables()
-        generator = LSTM_Model(**shape, infer_seq_len=args.num, strategy=args.strategy,
-                               temperature=args.temperature, top_k=args.top_k)
+        if not args.python_loop:  # the unrolled graph costs seconds to build
+            generator = LSTM_Model(**shape, infer_seq_len=args.num, strategy=args.strategy,
+                                   temperature=args.temperature, top_k=args.top_k)
     sess = tf1.Session()
     training.restore(sess, tf1.train.Saver(tf1.global_variables()), checkpoint)
     print('Sampling {} from {} ({}, {} level)'.format(

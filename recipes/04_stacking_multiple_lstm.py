@@ -45,8 +45,9 @@ def main(argv=None):
     args = training.parse_args(__doc__, globals(), argv, word_level=False)
     training.quiet_tensorflow()
     training.enable_ctrl_c()
-    training.seed_everything(args.seed)
-    run_dir = training.prepare_run_dir(args.out, RECIPE, args.overwrite)
+    # --resume: the run's folder and settings; otherwise a new run folder
+    run_dir, resumed = training.prepare_run(args, RECIPE)
+    args.seed = training.seed_everything(args.seed)
     print('Run folder: {}'.format(run_dir))
 
     # Load the Shakespeare data
@@ -67,6 +68,8 @@ def main(argv=None):
     ix2vocab, vocab2ix = shakespeare_data.build_char_vocab(char_list)
     vocab_size = len(ix2vocab)
     print('Vocabulary Length = {}'.format(vocab_size))
+    if resumed:
+        resumed.check_data(source, vocab2ix)
     training.check_prime_texts(prime_texts, vocab2ix, char_level=True)
 
     # Convert text to character indices
@@ -75,8 +78,7 @@ def main(argv=None):
     # Define the LSTM model and, sharing its weights, the sampling model
     tf1.disable_eager_execution()
     tf1.reset_default_graph()
-    if args.seed is not None:
-        tf1.set_random_seed(args.seed)
+    tf1.set_random_seed(args.seed)
     with tf1.variable_scope('lstm_model') as scope:
         lstm_model = LSTM_Model(args.rnn_size, args.num_layers, args.batch_size,
                                 args.learning_rate, args.seq_len, vocab_size,
@@ -102,27 +104,39 @@ def main(argv=None):
         vocab_size=vocab_size, num_batches=num_batches, prime_texts=prime_texts,
         trainable_parameters=num_parameters, corpus=source)
     training.print_config(config)
-    training.start_run(run_dir, config)
+    training.start_run(run_dir, config, resumed)
 
-    # Initialize all variables
+    # Initialize all variables (--resume: restore them, and where the run stood)
     sess = tf1.Session()
     sess.run(tf1.global_variables_initializer())
+    run = training.TrainingRun(run_dir, config, sess, saver, vocab2ix, ix2vocab, num_batches)
+    if resumed:
+        run.resume(resumed)
 
-    # Train model
+    # Train model (Ctrl-C stops after the current iteration and saves it)
+    run.start()
     max_steps = args.max_steps or float('inf')
-    train_loss = []
-    iteration_count = 1
-    for epoch in range(args.epochs):
-        if iteration_count > max_steps:
+    train_loss = run.train_loss  # a resumed run's earlier losses included
+    iteration_count = run.iteration + 1
+    order = run.order  # the batches' order in this epoch
+    for epoch in range(run.epoch, args.epochs):
+        if iteration_count > max_steps or run.stopping:
             break
-        # Shuffle the batches (their targets travel with them)
-        random.shuffle(batches)
-        print('Starting Epoch #{} of {}.'.format(epoch + 1, args.epochs))
-        # Reset initial LSTM state every epoch
-        state = sess.run(lstm_model.initial_state)
-        for ix, (batch, target) in enumerate(batches):
-            if iteration_count > max_steps:
+        first_batch = run.batch  # 0, unless resuming inside this epoch
+        if first_batch == 0:
+            # Shuffle the batches (their targets travel with them). Shuffling
+            # their order in place draws the same permutation as the book's
+            # random.shuffle(batches), and can be saved for --resume.
+            random.shuffle(order)
+            print('Starting Epoch #{} of {}.'.format(epoch + 1, args.epochs))
+            # Reset initial LSTM state every epoch
+            state = sess.run(lstm_model.initial_state)
+        else:
+            state = run.resumed_state(sess.run(lstm_model.initial_state))
+        for ix in range(first_batch, num_batches):
+            if iteration_count > max_steps or run.stopping:
                 break
+            batch, target = batches[order[ix]]
             training_dict = {lstm_model.x_data: batch, lstm_model.y_output: target}
             # We need to update initial state for each RNN cell:
             for i, (c, h) in enumerate(lstm_model.initial_state):
@@ -133,6 +147,9 @@ def main(argv=None):
                 [lstm_model.cost, lstm_model.final_state, lstm_model.train_op],
                 feed_dict=training_dict)
             train_loss.append(temp_loss)
+            run.log_step(iteration_count, epoch, ix, temp_loss, state)
+            if run.diverged:
+                break
 
             # Print status every 10 iterations ('out of' is one more than the
             # number of batches, as printed in the book)
@@ -143,23 +160,22 @@ def main(argv=None):
 
             # Save the model and the vocab
             if iteration_count % args.save_every == 0:
-                training.save_checkpoint(sess, saver, run_dir, iteration_count,
-                                         vocab2ix, ix2vocab)
+                run.save(iteration_count)  # with what --resume needs, and the record
 
             if iteration_count % args.eval_every == 0:
                 for sample in prime_texts:
-                    print(test_lstm_model.sample(sess, ix2vocab, vocab2ix, num=10,
-                                                 prime_text=sample, char_level=True))
+                    text = test_lstm_model.sample(sess, ix2vocab, vocab2ix, num=10,
+                                                  prime_text=sample, char_level=True)
+                    print(text)
+                    run.log_sample(iteration_count, sample, text)
             iteration_count += 1
 
-    # Keep the last weights too, unless that iteration was just saved
-    last_iteration = iteration_count - 1
-    if last_iteration > 0 and last_iteration % args.save_every != 0:
-        training.save_checkpoint(sess, saver, run_dir, last_iteration, vocab2ix, ix2vocab)
+    # Save the last weights too (unless just saved) and the run's record
+    exit_status = run.finish(__file__)
 
     # Plot loss over time
-    training.plot_loss(train_loss, run_dir)
-    return 0
+    training.plot_loss(train_loss, run_dir, show=exit_status == 0)
+    return exit_status
 
 
 if __name__ == '__main__':
@@ -167,3 +183,7 @@ if __name__ == '__main__':
         sys.exit(main())
     except shakespeare_data.CorpusError as err:
         sys.exit('Error: {}'.format(err))
+    except KeyboardInterrupt:
+        print('\nStopped by Ctrl-C; nothing was saved since the last checkpoint.',
+              file=sys.stderr)
+        sys.exit(130)

@@ -164,9 +164,10 @@ def test_ctrl_c_stops_a_run_started_with_sigint_ignored(corpus_file, tmp_path):
             if line.startswith('Starting Epoch'):
                 break
         child.send_signal(signal.SIGINT)
-        child.wait(timeout=60)
+        _, stderr = child.communicate(timeout=60)
     finally:
         if child.poll() is None:
             child.kill()
-    assert child.returncode != 0
-    assert 'KeyboardInterrupt' in child.stderr.read()
+    # our handler ran: a clean stop with status 130, not an endless run
+    assert child.returncode == 130, stderr[-3000:]
+    assert 'Interrupted' in stderr and 'Traceback' not in stderr

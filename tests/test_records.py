@@ -1,0 +1,54 @@
+"""Every run writes a record a program can read; seeded runs repeat exactly."""
+import json
+
+from test_recipes import run_recipe
+
+RECORD_KEYS = {'format', 'status', 'recipe', 'config', 'corpus', 'seed', 'versions',
+               'last_checkpoint', 'stopped_because', 'resumptions', 'iterations', 'samples'}
+
+
+def without_timings(record):
+    record = json.loads(json.dumps(record))
+    for row in record['iterations']['rows']:
+        row[4] = None
+    return record
+
+
+def test_a_drawn_seed_is_recorded_and_repeats_the_run_exactly(corpus_file, tmp_path):
+    args = ('--tiny', '--max-steps', 12, '--corpus', corpus_file)
+    drawn = run_recipe('04', *args, '--out', tmp_path / 'drawn')
+    assert drawn.returncode == 0, drawn.stderr[-3000:]
+    first = json.loads((tmp_path / 'drawn' / 'record.json').read_text())
+    seed = first['seed']
+    assert isinstance(seed, int) and first['config']['seed'] == seed
+    assert '  seed = {}'.format(seed) in drawn.stdout.splitlines()
+
+    again = [run_recipe('04', *args, '--seed', seed, '--out', tmp_path / name)
+             for name in ('a', 'b')]
+    assert all(r.returncode == 0 for r in again)
+    records = [json.loads((tmp_path / name / 'record.json').read_text())
+               for name in ('a', 'b')]
+    # the same losses to the last digit, the same samples: identical but for timings
+    assert without_timings(records[0]) == without_timings(records[1]) \
+        == without_timings(first)
+    status_lines = [[l for l in r.stdout.splitlines() if l.startswith('Iteration:')]
+                    for r in [drawn] + again]
+    assert status_lines[0] == status_lines[1] == status_lines[2] != []
+
+    record = records[0]
+    assert set(record) == RECORD_KEYS
+    assert record['status'] == 'finished' and record['last_checkpoint'] == 12
+    assert record['iterations']['columns'] == ['iteration', 'epoch', 'batch', 'loss',
+                                               'elapsed_s']
+    rows = record['iterations']['rows']
+    assert [r[:3] for r in rows] == [[i, 1, i] for i in range(1, 13)]
+    assert all(isinstance(r[3], float) and r[3] > 0 for r in rows)
+    assert all(b[4] >= a[4] for a, b in zip(rows, rows[1:]))
+    assert [(s['iteration'], s['prime']) for s in record['samples']] == [
+        (10, 'thou art more'), (10, 'to be or not to'), (10, 'wherefore art thou')]
+    assert record['corpus']['edition'] == 'gutenberg-2011'
+    assert len(record['corpus']['sha256']) == 64
+    assert record['versions']['tensorflow'].startswith('2.21')
+    # the samples are the lines the run printed
+    for sample in record['samples']:
+        assert sample['text'] in again[0].stdout.splitlines()

@@ -61,6 +61,53 @@ def rnn_decoder(decoder_inputs, initial_state, cell, loop_function=None,
     return outputs, state
 
 
+def fused_rnn_decoder(decoder_inputs, initial_state, cell, scope=None):
+    """rnn_decoder with no loop function, run by TensorFlow's fused LSTM kernel.
+
+    Computes what rnn_decoder computes for a BasicLSTMCell, or a MultiRNNCell
+    of them, with one BlockLSTM op per layer over all time steps instead of
+    one small graph per step. The cell's variables are made by the cell's own
+    first call, as in rnn_decoder, so their names, shapes and initial values
+    are the same and a checkpoint moves freely between the two. BlockLSTM
+    (version 1) keeps TF1's gate order i, j, f, o and adds forget_bias to f,
+    as BasicLSTMCell does; no peepholes, no cell clipping.
+
+    Args:
+      decoder_inputs: a list of 2D Tensors [batch_size x input_size].
+      initial_state: an LSTMStateTuple of [batch_size x units] Tensors, or a
+        tuple of them for a MultiRNNCell.
+      cell: a BasicLSTMCell, or a MultiRNNCell of them (tied or not).
+      scope: variable scope of the created subgraph; "rnn_decoder" if None.
+
+    Returns:
+      (outputs, state): outputs a 3D Tensor [time x batch_size x units] (the
+      last layer's), state shaped like initial_state.
+    """
+    with tf1.variable_scope(scope or 'rnn_decoder'):
+        # Builds the variables exactly as rnn_decoder's first step does; the
+        # step's result is not used, so a session never computes it.
+        cell(decoder_inputs[0], initial_state)
+    multi = isinstance(cell, tf1.nn.rnn_cell.MultiRNNCell)
+    layers = list(cell._cells) if multi else [cell]
+    states = initial_state if multi else (initial_state,)
+    x = tf.stack(decoder_inputs)                            # [time, batch, input]
+    final = []
+    for layer, (c, h) in zip(layers, states):
+        kernel = [w for w in layer.weights if w.name.endswith('kernel:0')][0]
+        bias = [w for w in layer.weights if w.name.endswith('bias:0')][0]
+        no_peephole = tf.zeros([layer.output_size])
+        _, cs, _, _, _, _, h_seq = tf.raw_ops.BlockLSTM(
+            seq_len_max=tf.constant(len(decoder_inputs), tf.int64), x=x, cs_prev=c,
+            h_prev=h, w=kernel, wci=no_peephole, wcf=no_peephole, wco=no_peephole,
+            b=bias, forget_bias=1.0, cell_clip=-1.0, use_peephole=False)
+        final.append(tf1.nn.rnn_cell.LSTMStateTuple(cs[-1], h_seq[-1]))
+        x = h_seq                                           # [time, batch, units]
+    return x, (tuple(final) if multi else final[0])
+
+
+CELL_IMPLEMENTATIONS = ('basic', 'fused')
+
+
 def sequence_loss_by_example(logits, targets, weights,
                              average_across_timesteps=True,
                              softmax_loss_function=None, name=None):
@@ -180,12 +227,20 @@ class LSTM_Model():
       temperature: divides the logits before a draw: below 1 sharper, above
         1 more random. Greedy ignores it.
       top_k: how many tokens 'topk' draws among.
+      cell_impl: 'basic', the book's graph: the cell called once per step
+        by rnn_decoder; or 'fused': the training model runs each layer with
+        TensorFlow's fused LSTM kernel (fused_rnn_decoder), same variables,
+        same numbers. The sampling model always uses the basic cell, which
+        its loop function needs.
     """
 
     def __init__(self, rnn_size, num_layers, batch_size, learning_rate,
                  training_seq_len, vocab_size, infer_sample=False,
                  embedding_size=None, separate_layers=False, infer_seq_len=1,
-                 strategy='greedy', temperature=1.0, top_k=None):
+                 strategy='greedy', temperature=1.0, top_k=None, cell_impl='basic'):
+        if cell_impl not in CELL_IMPLEMENTATIONS:
+            raise ValueError('cell_impl must be one of {}, not {!r}.'.format(
+                ', '.join(CELL_IMPLEMENTATIONS), cell_impl))
         if tf.executing_eagerly():
             raise RuntimeError(
                 'LSTM_Model builds a TF1 graph, and eager execution is on: call '
@@ -250,12 +305,18 @@ class LSTM_Model():
             return tf.nn.embedding_lookup(embedding_mat, prev_symbol)
         self.inferred_loop = inferred_loop
 
-        outputs, last_state = rnn_decoder(
-            rnn_inputs_trimmed, self.initial_state, self.lstm_cell,
-            loop_function=inferred_loop if infer_sample else None)
-        # seq x [batch, rnn] -> [batch, seq * rnn] -> [batch * seq, rnn],
-        # rows ordered batch-major like the flattened targets
-        output = tf.reshape(tf.concat(outputs, axis=1), [-1, self.rnn_size])
+        if cell_impl == 'fused' and not infer_sample:
+            outputs, last_state = fused_rnn_decoder(
+                rnn_inputs_trimmed, self.initial_state, self.lstm_cell)
+            # [seq, batch, rnn] -> [batch * seq, rnn], rows batch-major
+            output = tf.reshape(tf.transpose(outputs, [1, 0, 2]), [-1, self.rnn_size])
+        else:
+            outputs, last_state = rnn_decoder(
+                rnn_inputs_trimmed, self.initial_state, self.lstm_cell,
+                loop_function=inferred_loop if infer_sample else None)
+            # seq x [batch, rnn] -> [batch, seq * rnn] -> [batch * seq, rnn],
+            # rows ordered batch-major like the flattened targets
+            output = tf.reshape(tf.concat(outputs, axis=1), [-1, self.rnn_size])
         self.logit_output = tf.matmul(output, W) + b           # [batch * seq, vocab]
         self.model_output = tf.nn.softmax(self.logit_output)
         self.final_state = last_state

@@ -31,7 +31,8 @@ PROGRESS_SUFFIX = '.progress.pkl'  # beside model-N: where the run stood at N
 
 # Settings a resumed run may change: they do not change the graph's variables
 # or the batches. Every other setting must match the run's.
-SCHEDULE_SETTINGS = ('epochs', 'max_steps', 'learning_rate', 'save_every', 'eval_every')
+SCHEDULE_SETTINGS = ('epochs', 'max_steps', 'learning_rate', 'save_every', 'eval_every',
+                     'cell_impl')
 
 
 # The named tiny configuration (like the PTB tutorial's TestConfig): the
@@ -145,6 +146,10 @@ def _recipe_parser(description, defaults, word_level):
         parser.add_argument('--separate-layers', action='store_true',
                             help='give each layer its own weights (the printed code ties '
                                  'them on TensorFlow >= 1.2; see the errata)')
+    parser.add_argument('--cell-impl', choices=('basic', 'fused'), default='basic',
+                        help="basic: the book's graph, the LSTM cell built step by step; "
+                             "fused: TensorFlow's fused LSTM kernel, one op per layer, "
+                             'same variables and numbers, faster (default %(default)s)')
     parser.add_argument('--tiny', action='store_true',
                         help='the tiny configuration for smoke runs: {}'.format(
                             ', '.join('{} {}'.format(k, v) for k, v in TINY.items())))

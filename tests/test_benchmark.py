@@ -1,0 +1,53 @@
+"""The benchmark: its arithmetic count, and a smoke run of its report."""
+import json
+import os
+import subprocess
+import sys
+
+from conftest import PROJECT_DIR
+
+sys.path.insert(0, str(PROJECT_DIR / 'benchmarks'))
+import bench_training as bench  # noqa: E402
+
+
+def test_step_flops_of_the_book_configurations():
+    # word: gates 2*100*(128+128)*512 per step, 50 steps; softmax 2*5000*128*8009;
+    # backward twice the forward
+    word, parts = bench.step_flops(bench.CONFIGS['word'])
+    assert parts['gates'] == 3 * 2 * 100 * 256 * 512 * 50
+    assert parts['softmax'] == 3 * 2 * 5000 * 128 * 8009
+    assert round(word / 1e9, 1) == 34.7
+    char, parts = bench.step_flops(bench.CONFIGS['char'])
+    assert parts['gates'] == 3 * 3 * 2 * 100 * 256 * 512 * 50
+    assert parts['softmax'] == 3 * 2 * 5000 * 128 * 40
+    assert round(char / 1e9, 1) == 12.0
+
+
+def test_quick_run_prints_the_table_and_writes_json(tmp_path):
+    # PyTorch hidden from the benchmark: its row must say so, not fail the run
+    hide = tmp_path / 'hide'
+    hide.mkdir()
+    (hide / 'torch.py').write_text("raise ImportError('hidden by the test')\n")
+    env = dict(os.environ, PYTHONPATH=str(hide), MPLBACKEND='Agg')
+    out = tmp_path / 'out'
+    result = subprocess.run(
+        [sys.executable, str(PROJECT_DIR / 'benchmarks' / 'bench_training.py'), '--quick',
+         '--impls', 'ours-basic,ours-fused,torch', '--configs', 'char', '--batch', '4',
+         '--seq', '5', '--generate', '5', '--out', str(out)],
+        capture_output=True, text=True, env=env, timeout=600)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert '| torch | PyTorch is not installed: pip install -e .[bench] |' in result.stdout
+    [path] = out.glob('bench-*.json')
+    report = json.loads(path.read_text())
+    char = report['configs']['char']
+    flops, _ = bench.step_flops(bench.CONFIGS['char'], 4, 5)
+    assert char['gflop_per_step'] == flops / 1e9
+    assert abs(char['roofline_ms'] - flops / (report['peak_gflops'] * 1e9) * 1000) < 1e-9
+    for impl in ('ours-basic', 'ours-fused'):
+        row = char['rows'][impl]
+        assert row['steps_measured'] == 3
+        assert abs(row['roofline_fraction'] - char['roofline_ms'] / row['step_ms']) < 1e-9
+        assert abs(row['tokens_per_s'] - 4 * 5 / (row['step_ms'] / 1000)) < 1e-6
+        assert '| {} | {:.0f} |'.format(impl, row['step_ms']) in result.stdout
+    assert report['generation']['graph_side_tokens_per_s'] > 0
+    assert (out / path.name.replace('.json', '.md')).read_text() in result.stdout

@@ -83,15 +83,14 @@ def peak_rss_mib():
 # ---------------------------------------------------------------- workers
 # Each runs in its own process and prints one JSON line.
 
-def work_ours(config, steps, warmup, impl, batch, seq):
+def build_ours(config, impl, batch, seq):
+    """LSTM_Model's training graph, as the recipes build it, and a session on it."""
     sys.path.insert(0, str(PROJECT_DIR))
     from lstm_model import LSTM_Model  # sets TF_USE_LEGACY_KERAS first
     import tensorflow as tf
     tf1 = tf.compat.v1
     tf1.disable_eager_execution()
     tf.get_logger().setLevel('ERROR')
-    data = batches(config, steps + warmup + 1, batch, seq)
-    start = time.perf_counter()
     tf1.set_random_seed(0)
     with tf1.variable_scope('lstm_model'):
         model = LSTM_Model(config['units'], config['layers'], batch, config['lr'], seq,
@@ -99,6 +98,13 @@ def work_ours(config, steps, warmup, impl, batch, seq):
                            cell_impl=impl)
     sess = tf1.Session()
     sess.run(tf1.global_variables_initializer())
+    return model, sess
+
+
+def work_ours(config, steps, warmup, impl, batch, seq):
+    data = batches(config, steps + warmup + 1, batch, seq)
+    start = time.perf_counter()
+    model, sess = build_ours(config, impl, batch, seq)
     state = sess.run(model.initial_state)
 
     def step(x, y, state):
@@ -192,6 +198,40 @@ def work_torch(config, steps, warmup, batch, seq):
             'threads': torch.get_num_threads()}
 
 
+def work_profile(config, impl, batch, seq, steps=3):
+    """Where a training step's time goes: op time by op type, from TF's step stats.
+
+    Op times overlap where ops run in parallel, so the shares are of the summed
+    op time, not of the wall time.
+    """
+    data = batches(config, steps + 2, batch, seq)
+    model, sess = build_ours(config, impl, batch, seq)
+    import tensorflow as tf
+    tf1 = tf.compat.v1
+    fetches = [model.cost, model.final_state, model.train_op]
+    for x, y in data[:2]:
+        sess.run(fetches, {model.x_data: x, model.y_output: y})
+    by_type, total, wall = {}, 0.0, []
+    options = tf1.RunOptions(trace_level=tf1.RunOptions.FULL_TRACE)
+    types = {op.name: op.type for op in tf1.get_default_graph().get_operations()}
+    for x, y in data[2:]:
+        metadata = tf1.RunMetadata()
+        t = time.perf_counter()
+        sess.run(fetches, {model.x_data: x, model.y_output: y}, options=options,
+                 run_metadata=metadata)
+        wall.append(time.perf_counter() - t)
+        for device in metadata.step_stats.dev_stats:
+            for node in device.node_stats:
+                kind = types.get(node.node_name.split(':')[0], node.node_name)
+                micros = node.all_end_rel_micros
+                by_type[kind] = by_type.get(kind, 0) + micros / steps
+                total += micros / steps
+    ops = sorted(by_type.items(), key=lambda kv: -kv[1])
+    return {'wall_ms_traced': 1000 * statistics.median(wall), 'op_ms_total': total / 1000,
+            'ops': [[k, v / 1000, v / total] for k, v in ops[:15]],
+            'op_count': sum(1 for _ in types)}
+
+
 def work_gemm(size=2048, repeats=10):
     """float32 matrix-product throughput, GFLOP/s: the best of NumPy and TensorFlow."""
     import numpy as np
@@ -275,6 +315,8 @@ def worker(args):
         result = work_torch(config, args.steps, args.warmup, args.batch, args.seq)
     elif impl == 'gemm':
         result = work_gemm()
+    elif impl.startswith('profile-'):
+        result = work_profile(config, impl.split('-')[1], args.batch, args.seq)
     elif impl == 'generate':
         result = work_generate(CONFIGS['char'], args.generate)
     else:
@@ -432,9 +474,22 @@ def main(argv=None):
                         help='where the JSON and Markdown go (default %(default)s)')
     parser.add_argument('--worker', help=argparse.SUPPRESS)
     parser.add_argument('--config', help=argparse.SUPPRESS)
+    parser.add_argument('--profile', metavar='IMPL', choices=('basic', 'fused'),
+                        help='instead: where one step of LSTM_Model (--cell-impl IMPL) '
+                             'spends its time, by op type, for each of --configs')
     args = parser.parse_args(argv)
     if args.worker:
         return worker(args)
+    if args.profile:
+        for config in args.configs.split(','):
+            r = run_worker('profile-' + args.profile, config, batch=args.batch, seq=args.seq)
+            if 'ops' not in r:
+                raise SystemExit('The profile failed: {}'.format(r.get('failed')))
+            print('{} ({} graph ops), traced step {:.0f} ms, summed op time {:.0f} ms:'.format(
+                config, r['op_count'], r['wall_ms_traced'], r['op_ms_total']))
+            for kind, ms, share in r['ops']:
+                print('  {:<36} {:8.1f} ms  {:5.1%}'.format(kind, ms, share))
+        return 0
     if args.quick:
         args.repeats, args.steps, args.warmup = 1, 3, 1
     for impl in args.impls.split(','):

@@ -31,6 +31,29 @@ def run_recipe(recipe, *args, cwd=None):
     return run_script(RECIPES[recipe], *args, cwd=cwd)
 
 
+def interrupt_recipe(recipe, args, when, sigint=signal.SIG_DFL):
+    """Start a recipe, send SIGINT once a line of its output starts with `when`.
+
+    sigint is how the child starts: SIG_IGN as a non-interactive shell starts
+    a background job. Returns (returncode, stdout after that line, stderr).
+    """
+    env = dict(os.environ, MPLBACKEND='Agg', PYTHONUNBUFFERED='1')
+    child = subprocess.Popen(
+        [sys.executable, str(RECIPES[recipe])] + [str(a) for a in args],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, sigint))
+    try:
+        for line in child.stdout:
+            if line.startswith(when):
+                break
+        child.send_signal(signal.SIGINT)
+        stdout, stderr = child.communicate(timeout=120)
+    finally:
+        if child.poll() is None:
+            child.kill()
+    return child.returncode, stdout, stderr
+
+
 def expected_vocab_length(corpus_file, recipe):
     s_text, _ = sd.gutenberg_text(corpus_file.read_bytes(), 'test')
     s_text = sd.clean_text(s_text)
@@ -153,21 +176,9 @@ def test_bad_flag_value_is_a_clear_error(tmp_path):
 
 def test_ctrl_c_stops_a_run_started_with_sigint_ignored(corpus_file, tmp_path):
     # as a non-interactive shell starts a background job: SIGINT ignored
-    env = dict(os.environ, MPLBACKEND='Agg', PYTHONUNBUFFERED='1')
-    child = subprocess.Popen(
-        [sys.executable, str(RECIPES['03']), '--tiny', '--epochs', '100000',
-         '--corpus', str(corpus_file), '--out', str(tmp_path / 'r')],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
-        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN))
-    try:
-        for line in child.stdout:
-            if line.startswith('Starting Epoch'):
-                break
-        child.send_signal(signal.SIGINT)
-        _, stderr = child.communicate(timeout=60)
-    finally:
-        if child.poll() is None:
-            child.kill()
+    returncode, _, stderr = interrupt_recipe(
+        '03', ['--tiny', '--epochs', '100000', '--corpus', corpus_file,
+               '--out', tmp_path / 'r'], 'Starting Epoch', sigint=signal.SIG_IGN)
     # our handler ran: a clean stop with status 130, not an endless run
-    assert child.returncode == 130, stderr[-3000:]
+    assert returncode == 130, stderr[-3000:]
     assert 'Interrupted' in stderr and 'Traceback' not in stderr

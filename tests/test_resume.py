@@ -2,15 +2,12 @@
 import json
 import os
 import re
-import signal
-import subprocess
-import sys
 
 import numpy as np
 import pytest
 import tensorflow as tf
 
-from test_recipes import RECIPES, run_recipe, run_script
+from test_recipes import interrupt_recipe, run_recipe, run_script
 from test_sampling import SAMPLER
 
 # Recipe 04 at the tiny size with 32 sequences per batch: 29 batches per
@@ -50,22 +47,10 @@ def uninterrupted(corpus, tmp_path_factory):
 def test_ctrl_c_saves_and_resume_continues_as_if_never_stopped(corpus, uninterrupted,
                                                                 tmp_path):
     out = tmp_path / 'run'
-    env = dict(os.environ, MPLBACKEND='Agg', PYTHONUNBUFFERED='1')
-    child = subprocess.Popen(
-        [sys.executable, str(RECIPES['04'])] + [str(a) for a in TINY_04]
-        + ['--max-steps', '40', '--corpus', str(corpus), '--out', str(out)],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
-        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
-    try:
-        for line in child.stdout:
-            if line.startswith('Iteration: 10,'):
-                break
-        child.send_signal(signal.SIGINT)
-        stdout, stderr = child.communicate(timeout=120)
-    finally:
-        if child.poll() is None:
-            child.kill()
-    assert child.returncode == 130, stderr[-3000:]
+    returncode, _, stderr = interrupt_recipe(
+        '04', list(TINY_04) + ['--max-steps', 40, '--corpus', corpus, '--out', out],
+        'Iteration: 10,')
+    assert returncode == 130, stderr[-3000:]
     assert 'Traceback' not in stderr
 
     # stopped after the iteration it was in, saved it and said how to go on

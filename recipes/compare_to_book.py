@@ -266,21 +266,29 @@ def plot(record, published, path):
             label='this run')
     markers = {'book': ('o', 'tab:red'), 'notebook': ('s', 'tab:blue'),
                'faithful': ('^', 'tab:green')}
+    judge = published['graphs'][graph]['judged_by']
     for source, (marker, colour) in markers.items():
-        points = [(e['iteration'], e['loss']) for e in published['losses']
-                  if e['source'] == source and applies(e, graph)]
-        for e in published['epoch_10']:
-            if e['source'] == source and applies(e, graph):
-                points += [(int(k), v) for k, v in e.get('printed', {}).items()]
-                if 'first_iteration' in e:
-                    ax.hlines(e['mean'], e['first_iteration'], e['last_iteration'],
-                              colors=colour, linestyles='--',
-                              label='{} epoch-10 mean'.format(source))
-        if points:
+        for same_graph in (True, False):  # another graph's points: hollow, shown only
+            def here(e):
+                return e['source'] == source and applies(e, graph) == same_graph
+            points = [(e['iteration'], e['loss']) for e in published['losses'] if here(e)]
+            for e in published['epoch_10']:
+                if here(e):
+                    points += [(int(k), v) for k, v in e.get('printed', {}).items()]
+                    if 'first_iteration' in e:
+                        ax.hlines(e['mean'], e['first_iteration'], e['last_iteration'],
+                                  colors=colour, linestyles='--' if same_graph else ':',
+                                  label='{} epoch-10 mean'.format(source))
+            if not points:
+                continue
+            graphs = {e.get('graph') for e in published['losses'] + published['epoch_10']
+                      if here(e)} - {None}
+            label = '{}{}, {}'.format(
+                source, '' if same_graph else ' ({})'.format(', '.join(sorted(graphs))),
+                'judged' if same_graph and source == judge else 'shown')
             ax.plot(*zip(*sorted(points)), linestyle='none', marker=marker, color=colour,
-                    label='{} ({})'.format(source, 'judged' if source ==
-                                           published['graphs'][graph]['judged_by']
-                                           else 'shown'))
+                    markerfacecolor=colour if same_graph else 'none', label=label)
+    ax.set_xscale('log')  # the early published iterations stay visible
     ax.set_xlabel('Iteration')
     ax.set_ylabel('Loss')
     ax.set_title('{}: this run and the published losses'.format(record.get('recipe')))

@@ -144,25 +144,38 @@ def compare(record, published):
         out.append(Row('loss', 'loss at iteration {}'.format(i), entry['source'],
                        entry['loss'], run_value, None if judged == SHOWN else band, judged))
 
-    # Epoch 10: the printed losses (every 10th iteration) of the last epoch
-    epochs = config.get('epochs')
-    last_epoch = [r for r in rows if r[1] == 10 and r[0] % 10 == 0 and r[3] is not None]
-    done = epochs is not None and epochs >= 10 and any(
-        r[1] > 10 or (r[1] == 10 and r[2] == config.get('num_batches')) for r in rows)
-    run_mean = statistics.mean(r[3] for r in last_epoch) if done and last_epoch else None
+    # Epoch 10: the run's printed losses (every 10th iteration) at the
+    # iterations the source printed, or over the whole of epoch 10
+    num_batches = config.get('num_batches')
+    whole_epoch = (list(range(10 * ((9 * num_batches) // 10 + 1), 10 * num_batches + 1, 10))
+                   if num_batches else [])
+
+    def run_mean(iterations):
+        values = [losses.get(i) for i in iterations]
+        if not values or any(v is None for v in values):
+            return None
+        return statistics.mean(values)
+
     for entry in published['epoch_10']:
         printed = entry.get('printed', {})
+        if 'first_iteration' in entry:
+            iterations = list(range(entry['first_iteration'], entry['last_iteration'] + 1, 10))
+        elif printed:
+            iterations = sorted(int(k) for k in printed)
+        else:
+            iterations = whole_epoch
         mean = entry['mean'] if 'mean' in entry else statistics.mean(printed.values())
+        value = run_mean(iterations)
         band = bands['epoch_10_mean'] if entry['source'] == judge else None
-        inside = run_mean is not None and band is not None and abs(run_mean - mean) <= band
-        what = 'epoch-10 mean of {} printed losses'.format(
-            entry['count'] if 'count' in entry else len(printed) if printed else 'the')
-        out.append(Row('epoch 10', what, label(entry), mean, run_mean, band,
-                       verdict(entry['source'], inside, run_mean is not None)
+        inside = value is not None and band is not None and abs(value - mean) <= band
+        what = 'epoch-10 mean, iterations {}-{}'.format(iterations[0], iterations[-1]) \
+            if iterations else 'epoch-10 mean'
+        out.append(Row('epoch 10', what, label(entry), mean, value, band,
+                       verdict(entry['source'], inside, value is not None)
                        if applies(entry, graph) else SHOWN))
-        for it, value in sorted(printed.items(), key=lambda kv: int(kv[0])):
+        for it, v in sorted(printed.items(), key=lambda kv: int(kv[0])):
             out.append(Row('epoch 10', '  loss at iteration {}'.format(it), label(entry),
-                           value, losses.get(int(it)), None, SHOWN))
+                           v, losses.get(int(it)), None, SHOWN))
     return out
 
 

@@ -162,8 +162,8 @@ def test_a_run_at_the_published_figures_is_inside():
     for figure in ['Vocabulary Length', "batches ('out of')", 'trainable parameters',
                    'loss at iteration 10', 'loss at iteration 500']:
         assert cmp.INSIDE in [verdict for (f, s), verdict in v.items() if f == figure]
-    assert v[('epoch-10 mean of 95 printed losses', 'notebook')] == cmp.INSIDE
-    assert v[('epoch-10 mean of 7 printed losses', 'book (separate)')] == cmp.SHOWN
+    assert v[('epoch-10 mean, iterations 8550-9490', 'notebook')] == cmp.INSIDE
+    assert v[('epoch-10 mean, iterations 9430-9490', 'book (separate)')] == cmp.SHOWN
     assert v[('loss at iteration 10', 'faithful')] == cmp.SHOWN
     assert cmp.status(rows) == 0
     run_mean = [r.run for r in rows if r.figure.startswith('epoch-10 mean')][0]
@@ -188,19 +188,19 @@ def test_the_epoch_10_mean_is_judged_against_the_source_of_the_runs_graph():
     record = make_record(graph='separate', loss=lambda i: book_mean if i > 8541 else None)
     rows = cmp.compare(record, P04)
     v = verdicts(rows)
-    assert v[('epoch-10 mean of 7 printed losses', 'book')] == cmp.INSIDE
-    assert v[('epoch-10 mean of 95 printed losses', 'notebook (tied)')] == cmp.SHOWN
+    assert v[('epoch-10 mean, iterations 9430-9490', 'book')] == cmp.INSIDE
+    assert v[('epoch-10 mean, iterations 8550-9490', 'notebook (tied)')] == cmp.SHOWN
     assert v[('loss at iteration 10', 'notebook (tied)')] == cmp.SHOWN
     assert v[('loss at iteration 10', 'faithful')] == cmp.SHOWN
     assert cmp.status(rows) == 0
     high = make_record(graph='separate',
                        loss=lambda i: book_mean + 1.2 * band if i > 8541 else None)
     assert verdicts(cmp.compare(high, P04))[
-        ('epoch-10 mean of 7 printed losses', 'book')] == cmp.OUTSIDE
+        ('epoch-10 mean, iterations 9430-9490', 'book')] == cmp.OUTSIDE
     # the tied graph at the book's mean is outside the notebook's band
     tied = make_record(graph='tied', loss=lambda i: book_mean - 0.2 if i > 8541 else None)
     assert verdicts(cmp.compare(tied, P04))[
-        ('epoch-10 mean of 95 printed losses', 'notebook')] == cmp.OUTSIDE
+        ('epoch-10 mean, iterations 8550-9490', 'notebook')] == cmp.OUTSIDE
 
 
 def test_counts_are_exact():
@@ -235,7 +235,7 @@ def test_a_run_cut_short_is_judged_on_what_it_reached():
     assert v[('loss at iteration 10', 'notebook')] == cmp.INSIDE
     assert v[('loss at iteration 20', 'notebook')] == cmp.OUTSIDE
     for figure in ('loss at iteration 50', 'loss at iteration 500',
-                   'epoch-10 mean of 95 printed losses'):
+                   'epoch-10 mean, iterations 8550-9490'):
         assert v[(figure, 'notebook')] == 'not reached (the run stopped at iteration 30)'
 
 
@@ -253,7 +253,7 @@ def test_the_word_recipe_is_judged_against_the_notebook():
     assert v[('loss at iteration 10', 'notebook')] == cmp.INSIDE
     assert v[('loss at iteration 10', 'book')] == cmp.SHOWN
     assert v[('loss at iteration 1000', 'notebook')] == cmp.INSIDE
-    assert v[('epoch-10 mean of 19 printed losses', 'notebook')] == cmp.INSIDE
+    assert v[('epoch-10 mean, iterations 1630-1810', 'notebook')] == cmp.INSIDE
 
 
 def test_spread_gives_the_sd_across_seeds_and_its_band():

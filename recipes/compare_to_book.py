@@ -331,8 +331,10 @@ def spread(records, published):
     the loss at a published iteration i pools the variance across seeds of
     the losses at the POOL iterations from i - POOL/2 + 1 on (or the last
     POOL the runs reached, for an iteration beyond them). The SD of the
-    epoch-10 mean is that across seeds of the mean of a run's last printed
-    losses (as many as the source prints, or all the runs have).
+    epoch-10 mean adds two parts in quadrature: across seeds, the SD of the
+    mean of each run's last printed losses (as many as the source prints, or
+    all the runs have); within a run, how much a mean of that many printed
+    losses moves inside epoch 10, from the runs given that finished it.
     """
     graphs = {graph_of(r['config']) for r in records}
     if len(records) < 2 or len(graphs) != 1:
@@ -350,12 +352,31 @@ def spread(records, published):
         result['loss'][str(i)] = band(sd)
     counts = [e.get('count', len(e.get('printed', {}))) for e in published['epoch_10']
               if applies(e, graph) and e['source'] == published['graphs'][graph]['judged_by']]
+    source_n = max(counts or [1])
     printed = [j for j in range(10, reached + 1, 10)]
-    n = min(max(counts or [len(printed)]), len(printed))
-    means = [statistics.mean(l[j] for j in printed[-n:]) for l in losses]
-    sd = statistics.stdev(means)
-    result['epoch_10_mean_sd'] = sd
+    n = min(source_n, len(printed))
+    across = statistics.stdev([statistics.mean(l[j] for j in printed[-n:]) for l in losses])
+    # Within a run: how much a mean of source_n consecutive printed losses
+    # moves inside epoch 10 (from the runs given that finished epoch 10)
+    within = []
+    for r, l in zip(records, losses):
+        num_batches = r['config']['num_batches']
+        if max(l) < 10 * num_batches:
+            continue
+        epoch_10 = [l[j] for j in range(10 * ((9 * num_batches) // 10 + 1),
+                                         10 * num_batches + 1, 10)]
+        if len(epoch_10) >= 2 * source_n:  # the SD of block means
+            within.append(statistics.stdev(
+                [statistics.mean(epoch_10[k:k + source_n])
+                 for k in range(0, len(epoch_10) - source_n + 1, source_n)]))
+        else:  # one block an epoch: the SD of a mean of source_n losses
+            within.append(statistics.stdev(epoch_10) / source_n ** 0.5)
+    within_sd = statistics.mean(within) if within else 0.0
+    sd = (across ** 2 + within_sd ** 2) ** 0.5
     result['epoch_10_mean_printed_losses'] = n
+    result['epoch_10_mean_sd_across_seeds'] = across
+    result['epoch_10_mean_sd_within_epoch_10'] = within_sd if within else None
+    result['epoch_10_mean_sd'] = sd
     result['epoch_10_mean'] = band(sd)
     return result
 

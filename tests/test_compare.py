@@ -304,3 +304,18 @@ def test_command_prints_the_table_writes_the_report_and_sets_the_exit_status(tmp
     assert unreadable.returncode == 2
     assert 'record.json is missing' in unreadable.stderr
     assert 'Traceback' not in unreadable.stderr
+
+
+def test_spread_adds_the_movement_of_the_mean_inside_epoch_10():
+    # separate layers, judged by the book's 7 lines: block means of 7 printed losses
+    def wavy(offset):
+        return lambda i: offset + (0.1 if (i // 70) % 2 else 0.0) if i > 8541 else offset
+    a = make_record(graph='separate', loss=wavy(2.0))
+    b = make_record(graph='separate', loss=wavy(2.0))
+    result = cmp.spread([a, b], P04)
+    printed = [i for i in range(8550, 9491, 10)]
+    values = [wavy(2.0)(i) for i in printed]
+    blocks = [statistics.mean(values[k:k + 7]) for k in range(0, len(values) - 6, 7)]
+    assert result['epoch_10_mean_sd_across_seeds'] == 0
+    assert result['epoch_10_mean_sd_within_epoch_10'] == pytest.approx(statistics.stdev(blocks))
+    assert result['epoch_10_mean'] == cmp.band(statistics.stdev(blocks)) > 0

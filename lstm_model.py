@@ -105,7 +105,47 @@ def fused_rnn_decoder(decoder_inputs, initial_state, cell, scope=None):
     return x, (tuple(final) if multi else final[0])
 
 
-CELL_IMPLEMENTATIONS = ('basic', 'fused')
+def projected_rnn_decoder(decoder_inputs, initial_state, cell, scope=None):
+    """rnn_decoder with no loop function, each layer's input product done once.
+
+    A BasicLSTMCell multiplies [input, h] by its kernel at every step. The
+    input's half of that product does not depend on the recurrence, so here
+    it is one large product over all time steps per layer, and each step
+    multiplies only h by the kernel's lower rows. The same arithmetic in
+    another order (float32 rounding aside), computed layer by layer; the
+    variables are made by the cell's own first call, as in rnn_decoder.
+
+    Args and returns as rnn_decoder: outputs is a list of 2D Tensors
+    [batch_size x units] (the last layer's), one per input.
+    """
+    with tf1.variable_scope(scope or 'rnn_decoder'):
+        cell(decoder_inputs[0], initial_state)  # the variables, as rnn_decoder
+    multi = isinstance(cell, tf1.nn.rnn_cell.MultiRNNCell)
+    layers = list(cell._cells) if multi else [cell]
+    states = initial_state if multi else (initial_state,)
+    inputs = decoder_inputs
+    final = []
+    for layer, (c, h) in zip(layers, states):
+        kernel = [w for w in layer.weights if w.name.endswith('kernel:0')][0]
+        bias = [w for w in layer.weights if w.name.endswith('bias:0')][0]
+        input_size = inputs[0].shape[-1]
+        # seq x [batch, input] -> [seq * batch, input] -> seq x [batch, 4 units]
+        projected = tf.split(tf.matmul(tf.concat(inputs, 0), kernel[:input_size]) + bias,
+                             len(inputs), axis=0)
+        recurrent_kernel = kernel[input_size:]
+        outputs = []
+        for step_input in projected:
+            gates = step_input + tf.matmul(h, recurrent_kernel)
+            i, j, f, o = tf.split(gates, 4, axis=1)         # BasicLSTMCell's order
+            c = c * tf.sigmoid(f + 1.0) + tf.sigmoid(i) * tf.tanh(j)  # forget bias 1
+            h = tf.tanh(c) * tf.sigmoid(o)
+            outputs.append(h)
+        final.append(tf1.nn.rnn_cell.LSTMStateTuple(c, h))
+        inputs = outputs
+    return inputs, (tuple(final) if multi else final[0])
+
+
+CELL_IMPLEMENTATIONS = ('basic', 'fused', 'projected')
 
 
 def sequence_loss_by_example(logits, targets, weights,
@@ -228,10 +268,12 @@ class LSTM_Model():
         1 more random. Greedy ignores it.
       top_k: how many tokens 'topk' draws among.
       cell_impl: 'basic', the book's graph: the cell called once per step
-        by rnn_decoder; or 'fused': the training model runs each layer with
-        TensorFlow's fused LSTM kernel (fused_rnn_decoder), same variables,
-        same numbers. The sampling model always uses the basic cell, which
-        its loop function needs.
+        by rnn_decoder; 'fused': the training model runs each layer with
+        TensorFlow's fused LSTM kernel (fused_rnn_decoder); 'projected': each
+        layer's input product is done once for all steps
+        (projected_rnn_decoder). All three have the same variables and give
+        the same numbers. The sampling model always uses the basic cell,
+        which its loop function needs.
     """
 
     def __init__(self, rnn_size, num_layers, batch_size, learning_rate,
@@ -305,7 +347,11 @@ class LSTM_Model():
             return tf.nn.embedding_lookup(embedding_mat, prev_symbol)
         self.inferred_loop = inferred_loop
 
-        if cell_impl == 'fused' and not infer_sample:
+        if cell_impl == 'projected' and not infer_sample:
+            outputs, last_state = projected_rnn_decoder(
+                rnn_inputs_trimmed, self.initial_state, self.lstm_cell)
+            output = tf.reshape(tf.concat(outputs, axis=1), [-1, self.rnn_size])
+        elif cell_impl == 'fused' and not infer_sample:
             outputs, last_state = fused_rnn_decoder(
                 rnn_inputs_trimmed, self.initial_state, self.lstm_cell)
             # [seq, batch, rnn] -> [batch * seq, rnn], rows batch-major

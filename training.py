@@ -146,10 +146,12 @@ def _recipe_parser(description, defaults, word_level):
         parser.add_argument('--separate-layers', action='store_true',
                             help='give each layer its own weights (the printed code ties '
                                  'them on TensorFlow >= 1.2; see the errata)')
-    parser.add_argument('--cell-impl', choices=('basic', 'fused'), default='basic',
+    parser.add_argument('--cell-impl', choices=('basic', 'fused', 'projected'),
+                        default='basic',
                         help="basic: the book's graph, the LSTM cell built step by step; "
-                             "fused: TensorFlow's fused LSTM kernel, one op per layer, "
-                             'same variables and numbers, faster (default %(default)s)')
+                             "fused: TensorFlow's fused LSTM kernel, one op per layer; "
+                             "projected: each layer's input product done once for all "
+                             'steps. Same variables and numbers (default %(default)s)')
     parser.add_argument('--tiny', action='store_true',
                         help='the tiny configuration for smoke runs: {}'.format(
                             ', '.join('{} {}'.format(k, v) for k, v in TINY.items())))

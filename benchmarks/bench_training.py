@@ -10,7 +10,8 @@ implementations interleaved over repetitions, and takes medians:
 
 - the training step (ms, tokens per second) of LSTM_Model with the book's
   graph (--cell-impl basic, feeding the LSTM state each step as the recipes
-  do) and with the fused LSTM kernel (--cell-impl fused);
+  do), with the fused LSTM kernel (--cell-impl fused) and with each layer's
+  input product done once for all steps (--cell-impl projected);
 - the same model written idiomatically in Keras 3 (Embedding, LSTM, Dense,
   Adam with global_clipnorm=4.5), with and without jit_compile, and in
   PyTorch (nn.Embedding, nn.LSTM, nn.Linear, Adam, clip_grad_norm_), all
@@ -46,7 +47,7 @@ CONFIGS = {
     'char': {'vocab': 40, 'embedding': 128, 'units': 128, 'layers': 3, 'lr': 0.0005},
 }
 BATCH, SEQ = 100, 50
-IMPLEMENTATIONS = ['ours-basic', 'ours-fused', 'keras', 'keras-jit', 'torch']
+IMPLEMENTATIONS = ['ours-basic', 'ours-fused', 'ours-projected', 'keras', 'keras-jit', 'torch']
 PEERS = ['keras', 'keras-jit', 'torch']
 GENERATE = 300  # characters generated in the generation benchmark
 
@@ -305,7 +306,7 @@ def work_generate(config, num):
 def worker(args):
     config = dict(CONFIGS[args.config]) if args.config else None
     impl = args.worker
-    if impl in ('ours-basic', 'ours-fused'):
+    if impl in ('ours-basic', 'ours-fused', 'ours-projected'):
         result = work_ours(config, args.steps, args.warmup, impl.split('-')[1],
                            args.batch, args.seq)
     elif impl in ('keras', 'keras-jit'):
@@ -393,7 +394,7 @@ def measure(args):
             }
         keras_rows = [k for k in ('keras', 'keras-jit') if 'step_ms' in rows.get(k, {})]
         best_keras = min(keras_rows, key=lambda k: rows[k]['step_ms']) if keras_rows else None
-        for impl in ('ours-basic', 'ours-fused'):
+        for impl in ('ours-basic', 'ours-fused', 'ours-projected'):
             if 'step_ms' not in rows.get(impl, {}):
                 continue
             for peer in PEERS:
@@ -427,16 +428,16 @@ def markdown(report):
             config, t['gflop_per_step'], t['roofline_ms']))
         lines.append('')
         lines.append('| implementation | ms / step | tokens / s | of roofline | build + first '
-                     'step (s) | peak RSS (MiB) | its time / ours-fused |')
+                     'step (s) | peak RSS (MiB) | its time / ours-basic |')
         lines.append('|---|---|---|---|---|---|---|')
-        fused = t['rows'].get('ours-fused', {})
+        basic = t['rows'].get('ours-basic', {})
         for impl, r in t['rows'].items():
             if 'step_ms' not in r:
                 lines.append('| {} | {} | | | | | |'.format(impl, r['missing']))
                 continue
             ratio = ''
-            if impl != 'ours-fused' and 'step_ms' in fused:
-                ratio = '{:.2f}x'.format(r['step_ms'] / fused['step_ms'])
+            if impl != 'ours-basic' and 'step_ms' in basic:
+                ratio = '{:.2f}x'.format(r['step_ms'] / basic['step_ms'])
             lines.append('| {}{} | {:.0f} | {:,.0f} | {:.0%} | {:.1f} | {:.0f} | {} |'.format(
                 impl, ' (faster Keras)' if impl == t['best_keras'] else '', r['step_ms'],
                 r['tokens_per_s'], r['roofline_fraction'], r['build_and_first_step_s'],
@@ -474,7 +475,7 @@ def main(argv=None):
                         help='where the JSON and Markdown go (default %(default)s)')
     parser.add_argument('--worker', help=argparse.SUPPRESS)
     parser.add_argument('--config', help=argparse.SUPPRESS)
-    parser.add_argument('--profile', metavar='IMPL', choices=('basic', 'fused'),
+    parser.add_argument('--profile', metavar='IMPL', choices=('basic', 'fused', 'projected'),
                         help='instead: where one step of LSTM_Model (--cell-impl IMPL) '
                              'spends its time, by op type, for each of --configs')
     args = parser.parse_args(argv)

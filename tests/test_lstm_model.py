@@ -244,14 +244,14 @@ def test_eager_mode_is_a_clear_error():
 
 @pytest.mark.parametrize('layers, separate', [(1, False), (3, False), (3, True)],
                          ids=['one layer', 'three tied', 'three separate'])
-def test_fused_cell_gives_the_same_outputs_and_gradients_for_the_same_weights(
+def test_fast_cells_give_the_same_outputs_and_gradients_for_the_same_weights(
         layers, separate):
-    """--cell-impl fused: same variables, same loss, state and gradients (float32)."""
+    """--cell-impl fused and projected: same variables, loss, state, gradients."""
     rng = np.random.RandomState(4)
     x = rng.randint(0, 13, (5, 7))
     y = rng.randint(0, 13, (5, 7))
     weights, results = None, {}
-    for impl in ('basic', 'fused'):
+    for impl in ('basic', 'fused', 'projected'):
         g = tf1.Graph()
         with g.as_default(), tf1.Session(graph=g) as sess:
             with tf1.variable_scope('lstm_model'):
@@ -271,16 +271,19 @@ def test_fused_cell_gives_the_same_outputs_and_gradients_for_the_same_weights(
                 [model.cost, tf.nest.flatten(model.final_state), grads], feed)
             results[impl + ' names'] = sorted((v.name, tuple(v.shape.as_list()))
                                               for v in tf1.global_variables())
-    assert results['basic names'] == results['fused names']
-    (cost_b, state_b, grads_b), (cost_f, state_f, grads_f) = results['basic'], results['fused']
-    np.testing.assert_allclose(cost_f, cost_b, rtol=1e-6)
-    for a, b in zip(state_f, state_b):
-        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
-    for a, b in zip(grads_f, grads_b):
-        np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-6)
+    cost_b, state_b, grads_b = results['basic']
     assert np.abs(grads_b[-1]).max() > 0  # the gradients compared are not all zero
+    for impl in ('fused', 'projected'):
+        assert results[impl + ' names'] == results['basic names']
+        cost, state, grads = results[impl]
+        np.testing.assert_allclose(cost, cost_b, rtol=1e-6)
+        for a, b in zip(state, state_b):
+            np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+        for a, b in zip(grads, grads_b):
+            np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-6)
 
 
 def test_unknown_cell_impl_is_a_clear_error(graph):
-    with pytest.raises(ValueError, match="cell_impl must be one of basic, fused, not 'block'"):
+    with pytest.raises(ValueError,
+                       match="cell_impl must be one of basic, fused, projected, not 'block'"):
         LSTM_Model(4, 1, 2, 0.01, 3, 5, cell_impl='block')

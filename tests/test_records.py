@@ -54,12 +54,15 @@ def test_a_drawn_seed_is_recorded_and_repeats_the_run_exactly(corpus_file, tmp_p
         assert sample['text'] in again[0].stdout.splitlines()
 
 
-def test_fused_cell_gives_the_book_graphs_losses_and_takes_its_checkpoints(corpus_file,
+def test_fast_cells_give_the_book_graphs_losses_and_take_its_checkpoints(corpus_file,
                                                                           tmp_path):
     args = ('--tiny', '--seed', 5, '--corpus', corpus_file)
     basic = run_recipe('04', *args, '--max-steps', 20, '--out', tmp_path / 'basic')
     fused = run_recipe('04', *args, '--max-steps', 20, '--cell-impl', 'fused',
                        '--out', tmp_path / 'fused')
+    projected = run_recipe('04', *args, '--max-steps', 20, '--cell-impl', 'projected',
+                           '--out', tmp_path / 'projected')
+    assert projected.returncode == 0, projected.stderr[-3000:]
     half = run_recipe('04', *args, '--max-steps', 10, '--out', tmp_path / 'half')
     assert basic.returncode == fused.returncode == half.returncode == 0, fused.stderr[-3000:]
     # a checkpoint of the book's graph goes on training in the fused one
@@ -68,9 +71,10 @@ def test_fused_cell_gives_the_book_graphs_losses_and_takes_its_checkpoints(corpu
     assert switched.returncode == 0, switched.stderr[-3000:]
     losses = {name: [r[3] for r in json.loads(
         (tmp_path / name / 'record.json').read_text())['iterations']['rows']]
-        for name in ('basic', 'fused', 'half')}
+        for name in ('basic', 'fused', 'projected', 'half')}
     assert len(losses['basic']) == len(losses['fused']) == len(losses['half']) == 20
     import numpy as np
     np.testing.assert_allclose(losses['fused'], losses['basic'], rtol=1e-5)
+    np.testing.assert_allclose(losses['projected'], losses['basic'], rtol=1e-5)
     np.testing.assert_allclose(losses['half'], losses['basic'], rtol=1e-5)
     assert len(set(losses['basic'])) == 20  # twenty different steps compared

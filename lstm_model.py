@@ -61,6 +61,28 @@ def rnn_decoder(decoder_inputs, initial_state, cell, loop_function=None,
     return outputs, state
 
 
+def _built_layers(decoder_inputs, initial_state, cell, scope):
+    """The cell's variables, made as rnn_decoder makes them, layer by layer.
+
+    The cell's first call, as in rnn_decoder's first step, creates them with
+    the same names, shapes and initial values; its result is not used, so a
+    session never computes it. Returns (multi, [(kernel, bias, (c, h)), ...]):
+    whether cell is a MultiRNNCell, and each layer's kernel [input + units,
+    4 units], bias [4 units] and initial state.
+    """
+    with tf1.variable_scope(scope or 'rnn_decoder'):
+        cell(decoder_inputs[0], initial_state)
+    multi = isinstance(cell, tf1.nn.rnn_cell.MultiRNNCell)
+    layers = list(cell._cells) if multi else [cell]
+    states = initial_state if multi else (initial_state,)
+    weights = []
+    for layer, state in zip(layers, states):
+        kernel = [w for w in layer.weights if w.name.endswith('kernel:0')][0]
+        bias = [w for w in layer.weights if w.name.endswith('bias:0')][0]
+        weights.append((kernel, bias, state))
+    return multi, weights
+
+
 def fused_rnn_decoder(decoder_inputs, initial_state, cell, scope=None):
     """rnn_decoder with no loop function, run by TensorFlow's fused LSTM kernel.
 
@@ -83,19 +105,11 @@ def fused_rnn_decoder(decoder_inputs, initial_state, cell, scope=None):
       (outputs, state): outputs a 3D Tensor [time x batch_size x units] (the
       last layer's), state shaped like initial_state.
     """
-    with tf1.variable_scope(scope or 'rnn_decoder'):
-        # Builds the variables exactly as rnn_decoder's first step does; the
-        # step's result is not used, so a session never computes it.
-        cell(decoder_inputs[0], initial_state)
-    multi = isinstance(cell, tf1.nn.rnn_cell.MultiRNNCell)
-    layers = list(cell._cells) if multi else [cell]
-    states = initial_state if multi else (initial_state,)
+    multi, layers = _built_layers(decoder_inputs, initial_state, cell, scope)
     x = tf.stack(decoder_inputs)                            # [time, batch, input]
     final = []
-    for layer, (c, h) in zip(layers, states):
-        kernel = [w for w in layer.weights if w.name.endswith('kernel:0')][0]
-        bias = [w for w in layer.weights if w.name.endswith('bias:0')][0]
-        no_peephole = tf.zeros([layer.output_size])
+    for kernel, bias, (c, h) in layers:
+        no_peephole = tf.zeros([kernel.shape[1] // 4])
         _, cs, _, _, _, _, h_seq = tf.raw_ops.BlockLSTM(
             seq_len_max=tf.constant(len(decoder_inputs), tf.int64), x=x, cs_prev=c,
             h_prev=h, w=kernel, wci=no_peephole, wcf=no_peephole, wco=no_peephole,
@@ -118,16 +132,10 @@ def projected_rnn_decoder(decoder_inputs, initial_state, cell, scope=None):
     Args and returns as rnn_decoder: outputs is a list of 2D Tensors
     [batch_size x units] (the last layer's), one per input.
     """
-    with tf1.variable_scope(scope or 'rnn_decoder'):
-        cell(decoder_inputs[0], initial_state)  # the variables, as rnn_decoder
-    multi = isinstance(cell, tf1.nn.rnn_cell.MultiRNNCell)
-    layers = list(cell._cells) if multi else [cell]
-    states = initial_state if multi else (initial_state,)
+    multi, layers = _built_layers(decoder_inputs, initial_state, cell, scope)
     inputs = decoder_inputs
     final = []
-    for layer, (c, h) in zip(layers, states):
-        kernel = [w for w in layer.weights if w.name.endswith('kernel:0')][0]
-        bias = [w for w in layer.weights if w.name.endswith('bias:0')][0]
+    for kernel, bias, (c, h) in layers:
         input_size = inputs[0].shape[-1]
         # seq x [batch, input] -> [seq * batch, input] -> seq x [batch, 4 units]
         projected = tf.split(tf.matmul(tf.concat(inputs, 0), kernel[:input_size]) + bias,

@@ -517,6 +517,8 @@ class TrainingRun:
         self.iteration, self.epoch, self.batch = 0, 0, 0
         self.order = list(range(num_batches))
         self.lstm_state = None  # after the last batch trained, flattened
+        self._state = None  # the same, as the last session call returned it
+        self._versions = library_versions()
         self.train_loss = []
         self.rows, self.samples, self.resumptions = [], [], []
         self.last_saved = None
@@ -626,7 +628,6 @@ class TrainingRun:
 
     def log_step(self, iteration, epoch, ix, loss, state):
         """Record batch ix of epoch (both from 0), trained as this iteration."""
-        import tensorflow as tf
         loss = float(loss)
         self.rows.append([iteration, epoch + 1, ix + 1, loss, round(self.elapsed(), 3)])
         if not math.isfinite(loss):
@@ -639,7 +640,7 @@ class TrainingRun:
             return
         self.iteration = iteration
         self.epoch, self.batch = (epoch, ix + 1) if ix + 1 < self.num_batches else (epoch + 1, 0)
-        self.lstm_state = [np.array(a) for a in tf.nest.flatten(state)]
+        self._state = state  # fresh arrays from sess.run; flattened only when saved
 
     def log_sample(self, iteration, prime_text, text):
         self.samples.append({'iteration': iteration, 'prime': prime_text, 'text': text})
@@ -656,6 +657,9 @@ class TrainingRun:
             return False
         save_checkpoint(self.sess, self.saver, self.run_dir, iteration,
                         self.vocab2ix, self.ix2vocab)
+        import tensorflow as tf
+        if self._state is not None:
+            self.lstm_state = tf.nest.flatten(self._state)
         progress = {'iteration': self.iteration, 'epoch': self.epoch, 'batch': self.batch,
                     'order': list(self.order), 'lstm_state': self.lstm_state,
                     'python_random': random.getstate(), 'numpy_random': np.random.get_state()}
@@ -704,7 +708,7 @@ class TrainingRun:
             'config': self.config,
             'corpus': self.config.get('corpus'),
             'seed': self.config.get('seed'),
-            'versions': library_versions(),
+            'versions': self._versions,
             'last_checkpoint': self.last_saved,
             'stopped_because': self.diverged,
             'resumptions': self.resumptions,

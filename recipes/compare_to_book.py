@@ -68,8 +68,8 @@ def applies(entry, graph):
 class Row:
     """One line of the comparison."""
 
-    def __init__(self, section, figure, source, published, run, band, verdict):
-        self.section, self.figure, self.source = section, figure, source
+    def __init__(self, figure, source, published, run, band, verdict):
+        self.figure, self.source = figure, source
         self.published, self.run, self.band, self.verdict = published, run, band, verdict
 
 
@@ -120,7 +120,7 @@ def compare(record, published):
     for entry in published['counts']:
         if applies(entry, graph):
             run_value = facts[entry['key']]
-            out.append(Row('counts', entry['figure'], '/'.join(entry['sources']),
+            out.append(Row(entry['figure'], '/'.join(entry['sources']),
                            entry['value'], run_value, 'exact',
                            verdict(judge, run_value == entry['value'])))
 
@@ -135,13 +135,13 @@ def compare(record, published):
         i = entry['iteration']
         run_value = losses.get(i)
         if not applies(entry, graph):
-            out.append(Row('loss', 'loss at iteration {}'.format(i), label(entry),
+            out.append(Row('loss at iteration {}'.format(i), label(entry),
                            entry['loss'], run_value, None, SHOWN))
             continue
         band = bands['loss'][str(i)]
         inside = run_value is not None and abs(run_value - entry['loss']) <= band
         judged = verdict(entry['source'], inside, run_value is not None)
-        out.append(Row('loss', 'loss at iteration {}'.format(i), entry['source'],
+        out.append(Row('loss at iteration {}'.format(i), entry['source'],
                        entry['loss'], run_value, None if judged == SHOWN else band, judged))
 
     # Epoch 10: the run's printed losses (every 10th iteration) at the
@@ -170,11 +170,11 @@ def compare(record, published):
         inside = value is not None and band is not None and abs(value - mean) <= band
         what = 'epoch-10 mean, iterations {}-{}'.format(iterations[0], iterations[-1]) \
             if iterations else 'epoch-10 mean'
-        out.append(Row('epoch 10', what, label(entry), mean, value, band,
+        out.append(Row(what, label(entry), mean, value, band,
                        verdict(entry['source'], inside, value is not None)
                        if applies(entry, graph) else SHOWN))
         for it, v in sorted(printed.items(), key=lambda kv: int(kv[0])):
-            out.append(Row('epoch 10', '  loss at iteration {}'.format(it), label(entry),
+            out.append(Row('  loss at iteration {}'.format(it), label(entry),
                            v, losses.get(int(it)), None, SHOWN))
     return out
 

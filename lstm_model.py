@@ -156,6 +156,22 @@ def projected_rnn_decoder(decoder_inputs, initial_state, cell, scope=None):
 CELL_IMPLEMENTATIONS = ('basic', 'fused', 'projected')
 
 
+def _sparse_softmax_cross_entropy(labels, logits):
+    """Cross-entropy of logits [batch, classes] against int labels [batch].
+
+    TF1's fused kernel, as TF1's tf.nn.sparse_softmax_cross_entropy_with_logits
+    ran it: one pass computes the loss and keeps its gradient. TensorFlow 2's
+    function swaps the kernel for log_softmax and gather whenever op
+    determinism is on (the recipes turn it on), a workaround for GPUs; on a
+    CPU that takes another [batch, classes] buffer and more passes over it (in
+    recipe 03, 5000 x 8009 floats: +300 MB and about +40% per step). The
+    fused kernel is deterministic on a CPU.
+    """
+    loss, _ = tf.raw_ops.SparseSoftmaxCrossEntropyWithLogits(features=logits,
+                                                            labels=labels)
+    return loss
+
+
 def sequence_loss_by_example(logits, targets, weights,
                              average_across_timesteps=True,
                              softmax_loss_function=None, name=None):
@@ -187,8 +203,7 @@ def sequence_loss_by_example(logits, targets, weights,
         for logit, target, weight in zip(logits, targets, weights):
             if softmax_loss_function is None:
                 target = tf.reshape(target, [-1])
-                crossent = tf.nn.sparse_softmax_cross_entropy_with_logits(
-                    labels=target, logits=logit)
+                crossent = _sparse_softmax_cross_entropy(target, logit)
             else:
                 crossent = softmax_loss_function(labels=target, logits=logit)
             log_perp_list.append(crossent * weight)

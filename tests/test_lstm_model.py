@@ -71,6 +71,47 @@ def test_sequence_loss_averages_across_timesteps(graph):
     np.testing.assert_allclose(both, [want], rtol=1e-5)
 
 
+def test_sequence_loss_and_its_gradient_match_numpy(graph):
+    rng = np.random.RandomState(0)
+    logits_np = rng.randn(6, 9).astype(np.float32)
+    targets_np = np.array([0, 3, 8, 3, 1, 5])
+    logits = tf.constant(logits_np)
+    loss = sequence_loss_by_example([logits], [tf.constant(targets_np)], [tf.ones([6])])
+    got_loss, got_grad = graph.run([loss, tf.gradients(tf.reduce_sum(loss), logits)[0]])
+    shifted = logits_np - logits_np.max(1, keepdims=True)
+    softmax = np.exp(shifted) / np.exp(shifted).sum(1, keepdims=True)
+    np.testing.assert_allclose(got_loss, -np.log(softmax[np.arange(6), targets_np]),
+                               rtol=1e-5)
+    onehot = np.eye(9)[targets_np]
+    np.testing.assert_allclose(got_grad, softmax - onehot, rtol=1e-5, atol=1e-6)
+
+
+DETERMINISTIC_GRAPH = """
+import json, lstm_model, tensorflow as tf
+tf.compat.v1.disable_eager_execution()
+tf.config.experimental.enable_op_determinism()
+tf.compat.v1.set_random_seed(0)
+lstm_model.LSTM_Model(4, 1, 2, 0.01, 3, 11)
+print(json.dumps(sorted({op.type for op in tf.compat.v1.get_default_graph().get_operations()})))
+"""
+
+
+def test_loss_keeps_the_fused_kernel_when_op_determinism_is_on():
+    # The recipes turn op determinism on. TF 2's sparse softmax function then
+    # builds log_softmax + gather instead (slower, +300 MB at the word
+    # recipe's size); the book's TF1 graph had the fused kernel.
+    import json
+    import subprocess
+    import sys
+    from pathlib import Path
+    done = subprocess.run([sys.executable, '-c', DETERMINISTIC_GRAPH], capture_output=True,
+                          text=True, cwd=Path(__file__).resolve().parent.parent)
+    assert done.returncode == 0, done.stderr[-2000:]
+    op_types = json.loads(done.stdout.strip().splitlines()[-1])
+    assert 'SparseSoftmaxCrossEntropyWithLogits' in op_types
+    assert 'LogSoftmax' not in op_types
+
+
 def test_sequence_loss_refuses_lists_of_different_lengths(graph):
     with pytest.raises(ValueError, match='same length'):
         sequence_loss_by_example([tf.zeros([1, 2])], [], [tf.ones([1])])

@@ -297,12 +297,24 @@ class LSTM_Model():
         (projected_rnn_decoder). All three have the same variables and give
         the same numbers. The sampling model always uses the basic cell,
         which its loop function needs.
+      softmax_blocks: 1, the book's graph: one product of all batch * seq
+        outputs by W, and one loss over its logits. More: the training
+        model splits those rows into this many blocks (whole rows each, as
+        even as can be) and does the product and the loss block by block.
+        The same numbers, float32 rounding aside; at the word recipe's size
+        (5000 x 8009 logits) less memory at once and a faster step.
     """
 
     def __init__(self, rnn_size, num_layers, batch_size, learning_rate,
                  training_seq_len, vocab_size, infer_sample=False,
                  embedding_size=None, separate_layers=False, infer_seq_len=1,
-                 strategy='greedy', temperature=1.0, top_k=None, cell_impl='basic'):
+                 strategy='greedy', temperature=1.0, top_k=None, cell_impl='basic',
+                 softmax_blocks=1):
+        if not (isinstance(softmax_blocks, int) and
+                1 <= softmax_blocks <= batch_size * training_seq_len):
+            raise ValueError('softmax_blocks must be a whole number from 1 to batch_size x '
+                             'training_seq_len ({}), not {!r}.'.format(
+                                 batch_size * training_seq_len, softmax_blocks))
         if cell_impl not in CELL_IMPLEMENTATIONS:
             raise ValueError('cell_impl must be one of {}, not {!r}.'.format(
                 ', '.join(CELL_IMPLEMENTATIONS), cell_impl))
@@ -386,7 +398,19 @@ class LSTM_Model():
             # seq x [batch, rnn] -> [batch, seq * rnn] -> [batch * seq, rnn],
             # rows ordered batch-major like the flattened targets
             output = tf.reshape(tf.concat(outputs, axis=1), [-1, self.rnn_size])
-        self.logit_output = tf.matmul(output, W) + b           # [batch * seq, vocab]
+        targets = tf.reshape(self.y_output, [-1])              # [batch * seq]
+        if softmax_blocks == 1 or infer_sample:
+            self.logit_output = tf.matmul(output, W) + b       # [batch * seq, vocab]
+            block_logits, block_targets = [self.logit_output], [targets]
+        else:
+            # the same rows, a block at a time: the 2D logits of the
+            # book's one product never exist at once
+            rows = self.batch_size * self.training_seq_len
+            sizes = [rows // softmax_blocks + (k < rows % softmax_blocks)
+                     for k in range(softmax_blocks)]
+            block_logits = [tf.matmul(block, W) + b for block in tf.split(output, sizes)]
+            block_targets = tf.split(targets, sizes)
+            self.logit_output = tf.concat(block_logits, 0)
         self.model_output = tf.nn.softmax(self.logit_output)
         self.final_state = last_state
 
@@ -397,9 +421,16 @@ class LSTM_Model():
             # The book builds a loss and a second Adam here too; under the
             # reused scope that fails on TF >= 1.1 and is never run.
             return
-        loss = sequence_loss_by_example(
-            [self.logit_output], [tf.reshape(self.y_output, [-1])],
-            [tf.ones([self.batch_size * self.training_seq_len])])
+        if softmax_blocks == 1:
+            loss = sequence_loss_by_example(
+                [self.logit_output], [targets],
+                [tf.ones([self.batch_size * self.training_seq_len])])
+        else:
+            # each block's rows are examples of their own: their losses line
+            # up end to end as the one block's would
+            loss = tf.concat([sequence_loss_by_example(
+                [logits], [target], [tf.ones_like(target, tf.float32)])
+                for logits, target in zip(block_logits, block_targets)], 0)
         self.cost = tf.reduce_sum(loss) / (self.batch_size * self.training_seq_len)
         trainable = tf1.trainable_variables()
         gradients, _ = tf.clip_by_global_norm(tf.gradients(self.cost, trainable), 4.5)

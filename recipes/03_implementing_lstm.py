@@ -80,7 +80,8 @@ def main(argv=None):
         lstm_model = LSTM_Model(args.rnn_size, 1, args.batch_size, args.learning_rate,
                                 args.seq_len, vocab_size,
                                 embedding_size=args.embedding_size,
-                                cell_impl=args.cell_impl)
+                                cell_impl=args.cell_impl,
+                                softmax_blocks=args.softmax_blocks)
         scope.reuse_variables()
         test_lstm_model = LSTM_Model(args.rnn_size, 1, args.batch_size, args.learning_rate,
                                      args.seq_len, vocab_size, infer_sample=True,

@@ -83,7 +83,8 @@ def main(argv=None):
         lstm_model = LSTM_Model(args.rnn_size, args.num_layers, args.batch_size,
                                 args.learning_rate, args.seq_len, vocab_size,
                                 separate_layers=args.separate_layers,
-                                cell_impl=args.cell_impl)
+                                cell_impl=args.cell_impl,
+                                softmax_blocks=args.softmax_blocks)
         scope.reuse_variables()
         test_lstm_model = LSTM_Model(args.rnn_size, args.num_layers, args.batch_size,
                                      args.learning_rate, args.seq_len, vocab_size,

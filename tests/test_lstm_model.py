@@ -283,45 +283,69 @@ def test_eager_mode_is_a_clear_error():
     assert 'disable_eager_execution()' in out
 
 
+FAST_PATHS = [('fused', 1), ('projected', 1), ('basic', 3), ('projected', 4)]
+
+
 @pytest.mark.parametrize('layers, separate', [(1, False), (3, False), (3, True)],
                          ids=['one layer', 'three tied', 'three separate'])
-def test_fast_cells_give_the_same_outputs_and_gradients_for_the_same_weights(
+def test_fast_paths_give_the_same_outputs_and_gradients_for_the_same_weights(
         layers, separate):
-    """--cell-impl fused and projected: same variables, loss, state, gradients."""
+    """--cell-impl fused and projected, and --softmax-blocks (35 rows in 3 and
+    4 uneven blocks): same variables, loss, state, gradients as the book's graph."""
     rng = np.random.RandomState(4)
     x = rng.randint(0, 13, (5, 7))
     y = rng.randint(0, 13, (5, 7))
     weights, results = None, {}
-    for impl in ('basic', 'fused', 'projected'):
+    for impl, blocks in [('basic', 1)] + FAST_PATHS:
         g = tf1.Graph()
         with g.as_default(), tf1.Session(graph=g) as sess:
             with tf1.variable_scope('lstm_model'):
                 model = LSTM_Model(6, layers, 5, 0.01, 7, 13, embedding_size=6,
-                                   separate_layers=separate, cell_impl=impl)
+                                   separate_layers=separate, cell_impl=impl,
+                                   softmax_blocks=blocks)
             variables = tf1.trainable_variables()
             grads = [tf.convert_to_tensor(d) for d in tf.gradients(model.cost, variables)]
             sess.run(tf1.global_variables_initializer())
-            if weights is None:  # the basic model's weights, given to both
+            if weights is None:  # the basic model's weights, given to all
                 weights = {v.name: rng.uniform(-0.5, 0.5, v.shape.as_list()).astype(np.float32)
                            for v in variables}
             assert sorted(weights) == sorted(v.name for v in variables)
             for v in variables:
                 v.load(weights[v.name], sess)
             feed = {model.x_data: x, model.y_output: y}
-            results[impl] = sess.run(
-                [model.cost, tf.nest.flatten(model.final_state), grads], feed)
-            results[impl + ' names'] = sorted((v.name, tuple(v.shape.as_list()))
-                                              for v in tf1.global_variables())
-    cost_b, state_b, grads_b = results['basic']
+            results[impl, blocks] = sess.run(
+                [model.cost, tf.nest.flatten(model.final_state), grads, model.logit_output],
+                feed)
+            results[impl, blocks, 'names'] = sorted((v.name, tuple(v.shape.as_list()))
+                                                    for v in tf1.global_variables())
+    cost_b, state_b, grads_b, logits_b = results['basic', 1]
     assert np.abs(grads_b[-1]).max() > 0  # the gradients compared are not all zero
-    for impl in ('fused', 'projected'):
-        assert results[impl + ' names'] == results['basic names']
-        cost, state, grads = results[impl]
+    for path in FAST_PATHS:
+        assert results[path + ('names',)] == results['basic', 1, 'names']
+        cost, state, grads, logits = results[path]
         np.testing.assert_allclose(cost, cost_b, rtol=1e-6)
+        np.testing.assert_allclose(logits, logits_b, rtol=1e-5, atol=1e-6)
         for a, b in zip(state, state_b):
             np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
         for a, b in zip(grads, grads_b):
             np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-6)
+
+
+def test_softmax_blocks_split_the_rows_as_evenly_as_can_be(graph):
+    model = LSTM_Model(4, 1, 5, 0.01, 7, 11, softmax_blocks=4)
+    # the forward products by W: [rows, 4] x [4, 11]
+    products = [op for op in tf1.get_default_graph().get_operations()
+                if op.type == 'MatMul' and not op.name.startswith('gradients')
+                and op.outputs[0].shape[-1] == 11]
+    assert sorted(p.inputs[0].shape[0] for p in products) == [8, 9, 9, 9]
+    assert model.logit_output.shape.as_list() == [35, 11]
+
+
+@pytest.mark.parametrize('blocks', [0, 36, 2.0])
+def test_softmax_blocks_out_of_range_is_a_clear_error(graph, blocks):
+    with pytest.raises(ValueError, match=r'softmax_blocks must be a whole number from 1 to '
+                                         r'batch_size x training_seq_len \(35\)'):
+        LSTM_Model(4, 1, 5, 0.01, 7, 11, softmax_blocks=blocks)
 
 
 def test_unknown_cell_impl_is_a_clear_error(graph):

@@ -78,3 +78,35 @@ def test_fast_cells_give_the_book_graphs_losses_and_take_its_checkpoints(corpus_
     np.testing.assert_allclose(losses['projected'], losses['basic'], rtol=1e-5)
     np.testing.assert_allclose(losses['half'], losses['basic'], rtol=1e-5)
     assert len(set(losses['basic'])) == 20  # twenty different steps compared
+
+
+def test_softmax_blocks_give_the_book_graphs_losses(corpus_file, tmp_path):
+    # --tiny: 4 x 8 = 32 rows a batch, so 3 blocks are uneven (11, 11, 10)
+    args = ('--tiny', '--seed', 5, '--corpus', corpus_file)
+    book = run_recipe('03', *args, '--max-steps', 20, '--out', tmp_path / 'book')
+    blocks = run_recipe('03', *args, '--max-steps', 20, '--softmax-blocks', 3,
+                        '--out', tmp_path / 'blocks')
+    half = run_recipe('03', *args, '--max-steps', 10, '--out', tmp_path / 'half')
+    assert book.returncode == blocks.returncode == half.returncode == 0, blocks.stderr[-3000:]
+    resumed = run_recipe('03', '--resume', tmp_path / 'half', '--max-steps', 20,
+                         '--softmax-blocks', 3)
+    assert resumed.returncode == 0, resumed.stderr[-3000:]
+    losses = {name: [r[3] for r in json.loads(
+        (tmp_path / name / 'record.json').read_text())['iterations']['rows']]
+        for name in ('book', 'blocks', 'half')}
+    assert len(losses['book']) == len(losses['blocks']) == len(losses['half']) == 20
+    assert len(set(losses['book'])) == 20  # twenty different steps compared
+    import numpy as np
+    np.testing.assert_allclose(losses['blocks'], losses['book'], rtol=1e-5)
+    np.testing.assert_allclose(losses['half'], losses['book'], rtol=1e-5)
+    config = json.loads((tmp_path / 'blocks' / 'config.json').read_text())
+    assert config['softmax_blocks'] == 3
+
+
+def test_more_softmax_blocks_than_rows_is_refused(corpus_file, tmp_path):
+    done = run_recipe('03', '--tiny', '--corpus', corpus_file, '--softmax-blocks', 33,
+                      '--out', tmp_path / 'run')
+    assert done.returncode != 0
+    assert ('--softmax-blocks 33: each block needs at least one of the batch size x '
+            'sequence length = 32 rows; give at most 32.') in done.stderr
+    assert not (tmp_path / 'run').exists()

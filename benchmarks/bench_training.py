@@ -11,7 +11,8 @@ implementations interleaved over repetitions, and takes medians:
 - the training step (ms, tokens per second) of LSTM_Model with the book's
   graph (--cell-impl basic, feeding the LSTM state each step as the recipes
   do), with the fused LSTM kernel (--cell-impl fused) and with each layer's
-  input product done once for all steps (--cell-impl projected);
+  input product done once for all steps (--cell-impl projected), and that
+  with the softmax layer done in 5 blocks of rows (--softmax-blocks 5);
 - the same model written idiomatically in Keras 3 (Embedding, LSTM, Dense,
   Adam with global_clipnorm=4.5), with and without jit_compile, and in
   PyTorch (nn.Embedding, nn.LSTM, nn.Linear, Adam, clip_grad_norm_), all
@@ -47,7 +48,9 @@ CONFIGS = {
     'char': {'vocab': 40, 'embedding': 128, 'units': 128, 'layers': 3, 'lr': 0.0005},
 }
 BATCH, SEQ = 100, 50
-IMPLEMENTATIONS = ['ours-basic', 'ours-fused', 'ours-projected', 'keras', 'keras-jit', 'torch']
+# ours-<cell impl>[-b<softmax blocks>]
+OURS = ['ours-basic', 'ours-fused', 'ours-projected', 'ours-projected-b5']
+IMPLEMENTATIONS = OURS + ['keras', 'keras-jit', 'torch']
 PEERS = ['keras', 'keras-jit', 'torch']
 GENERATE = 300  # characters generated in the generation benchmark
 
@@ -99,7 +102,14 @@ def import_ours():
     training.seed_everything(0)
 
 
-def build_ours(config, impl, batch, seq):
+def parse_ours(name):
+    """'ours-projected-b5' -> ('projected', 5): --cell-impl and --softmax-blocks."""
+    parts = name.split('-')
+    blocks = int(parts[2][1:]) if len(parts) > 2 else 1
+    return parts[1], blocks
+
+
+def build_ours(config, impl, batch, seq, blocks=1):
     """LSTM_Model's training graph, as the recipes build it, and a session on it."""
     from lstm_model import LSTM_Model
     import tensorflow as tf
@@ -108,17 +118,17 @@ def build_ours(config, impl, batch, seq):
     with tf1.variable_scope('lstm_model'):
         model = LSTM_Model(config['units'], config['layers'], batch, config['lr'], seq,
                            config['vocab'], embedding_size=config['embedding'],
-                           cell_impl=impl)
+                           cell_impl=impl, softmax_blocks=blocks)
     sess = tf1.Session()
     sess.run(tf1.global_variables_initializer())
     return model, sess
 
 
-def work_ours(config, steps, warmup, impl, batch, seq):
+def work_ours(config, steps, warmup, impl, batch, seq, blocks=1):
     data = batches(config, steps + warmup + 1, batch, seq)
     import_ours()
     start = time.perf_counter()
-    model, sess = build_ours(config, impl, batch, seq)
+    model, sess = build_ours(config, impl, batch, seq, blocks)
     state = sess.run(model.initial_state)
 
     def step(x, y, state):
@@ -320,9 +330,10 @@ def work_generate(config, num):
 def worker(args):
     config = dict(CONFIGS[args.config]) if args.config else None
     impl = args.worker
-    if impl in ('ours-basic', 'ours-fused', 'ours-projected'):
-        result = work_ours(config, args.steps, args.warmup, impl.split('-')[1],
-                           args.batch, args.seq)
+    if impl in OURS:
+        cell_impl, blocks = parse_ours(impl)
+        result = work_ours(config, args.steps, args.warmup, cell_impl, args.batch, args.seq,
+                           blocks)
     elif impl in ('keras', 'keras-jit'):
         result = work_keras(config, args.steps, args.warmup, impl == 'keras-jit',
                             args.batch, args.seq)
@@ -408,7 +419,7 @@ def measure(args):
             }
         keras_rows = [k for k in ('keras', 'keras-jit') if 'step_ms' in rows.get(k, {})]
         best_keras = min(keras_rows, key=lambda k: rows[k]['step_ms']) if keras_rows else None
-        for impl in ('ours-basic', 'ours-fused', 'ours-projected'):
+        for impl in OURS:
             if 'step_ms' not in rows.get(impl, {}):
                 continue
             for peer in PEERS:

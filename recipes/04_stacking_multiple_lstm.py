@@ -74,6 +74,7 @@ def main(argv=None):
 
     # Convert text to character indices
     s_text_ix = shakespeare_data.text_to_indices(char_list, vocab2ix)
+    del char_list, s_text  # millions of entries, not needed again (40 MB at the peak)
 
     # Define the LSTM model and, sharing its weights, the sampling model
     tf1.disable_eager_execution()

@@ -80,8 +80,10 @@ def test_char_vocab():
 
 def test_text_to_indices_maps_unknown_words_to_zero():
     vocab2ix = {'a': 1, 'b': 2, 'unknown': 0}
-    np.testing.assert_array_equal(sd.text_to_indices(['a', 'z', 'b', 'a'], vocab2ix),
-                                  [1, 0, 2, 1])
+    indices = sd.text_to_indices(['a', 'z', 'b', 'a'], vocab2ix)
+    np.testing.assert_array_equal(indices, [1, 0, 2, 1])
+    assert indices.dtype == np.int32  # the placeholders' type, half the book's int64
+    assert sd.make_batches(indices, 1, 2)[0][0].dtype == np.int32
 
 
 def test_book_batches_pad_by_repeating_and_roll_targets():

@@ -55,10 +55,27 @@ def rnn_decoder(decoder_inputs, initial_state, cell, loop_function=None,
             if i > 0:
                 tf1.get_variable_scope().reuse_variables()
             output, state = cell(inp, state)
+            _mark_checked_by_keras((output, state))
             outputs.append(output)
             if loop_function is not None:
                 prev = output
     return outputs, state
+
+
+def _mark_checked_by_keras(tensors):
+    """Spare tf-keras a walk back through the whole unroll at every step.
+
+    The legacy cells are Keras 2 layers. Each call walks back from its input
+    through the graph to see whether it comes from a keras.Input, stopping
+    at tensors marked as checked; only the call's input gets marked, not the
+    state passed beside it. With a loop function each input is made from
+    the step before, so every walk ran back along the state to the first
+    step: building the 300-step generator took 22 s, growing with the
+    square of the steps. These tensors come from no keras.Input; marking
+    them as tf-keras's own mark_checked does ends each walk at the last step.
+    """
+    for tensor in tf.nest.flatten(tensors):
+        tensor._keras_history_checked = True
 
 
 def _built_layers(decoder_inputs, initial_state, cell, scope):

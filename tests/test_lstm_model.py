@@ -352,3 +352,31 @@ def test_unknown_cell_impl_is_a_clear_error(graph):
     with pytest.raises(ValueError,
                        match="cell_impl must be one of basic, fused, projected, not 'block'"):
         LSTM_Model(4, 1, 2, 0.01, 3, 5, cell_impl='block')
+
+
+def _keras_input_walk(tensors):
+    """The tensors tf-keras's keras.Input check visits from tensors: it walks
+    back through op inputs and stops at tensors marked as checked."""
+    seen, todo = set(), list(tensors)
+    while todo:
+        tensor = todo.pop()
+        if id(tensor) in seen:
+            continue
+        seen.add(id(tensor))
+        if getattr(tensor, '_keras_history_checked', None) is None:
+            todo.extend(tensor.op.inputs)
+    return len(seen)
+
+
+def test_the_generators_keras_input_checks_stop_at_the_step_before():
+    # Each cell call walks back from its input; with a loop function the
+    # walk used to run back to the first step (the build grew with the
+    # square of the steps). Start where the next call's walk would: the
+    # inputs of the last step's state.
+    walked = {}
+    for steps in (5, 40):
+        with tf1.Graph().as_default():
+            model = LSTM_Model(4, 3, 1, 0.01, 1, 7, infer_sample=True, infer_seq_len=steps)
+            last_c = tf.nest.flatten(model.final_state)[-2]
+            walked[steps] = _keras_input_walk(last_c.op.inputs)
+    assert walked[40] == walked[5] < 60

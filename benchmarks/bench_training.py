@@ -281,7 +281,47 @@ def work_gemm(size=2048, repeats=10):
         tf_times.append(time.perf_counter() - t)
     flops = 2 * size ** 3
     return {'numpy_gflops': flops / min(numpy_times) / 1e9,
-            'tensorflow_gflops': flops / min(tf_times) / 1e9}
+            'tensorflow_gflops': flops / min(tf_times) / 1e9,
+            'word_softmax_products_ms': softmax_products(CONFIGS['word'])}
+
+
+def softmax_products(config, batch=BATCH, seq=SEQ, repeats=5):
+    """The word step's three softmax-layer products alone, at their own shapes.
+
+    Forward [rows, units] x [units, vocab], and the backward pass's two:
+    [rows, vocab] x [units, vocab]^T and [rows, units]^T x [rows, vocab].
+    Nine tenths of the word step's arithmetic; ms each, best of repeats, by
+    NumPy and by TensorFlow: what the step cannot beat in either.
+    """
+    import numpy as np
+    import tensorflow as tf
+    rows, units, vocab = batch * seq, config['units'], config['vocab']
+    rng = np.random.RandomState(0)
+    out = rng.rand(rows, units).astype(np.float32)
+    w = rng.rand(units, vocab).astype(np.float32)
+    grad = rng.rand(rows, vocab).astype(np.float32)
+    cases = {'forward': (out, w, False, False), 'input_gradient': (grad, w, False, True),
+             'weight_gradient': (out, grad, True, False)}
+    result = {}
+    for name, (a, b, ta, tb) in cases.items():
+        a_np, b_np = (a.T if ta else a), (b.T if tb else b)
+        a_tf, b_tf = tf.constant(a), tf.constant(b)
+        product = tf.function(lambda: tf.reduce_sum(
+            tf.matmul(a_tf, b_tf, transpose_a=ta, transpose_b=tb)[:1, :1]))
+        # one library at a time: OpenBLAS's threads spin on after a product
+        # and would slow a TensorFlow product run straight after it
+        times = {}
+        for library, run in (('numpy', lambda: a_np @ b_np),
+                             ('tensorflow', lambda: product().numpy())):
+            run()
+            times[library] = []
+            for _ in range(repeats):
+                t = time.perf_counter()
+                run()
+                times[library].append(time.perf_counter() - t)
+            time.sleep(0.5)
+        result[name] = {k: 1000 * min(v) for k, v in times.items()}
+    return result
 
 
 def work_generate(config, num):
@@ -467,6 +507,17 @@ def markdown(report):
                 impl, ' (faster Keras)' if impl == t['best_keras'] else '', r['step_ms'],
                 r['tokens_per_s'], r['roofline_fraction'], r['build_and_first_step_s'],
                 r['peak_rss_mib'], ratio))
+        lines.append('')
+    products = report['gemm_gflops'].get('word_softmax_products_ms')
+    if products and 'word' in report['configs']:
+        lines.append("The word step's three softmax-layer products alone, at their own shapes "
+                     '(forward, input gradient, weight gradient): NumPy {} = {:.0f} ms, '
+                     'TensorFlow {} = {:.0f} ms; the word roofline is {:.0f} ms.'.format(
+                         ' + '.join('{:.0f}'.format(p['numpy']) for p in products.values()),
+                         sum(p['numpy'] for p in products.values()),
+                         ' + '.join('{:.0f}'.format(p['tensorflow']) for p in products.values()),
+                         sum(p['tensorflow'] for p in products.values()),
+                         report['configs']['word']['roofline_ms']))
         lines.append('')
     g = report.get('generation')
     if g and 'per_token_tokens_per_s' in g:

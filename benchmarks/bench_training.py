@@ -282,7 +282,48 @@ def work_gemm(size=2048, repeats=10):
     flops = 2 * size ** 3
     return {'numpy_gflops': flops / min(numpy_times) / 1e9,
             'tensorflow_gflops': flops / min(tf_times) / 1e9,
-            'word_softmax_products_ms': softmax_products(CONFIGS['word'])}
+            'word_softmax_products_ms': softmax_products(CONFIGS['word']),
+            'char_gate_products_ms': gate_products(CONFIGS['char'])}
+
+
+def gate_products(config, batch=BATCH, seq=SEQ, repeats=5):
+    """The char step's gate products alone, at their own shapes: ms, by NumPy and TF.
+
+    Per time step and layer, forward [batch, in + units] x [in + units, 4 units]
+    and the backward pass's two products of the same size: 3 x seq x layers
+    products (450 for the book's 3 x 50). Each has its own operands, so none
+    waits for another: TensorFlow may run them in parallel, which the
+    recurrence of a real step does not allow, so this is a lower bound.
+    """
+    import numpy as np
+    import tensorflow as tf
+    units = config['units']
+    rng = np.random.RandomState(0)
+    cases = []
+    for layer in range(config['layers']):
+        width = (config['embedding'] if layer == 0 else units) + units
+        for _ in range(seq):
+            x = rng.rand(batch, width).astype(np.float32)
+            w = rng.rand(width, 4 * units).astype(np.float32)
+            g = rng.rand(batch, 4 * units).astype(np.float32)
+            cases += [(x, w, False, False), (g, w, False, True), (x, g, True, False)]
+
+    def numpy_products():
+        for a, b, ta, tb in cases:
+            (a.T if ta else a) @ (b.T if tb else b)
+    constants = [(tf.constant(a), tf.constant(b), ta, tb) for a, b, ta, tb in cases]
+    tf_products = tf.function(lambda: tf.add_n([
+        tf.matmul(a, b, transpose_a=ta, transpose_b=tb)[0, 0] for a, b, ta, tb in constants]))
+    times = {}
+    for library, run in (('numpy', numpy_products), ('tensorflow', lambda: tf_products().numpy())):
+        run()
+        times[library] = []
+        for _ in range(repeats):
+            t = time.perf_counter()
+            run()
+            times[library].append(time.perf_counter() - t)
+        time.sleep(0.5)
+    return {k: 1000 * min(v) for k, v in times.items()} | {'products': len(cases)}
 
 
 def softmax_products(config, batch=BATCH, seq=SEQ, repeats=5):
@@ -518,6 +559,14 @@ def markdown(report):
                          ' + '.join('{:.0f}'.format(p['tensorflow']) for p in products.values()),
                          sum(p['tensorflow'] for p in products.values()),
                          report['configs']['word']['roofline_ms']))
+        lines.append('')
+    gates = report['gemm_gflops'].get('char_gate_products_ms')
+    if gates and 'char' in report['configs']:
+        lines.append("The char step's {} gate products alone, at their own shapes (forward and "
+                     'backward, none waiting for another): NumPy {:.0f} ms, TensorFlow {:.0f} '
+                     'ms; the char roofline is {:.0f} ms.'.format(
+                         gates['products'], gates['numpy'], gates['tensorflow'],
+                         report['configs']['char']['roofline_ms']))
         lines.append('')
     g = report.get('generation')
     if g and 'per_token_tokens_per_s' in g:

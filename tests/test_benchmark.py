@@ -58,4 +58,8 @@ def test_quick_run_prints_the_table_and_writes_json(tmp_path):
     products = report['gemm_gflops']['word_softmax_products_ms']
     assert sorted(products) == ['forward', 'input_gradient', 'weight_gradient']
     assert all(p['numpy'] > 0 and p['tensorflow'] > 0 for p in products.values())
+    gates = report['gemm_gflops']['char_gate_products_ms']
+    assert gates['products'] == 3 * 50 * 3  # the book's char step: forward + 2 backward
+    assert gates['numpy'] > 0 and gates['tensorflow'] > 0
+    assert "The char step's 450 gate products alone" in result.stdout
     assert (out / path.name.replace('.json', '.md')).read_text() in result.stdout

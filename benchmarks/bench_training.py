@@ -314,16 +314,28 @@ def gate_products(config, batch=BATCH, seq=SEQ, repeats=5):
     constants = [(tf.constant(a), tf.constant(b), ta, tb) for a, b, ta, tb in cases]
     tf_products = tf.function(lambda: tf.add_n([
         tf.matmul(a, b, transpose_a=ta, transpose_b=tb)[0, 0] for a, b, ta, tb in constants]))
-    times = {}
-    for library, run in (('numpy', numpy_products), ('tensorflow', lambda: tf_products().numpy())):
+    return best_ms({'numpy': numpy_products, 'tensorflow': lambda: tf_products().numpy()},
+                   repeats) | {'products': len(cases)}
+
+
+def best_ms(runs, repeats):
+    """{library: best ms of repeats} for {library: function}, one library at a time.
+
+    OpenBLAS's threads spin on after a product and would slow a TensorFlow
+    product run straight after it, so each library runs all its repeats
+    alone, with a pause between.
+    """
+    result = {}
+    for library, run in runs.items():
         run()
-        times[library] = []
+        times = []
         for _ in range(repeats):
             t = time.perf_counter()
             run()
-            times[library].append(time.perf_counter() - t)
+            times.append(time.perf_counter() - t)
+        result[library] = 1000 * min(times)
         time.sleep(0.5)
-    return {k: 1000 * min(v) for k, v in times.items()} | {'products': len(cases)}
+    return result
 
 
 def softmax_products(config, batch=BATCH, seq=SEQ, repeats=5):
@@ -349,19 +361,8 @@ def softmax_products(config, batch=BATCH, seq=SEQ, repeats=5):
         a_tf, b_tf = tf.constant(a), tf.constant(b)
         product = tf.function(lambda: tf.reduce_sum(
             tf.matmul(a_tf, b_tf, transpose_a=ta, transpose_b=tb)[:1, :1]))
-        # one library at a time: OpenBLAS's threads spin on after a product
-        # and would slow a TensorFlow product run straight after it
-        times = {}
-        for library, run in (('numpy', lambda: a_np @ b_np),
-                             ('tensorflow', lambda: product().numpy())):
-            run()
-            times[library] = []
-            for _ in range(repeats):
-                t = time.perf_counter()
-                run()
-                times[library].append(time.perf_counter() - t)
-            time.sleep(0.5)
-        result[name] = {k: 1000 * min(v) for k, v in times.items()}
+        result[name] = best_ms({'numpy': lambda: a_np @ b_np,
+                                'tensorflow': lambda: product().numpy()}, repeats)
     return result
 
 

@@ -136,6 +136,34 @@ def fused_rnn_decoder(decoder_inputs, initial_state, cell, scope=None):
     return x, (tuple(final) if multi else final[0])
 
 
+def fused_step_cell(decoder_inputs, initial_state, cell, scope=None):
+    """The cell as a function of one step, each layer one fused LSTM op.
+
+    Returns step(input, state) -> (output, state), computing what cell
+    computes for a BasicLSTMCell, or a MultiRNNCell of them, with one
+    LSTMBlockCell op per layer (TF1's gate order i, j, f, o and forget bias
+    1.0, as BlockLSTM in fused_rnn_decoder) instead of about fourteen small
+    ops. For rnn_decoder with a loop function, which runs step by step. The
+    variables are the cell's own, made or reused by its first call.
+    """
+    multi, layers = _built_layers(decoder_inputs, initial_state, cell, scope)
+    no_peephole = tf.zeros([layers[0][0].shape[1] // 4])
+    # each layer's weights read once for all steps, not once a step
+    weights = [(tf.convert_to_tensor(kernel), tf.convert_to_tensor(bias))
+               for kernel, bias, _ in layers]
+
+    def step(inputs, state):
+        x, final = inputs, []
+        for (kernel, bias), (c, h) in zip(weights, state if multi else (state,)):
+            _, c, _, _, _, _, x = tf.raw_ops.LSTMBlockCell(
+                x=x, cs_prev=c, h_prev=h, w=kernel, wci=no_peephole, wcf=no_peephole,
+                wco=no_peephole, b=bias, forget_bias=1.0, cell_clip=-1.0,
+                use_peephole=False)
+            final.append(tf1.nn.rnn_cell.LSTMStateTuple(c, x))
+        return x, (tuple(final) if multi else final[0])
+    return step
+
+
 def projected_rnn_decoder(decoder_inputs, initial_state, cell, scope=None):
     """rnn_decoder with no loop function, each layer's input product done once.
 
@@ -312,8 +340,9 @@ class LSTM_Model():
         TensorFlow's fused LSTM kernel (fused_rnn_decoder); 'projected': each
         layer's input product is done once for all steps
         (projected_rnn_decoder). All three have the same variables and give
-        the same numbers. The sampling model always uses the basic cell,
-        which its loop function needs.
+        the same numbers. The sampling model runs step by step, as its loop
+        function needs: 'fused' runs each layer's step as one fused LSTM op
+        (fused_step_cell), the others the basic cell.
       softmax_blocks: 1, the book's graph: one product of all batch * seq
         outputs by W, and one loss over its logits. More: the training
         model splits those rows into this many blocks (whole rows each, as
@@ -391,9 +420,14 @@ class LSTM_Model():
         choose = _chooser(strategy, temperature, top_k, self.vocab_size)
         choices = []
 
+        # W and b read once for all steps, not once a step: they do not
+        # change while a text is generated
+        W_now, b_now = (tf.convert_to_tensor(W), tf.convert_to_tensor(b)) if infer_sample \
+            else (W, b)
+
         def inferred_loop(prev, i):
             """The next input from the previous output, chosen with no gradient."""
-            prev_transformed = tf.matmul(prev, W) + b          # [batch, vocab]
+            prev_transformed = tf.matmul(prev, W_now) + b_now  # [batch, vocab]
             prev_symbol = tf.stop_gradient(choose(prev_transformed))
             choices.append(prev_symbol)
             return tf.nn.embedding_lookup(embedding_mat, prev_symbol)
@@ -409,8 +443,12 @@ class LSTM_Model():
             # [seq, batch, rnn] -> [batch * seq, rnn], rows batch-major
             output = tf.reshape(tf.transpose(outputs, [1, 0, 2]), [-1, self.rnn_size])
         else:
+            step_cell = self.lstm_cell
+            if cell_impl == 'fused':  # the sampling model, fused step by step
+                step_cell = fused_step_cell(rnn_inputs_trimmed, self.initial_state,
+                                            self.lstm_cell)
             outputs, last_state = rnn_decoder(
-                rnn_inputs_trimmed, self.initial_state, self.lstm_cell,
+                rnn_inputs_trimmed, self.initial_state, step_cell,
                 loop_function=inferred_loop if infer_sample else None)
             # seq x [batch, rnn] -> [batch, seq * rnn] -> [batch * seq, rnn],
             # rows ordered batch-major like the flattened targets

@@ -381,15 +381,18 @@ def work_generate(config, num):
                                 config['vocab'], infer_sample=True,
                                 embedding_size=config['embedding'])
         scope.reuse_variables()
-        t = time.perf_counter()
-        unrolled = LSTM_Model(config['units'], config['layers'], 1, config['lr'], 1,
-                              config['vocab'], infer_sample=True,
-                              embedding_size=config['embedding'], infer_seq_len=num)
-        build = time.perf_counter() - t
+        generators, result = {}, {}
+        for impl in ('basic', 'fused'):
+            t = time.perf_counter()
+            generators[impl] = LSTM_Model(
+                config['units'], config['layers'], 1, config['lr'], 1, config['vocab'],
+                infer_sample=True, embedding_size=config['embedding'], infer_seq_len=num,
+                cell_impl=impl)
+            result['graph_build_s' + ('' if impl == 'basic' else '_fused')] = \
+                time.perf_counter() - t
     sess = tf1.Session()
     sess.run(tf1.global_variables_initializer())
     state = sess.run(step_model.initial_state)
-    result = {'graph_build_s': build}
     # the book's sampler: one session call per character
     for label in ('first', 'timed'):
         x = np.ones((1, 1), dtype=np.int32)
@@ -400,12 +403,14 @@ def work_generate(config, num):
                                 {step_model.x_data: x, step_model.initial_state: s})
             x[0, 0] = int(np.argmax(probs[0]))
         result['per_token_{}_s'.format(label)] = time.perf_counter() - t
-    for label in ('first', 'timed'):
-        t = time.perf_counter()
-        unrolled.generate(sess, state, 1)
-        result['graph_side_{}_s'.format(label)] = time.perf_counter() - t
+    for impl, generator in generators.items():
+        key = 'graph_side' + ('' if impl == 'basic' else '_fused')
+        for label in ('first', 'timed'):
+            t = time.perf_counter()
+            generator.generate(sess, state, 1)
+            result['{}_{}_s'.format(key, label)] = time.perf_counter() - t
+        result[key + '_tokens_per_s'] = num / result[key + '_timed_s']
     result['per_token_tokens_per_s'] = num / result['per_token_timed_s']
-    result['graph_side_tokens_per_s'] = num / result['graph_side_timed_s']
     return result
 
 
@@ -571,12 +576,16 @@ def markdown(report):
         lines.append('')
     g = report.get('generation')
     if g and 'per_token_tokens_per_s' in g:
+        per_token = g['per_token_tokens_per_s']
         lines.append('Generation, {} characters, 3 x 128 model: per-token sampler {:,.0f} '
-                     'tokens/s, graph-side {:,.0f} tokens/s ({:.1f}x); the unrolled graph '
-                     'takes {:.1f} s to build and its first call {:.2f} s.'.format(
-                         report['generated_tokens'], g['per_token_tokens_per_s'], g['graph_side_tokens_per_s'],
-                         g['graph_side_tokens_per_s'] / g['per_token_tokens_per_s'],
-                         g['graph_build_s'], g['graph_side_first_s']))
+                     'tokens/s; graph-side {:,.0f} tokens/s ({:.1f}x), its unrolled graph '
+                     '{:.1f} s to build and {:.2f} s for its first call; graph-side with '
+                     '--cell-impl fused {:,.0f} tokens/s ({:.1f}x), {:.1f} s and {:.2f} s.'.format(
+                         report['generated_tokens'], per_token, g['graph_side_tokens_per_s'],
+                         g['graph_side_tokens_per_s'] / per_token, g['graph_build_s'],
+                         g['graph_side_first_s'], g['graph_side_fused_tokens_per_s'],
+                         g['graph_side_fused_tokens_per_s'] / per_token,
+                         g['graph_build_s_fused'], g['graph_side_fused_first_s']))
     return '\n'.join(lines) + '\n'
 
 

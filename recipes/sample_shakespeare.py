@@ -58,6 +58,10 @@ def parse_args(argv=None):
                              "reading them as 'unknown'")
     parser.add_argument('--python-loop', action='store_true',
                         help="use the book's per-token sampler (greedy only)")
+    parser.add_argument('--cell-impl', choices=('basic', 'fused'), default='basic',
+                        help="the generator's cell: basic, the book's cell step by step; "
+                             "fused: one fused LSTM op per layer and step, the same "
+                             'text, built and run faster (default %(default)s)')
     args = parser.parse_args(argv)
     if args.python_loop and args.strategy != 'greedy':
         parser.error("--python-loop is the book's greedy sampler: use it with "
@@ -103,7 +107,8 @@ def main(argv=None):
         scope.reuse_variables()
         if not args.python_loop:  # the unrolled graph costs seconds to build
             generator = LSTM_Model(**shape, infer_seq_len=args.num, strategy=args.strategy,
-                                   temperature=args.temperature, top_k=args.top_k)
+                                   temperature=args.temperature, top_k=args.top_k,
+                                   cell_impl=args.cell_impl)
     sess = tf1.Session()
     training.restore(sess, tf1.train.Saver(tf1.global_variables()), checkpoint)
     print('Sampling {} from {} ({}, {} level)'.format(

@@ -55,6 +55,8 @@ def test_quick_run_prints_the_table_and_writes_json(tmp_path):
         assert abs(row['tokens_per_s'] - 4 * 5 / (row['step_ms'] / 1000)) < 1e-6
         assert '| {} | {:.0f} |'.format(impl, row['step_ms']) in result.stdout
     assert report['generation']['graph_side_tokens_per_s'] > 0
+    assert report['generation']['graph_side_fused_tokens_per_s'] > 0
+    assert 'graph-side with --cell-impl fused' in result.stdout
     products = report['gemm_gflops']['word_softmax_products_ms']
     assert sorted(products) == ['forward', 'input_gradient', 'weight_gradient']
     assert all(p['numpy'] > 0 and p['tensorflow'] > 0 for p in products.values())

@@ -106,6 +106,41 @@ def test_topk_of_one_and_cold_weighted_are_greedy(graph):
     assert len(seen) > 1  # the comparison is not between constant texts
 
 
+@pytest.mark.parametrize('layers, separate', [(1, False), (3, False), (3, True)],
+                         ids=['one layer', 'three tied', 'three separate'])
+def test_fused_generator_gives_the_basic_generators_text_and_state(layers, separate):
+    rng = np.random.RandomState(1)
+    texts, states = {}, {}
+    for impl in ('basic', 'fused'):
+        g = tf1.Graph()
+        with g.as_default(), tf1.Session(graph=g) as sess:
+            with tf1.variable_scope('lstm_model') as scope:
+                step = LSTM_Model(16, layers, 1, 0.1, 1, 9, infer_sample=True,
+                                  separate_layers=separate)
+                scope.reuse_variables()
+                generator = LSTM_Model(16, layers, 1, 0.1, 1, 9, infer_sample=True,
+                                       separate_layers=separate, infer_seq_len=12,
+                                       cell_impl=impl)
+            if impl == 'basic':  # the same weights for both, from NumPy
+                weights = {v.name: rng.randn(*v.shape.as_list()).astype(np.float32)
+                           for v in tf1.trainable_variables()}
+                weights['lstm_model/lstm_vars/b:0'][0] = -1000.0  # never index 0
+            for v in tf1.trainable_variables():
+                v.load(weights[v.name], sess)
+            texts[impl], states[impl] = [], []
+            for start in range(1, 9):
+                state = step.prime_state(sess, [start, start])
+                texts[impl].append(list(generator.generate(sess, state, start)))
+                x = np.full((1, 12), start, np.int32)
+                states[impl].append(sess.run(tf.nest.flatten(generator.final_state), {
+                    generator.x_data: x, generator.initial_state: state}))
+    assert texts['fused'] == texts['basic']
+    assert len({ix for text in texts['basic'] for ix in text}) > 1  # not a constant text
+    for got, want in zip(states['fused'], states['basic']):
+        for a, b in zip(got, want):
+            np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+
+
 def _frequencies(graph, strategy, temperature, top_k, probabilities, n=4000):
     from lstm_model import _chooser
     logits = tf1.placeholder(tf.float32, [1, len(probabilities)])
@@ -165,8 +200,10 @@ def test_same_seed_same_text_and_greedy_graph_equals_python_loop(runs, recipe):
     assert first.stdout != other.stdout
     graph_side = sample(*args)
     python_loop = sample(*args, '--python-loop')
+    fused = sample(*args, '--cell-impl', 'fused')
     assert python_loop.returncode == 0, python_loop.stderr[-3000:]
-    assert graph_side.stdout == python_loop.stdout
+    assert fused.returncode == 0, fused.stderr[-3000:]
+    assert graph_side.stdout == python_loop.stdout == fused.stdout
     assert 'one session call per token' in python_loop.stderr
 
 

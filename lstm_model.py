@@ -209,7 +209,7 @@ def _sparse_softmax_cross_entropy(labels, logits):
     function swaps the kernel for log_softmax and gather whenever op
     determinism is on (the recipes turn it on), a workaround for GPUs; on a
     CPU that takes another [batch, classes] buffer and more passes over it (in
-    recipe 03, 5000 x 8009 floats: +300 MB and about +40% per step). The
+    recipe 03, 5000 x 8009 floats: +300 MB and a third more time a step). The
     fused kernel is deterministic on a CPU.
     """
     loss, _ = tf.raw_ops.SparseSoftmaxCrossEntropyWithLogits(features=logits,

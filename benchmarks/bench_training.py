@@ -258,30 +258,23 @@ def work_profile(config, impl, batch, seq, steps=3):
 
 
 def work_gemm(size=2048, repeats=10):
-    """float32 matrix-product throughput, GFLOP/s: the best of NumPy and TensorFlow."""
+    """float32 matrix-product throughput, GFLOP/s: the best of NumPy and TensorFlow.
+
+    Also the word step's softmax products and the char step's gate products,
+    each timed alone at their own shapes.
+    """
     import numpy as np
-    a = np.random.RandomState(0).rand(size, size).astype(np.float32)
-    b = np.random.RandomState(1).rand(size, size).astype(np.float32)
-    a @ b
-    numpy_times = []
-    for _ in range(repeats):
-        t = time.perf_counter()
-        a @ b
-        numpy_times.append(time.perf_counter() - t)
     sys.path.insert(0, str(PROJECT_DIR))
     import lstm_model  # noqa: F401  (the same TensorFlow set-up as the model)
     import tensorflow as tf
+    a = np.random.RandomState(0).rand(size, size).astype(np.float32)
+    b = np.random.RandomState(1).rand(size, size).astype(np.float32)
     ta, tb = tf.constant(a), tf.constant(b)
     mm = tf.function(lambda: tf.matmul(ta, tb))
-    mm().numpy()
-    tf_times = []
-    for _ in range(repeats):
-        t = time.perf_counter()
-        mm().numpy()
-        tf_times.append(time.perf_counter() - t)
-    flops = 2 * size ** 3
-    return {'numpy_gflops': flops / min(numpy_times) / 1e9,
-            'tensorflow_gflops': flops / min(tf_times) / 1e9,
+    ms = best_ms({'numpy': lambda: a @ b, 'tensorflow': lambda: mm().numpy()}, repeats)
+    gflop = 2 * size ** 3 / 1e9
+    return {'numpy_gflops': gflop / (ms['numpy'] / 1000),
+            'tensorflow_gflops': gflop / (ms['tensorflow'] / 1000),
             'word_softmax_products_ms': softmax_products(CONFIGS['word']),
             'char_gate_products_ms': gate_products(CONFIGS['char'])}
 

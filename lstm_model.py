@@ -8,16 +8,12 @@ nothing: everything it needs arrives through the constructor or the call.
 names of TF1's `tf.contrib.legacy_seq2seq`, so that a checkpoint of the book's
 model made with TF1 loads into this graph.
 """
-import os
-
-# The legacy cells (tf.compat.v1.nn.rnn_cell.*) need Keras 2 (the tf-keras
-# package). TensorFlow caches its Keras choice the first time anything touches
-# tf.keras, so this must be set before TensorFlow is imported.
-os.environ['TF_USE_LEGACY_KERAS'] = '1'
-os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '2')  # hide TF's C++ info lines
-
 import numpy as np
-import tensorflow as tf
+
+import tf1_setup
+
+# TensorFlow with Keras 2, which the legacy cells need (see tf1_setup)
+tf = tf1_setup.import_tensorflow()
 
 tf1 = tf.compat.v1
 
@@ -267,7 +263,7 @@ def _basic_lstm_cell(rnn_size):
             'TensorFlow could not build a legacy LSTM cell ({}). It needs the '
             'tf-keras package and TF_USE_LEGACY_KERAS=1 set before TensorFlow '
             'is first imported: install this project with `pip install -e .` '
-            'and import lstm_model before anything else imports '
+            'and import tf1_setup (or lstm_model) before anything else imports '
             'TensorFlow.'.format(err)) from err
 
 
@@ -505,16 +501,21 @@ class LSTM_Model():
                              feed_dict={self.x_data: x, self.initial_state: state})
         return state
 
-    def generate(self, sess, state, last_ix):
+    def generate(self, sess, state, last_ix, with_state=False):
         """infer_seq_len indices chosen after last_ix from state, in one call.
 
         Needs the sampling model unrolled: infer_sample=True, infer_seq_len=N.
-        Returns a 1D array of N indices, stopping nowhere (index 0 included).
+        Returns a 1D array of N indices, stopping nowhere (index 0 included);
+        with_state, (indices, state) where state is where to go on from:
+        generate(sess, state, indices[-1]) continues the text as one longer
+        unroll would.
         """
         x = np.zeros((1, self.training_seq_len), dtype=np.int32)
         x[0, 0] = last_ix
-        return sess.run(self.generated,
-                        feed_dict={self.x_data: x, self.initial_state: state})[0]
+        generated, final_state = sess.run(
+            [self.generated, self.final_state],
+            feed_dict={self.x_data: x, self.initial_state: state})
+        return (generated[0], final_state) if with_state else generated[0]
 
     def sample(self, sess, ix2vocab, vocab2ix, num=10, prime_text='thou art',
                char_level=False):

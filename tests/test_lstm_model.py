@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
+from conftest import assert_float32_close
 from lstm_model import LSTM_Model, rnn_decoder, sequence_loss_by_example
 
 tf1 = tf.compat.v1
@@ -22,7 +23,8 @@ def test_rnn_decoder_matches_static_rnn(graph):
     got, want = graph.run([(outputs, state), (ref_outputs, ref_state)])
     assert len(got[0]) == 5
     for a, b in zip(tf.nest.flatten(got), tf.nest.flatten(want)):
-        np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-6)
+        # sums of 4 inputs + 6 units, over 5 steps
+        assert_float32_close(a, b, terms=4 + 6, steps=5)
     names = [v.name for v in tf1.trainable_variables()]
     assert names == ['rnn_decoder/basic_lstm_cell/kernel:0',
                      'rnn_decoder/basic_lstm_cell/bias:0']
@@ -51,7 +53,7 @@ def test_constant_logits_give_ln_v_per_position(graph):
     weights = [tf.ones([5])]
     loss = graph.run(sequence_loss_by_example(logits, targets, weights))
     assert loss.shape == (5,)
-    np.testing.assert_allclose(loss, math.log(V), rtol=1e-6)
+    assert_float32_close(loss, [math.log(V)] * 5, terms=V)  # log of a sum of V terms
 
 
 def test_sequence_loss_averages_across_timesteps(graph):
@@ -63,12 +65,12 @@ def test_sequence_loss_averages_across_timesteps(graph):
     summed = sequence_loss_by_example(logits, targets, weights,
                                       average_across_timesteps=False)
     got_avg, got_sum = graph.run([averaged, summed])
-    np.testing.assert_allclose(got_avg, [math.log(2)], rtol=1e-6)
-    np.testing.assert_allclose(got_sum, [math.log(2)], rtol=1e-6)
+    assert_float32_close(got_avg, [math.log(2)], terms=2)  # 2 classes
+    assert_float32_close(got_sum, [math.log(2)], terms=2)
     weights = [tf.constant([1.0]), tf.constant([1.0])]
     both = graph.run(sequence_loss_by_example(logits, targets, weights))
     want = (math.log(2) + 5 + math.log(1 + math.exp(-5))) / 2
-    np.testing.assert_allclose(both, [want], rtol=1e-5)
+    assert_float32_close(both, [want], terms=2, steps=2)  # 2 classes, 2 steps summed
 
 
 def test_sequence_loss_and_its_gradient_match_numpy(graph):
@@ -80,10 +82,10 @@ def test_sequence_loss_and_its_gradient_match_numpy(graph):
     got_loss, got_grad = graph.run([loss, tf.gradients(tf.reduce_sum(loss), logits)[0]])
     shifted = logits_np - logits_np.max(1, keepdims=True)
     softmax = np.exp(shifted) / np.exp(shifted).sum(1, keepdims=True)
-    np.testing.assert_allclose(got_loss, -np.log(softmax[np.arange(6), targets_np]),
-                               rtol=1e-5)
+    # each a sum over 9 classes
+    assert_float32_close(got_loss, -np.log(softmax[np.arange(6), targets_np]), terms=9)
     onehot = np.eye(9)[targets_np]
-    np.testing.assert_allclose(got_grad, softmax - onehot, rtol=1e-5, atol=1e-6)
+    assert_float32_close(got_grad, softmax - onehot, terms=9)
 
 
 DETERMINISTIC_GRAPH = """
@@ -248,7 +250,8 @@ def test_inferred_loop_feeds_greedy_choices_back(graph):
         python_tokens.append(token)
         python_logits.append(out[0])
     assert graph_tokens == python_tokens
-    np.testing.assert_allclose(logits, np.array(python_logits), rtol=1e-5, atol=1e-5)
+    # 16 + 16 terms a gate, 2 layers, 6 steps; then 16 terms a logit
+    assert_float32_close(logits, np.array(python_logits), terms=16 + 16, steps=2 * 6 + 1)
     # no gradient flows back through the greedy choice
     prev = tf1.placeholder(tf.float32, [1, 16])
     with tf1.variable_scope('lstm_model', reuse=True):
@@ -323,12 +326,17 @@ def test_fast_paths_give_the_same_outputs_and_gradients_for_the_same_weights(
     for path in FAST_PATHS:
         assert results[path + ('names',)] == results['basic', 1, 'names']
         cost, state, grads, logits = results[path]
-        np.testing.assert_allclose(cost, cost_b, rtol=1e-6)
-        np.testing.assert_allclose(logits, logits_b, rtol=1e-5, atol=1e-6)
+        # forward: sums of at most 13 terms (6 inputs + 6 units; 13 classes)
+        # through `layers` layers x 7 steps, then the softmax layer
+        forward = layers * 7 + 1
+        assert_float32_close(logits, logits_b, terms=13, steps=forward)
         for a, b in zip(state, state_b):
-            np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+            assert_float32_close(a, b, terms=13, steps=forward)
+        # the cost: one more stage, the mean of 35 rows; a gradient: back through
+        # the same stages, and a sum over the 35 rows
+        assert_float32_close(cost, cost_b, terms=35, steps=forward + 1)
         for a, b in zip(grads, grads_b):
-            np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-6)
+            assert_float32_close(a, b, terms=35, steps=2 * forward)
 
 
 def test_softmax_blocks_split_the_rows_as_evenly_as_can_be(graph):

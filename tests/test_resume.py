@@ -178,8 +178,9 @@ def test_resume_without_the_progress_file_names_it(short_run, tmp_path):
     import shutil
     copy = tmp_path / 'copy'
     shutil.copytree(short_run, copy)
-    (copy / 'model-3.progress.pkl').unlink()
+    (copy / 'model-3.progress.npz').unlink()
     result = run_recipe('04', '--resume', copy)
     assert result.returncode != 0
-    assert '{} is missing'.format(copy / 'model-3.progress.pkl') in result.stderr
+    assert 'no complete checkpoint here (the latest checkpoint, model-3, lacks some of its ' \
+           'weights and progress file' in result.stderr
     assert 'Traceback' not in result.stderr

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from conftest import PROJECT_DIR, synthetic_gutenberg
+from conftest import PROJECT_DIR, assert_float32_close, synthetic_gutenberg
 from lstm_model import LSTM_Model
 from test_recipes import run_recipe, run_script
 
@@ -138,7 +138,8 @@ def test_fused_generator_gives_the_basic_generators_text_and_state(layers, separ
     assert len({ix for text in texts['basic'] for ix in text}) > 1  # not a constant text
     for got, want in zip(states['fused'], states['basic']):
         for a, b in zip(got, want):
-            np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+            # sums of 16 inputs + 16 units, `layers` layers, 2 prime + 12 steps
+            assert_float32_close(a, b, terms=16 + 16, steps=layers * 14)
 
 
 def _frequencies(graph, strategy, temperature, top_k, probabilities, n=4000):
@@ -242,8 +243,11 @@ def test_missing_or_broken_run_files_are_named(runs, tmp_path):
     run = _copy_run(runs['04'], tmp_path / 'b')
     (run / 'model-20.index').unlink()
     result = sample('--checkpoint', run)
-    assert result.returncode == 1
-    assert 'no checkpoint here' in result.stderr or 'model-20.index' in result.stderr
+    # the newest complete checkpoint is taken, and the note says which
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert 'Note: the latest checkpoint, model-20, lacks some of its weights: using ' \
+           'model-10, the newest complete one.' in result.stderr.splitlines()
+    assert 'Sampling greedy from {} '.format(run / 'model-10') in result.stderr
 
     run = _copy_run(runs['04'], tmp_path / 'c')
     for data in run.glob('model-20.data-*'):

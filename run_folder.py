@@ -1,0 +1,609 @@
+"""The run folder: what a training run writes, and how it is read back safely.
+
+A run folder is meant to travel (a class, a regression report), so:
+
+- Nothing read from it executes code. The vocabulary is read from
+  vocab.json, where to resume from a .npz opened with allow_pickle=False, the
+  rest is JSON or TensorFlow's checkpoint format. The book's vocab.pkl is
+  still written for the book's readers but never unpickled, unless asked
+  (read_vocab(allow_pickle=True)), and then by an unpickler that builds
+  nothing but dicts, lists, tuples, strings and numbers.
+- Every write is atomic: a temporary file beside the target, flushed, synced
+  and renamed over it, so a kill, a full disk or a second Ctrl-C leaves
+  either the old file or the new one. A checkpoint is written file by file
+  and the `checkpoint` pointer moves last, so the latest checkpoint it names
+  is always complete.
+- One run writes to a folder at a time: it holds a lock on run.lock.
+
+What a folder holds (N an iteration):
+
+  config.json              the run's settings
+  vocab.json               the vocabulary this project reads: {"vocab2ix": {...}}
+  vocab.pkl                [vocab2ix, ix2vocab] pickled, as the book saves it
+  model-N.index, model-N.data-00000-of-00001, model-N.meta
+                           the book's Saver checkpoint (weights, Adam's slots)
+  model-N.progress.npz     where the run stood at N, for --resume
+  record.json              every iteration's loss and every sample
+  checkpoint               names the latest checkpoint and the ones kept
+  loss.png                 the book's loss figure
+  run.lock                 held by the run writing here
+"""
+import errno
+import fcntl
+import io
+import json
+import os
+import pickle
+import re
+import shutil
+from pathlib import Path
+
+import numpy as np
+
+CONFIG_FILE = 'config.json'
+VOCAB_FILE = 'vocab.json'
+BOOK_VOCAB_FILE = 'vocab.pkl'
+RECORD_FILE = 'record.json'
+POINTER_FILE = 'checkpoint'
+LOSS_FIGURE = 'loss.png'
+LOCK_FILE = 'run.lock'
+PROGRESS_SUFFIX = '.progress.npz'
+TMP_SUFFIX = '.tmp'
+KEEP_CHECKPOINTS = 5  # the book's Saver(max_to_keep=5)
+
+# Every name this project writes in a run folder; --overwrite removes these only
+_CHECKPOINT_FILE = re.compile(
+    r'model-\d+(\.diverged)?(\.index|\.meta|\.data-\d{5}-of-\d{5}|\.progress\.npz)')
+_TEMPORARY = re.compile(r'.+\.tmp|model-\d+_temp(_[0-9a-f]+)?')
+_RUN_FILES = (CONFIG_FILE, VOCAB_FILE, BOOK_VOCAB_FILE, RECORD_FILE, POINTER_FILE,
+              LOSS_FIGURE)
+
+
+class RunError(Exception):
+    """A run folder or checkpoint cannot be used; the message names the file."""
+
+
+def _saving(step):
+    """Called before each step of writing a checkpoint, named by step.
+
+    Does nothing: the fault-injection test replaces it to kill the process
+    (or fill the disk) at each step in turn.
+    """
+
+
+# ------------------------------------------------------------ writing
+
+def write_atomically(path, data):
+    """Write data (bytes or text) to path so that a crash leaves old or new, whole.
+
+    The temporary file is removed when the write fails (a full disk, say).
+    """
+    path = Path(path)
+    if isinstance(data, str):
+        data = data.encode('utf-8')
+    tmp = path.with_name(path.name + TMP_SUFFIX)
+    try:
+        with open(tmp, 'wb') as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    sync_folder(path.parent)
+
+
+def sync_folder(folder):
+    """fsync a folder, so that the renames in it reach the disk."""
+    fd = os.open(str(folder), os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def sync_file(path):
+    with open(path, 'rb') as f:
+        os.fsync(f.fileno())
+
+
+def write_json(path, value):
+    write_atomically(path, json.dumps(value, indent=1) + '\n')
+
+
+def is_disk_full(err):
+    """True for an error that says the disk (or the quota) is full."""
+    if isinstance(err, OSError) and err.errno in (errno.ENOSPC, errno.EDQUOT):
+        return True
+    return 'No space left on device' in str(err) or 'Disk quota exceeded' in str(err)
+
+
+# ------------------------------------------------------------ the lock
+
+class FolderLock:
+    """An exclusive lock on run.lock in a run folder, held while a run writes.
+
+    The operating system drops the lock when its process ends, however it
+    ends, so a lock file left by a killed run is simply taken over.
+    """
+
+    def __init__(self, run_dir):
+        self.path = Path(run_dir) / LOCK_FILE
+        self._file = None
+        self._created = False
+
+    def acquire(self):
+        """Take the lock, or raise RunError naming the process that holds it."""
+        self._created = not self.path.exists()
+        f = open(self.path, 'a+')
+        try:
+            fcntl.flock(f.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            f.seek(0)
+            owner = f.read().strip() or 'another process'
+            f.close()
+            raise RunError('{} is in use: a run is writing there ({}). Wait for it to '
+                           'end or stop it (Ctrl-C), or choose another folder.'.format(
+                               self.path.parent, owner)) from None
+        self._file = f
+        return self
+
+    def claim(self):
+        """Write this process's PID into the lock file (once the run begins)."""
+        self._file.seek(0)
+        self._file.truncate()
+        self._file.write('PID {}\n'.format(os.getpid()))
+        self._file.flush()
+
+    def release(self, remove=False):
+        """Let go of the lock; remove=True also removes a lock file this run made."""
+        if self._file is None:
+            return
+        if remove and self._created:
+            self.path.unlink(missing_ok=True)
+        self._file.close()
+        self._file = None
+
+
+# ------------------------------------------------------------ a new run's folder
+
+def run_files(folder):
+    """The files this project wrote in folder (and only those), sorted by name."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        return []
+    return sorted(p for p in folder.iterdir()
+                  if p.name in _RUN_FILES or _CHECKPOINT_FILE.fullmatch(p.name)
+                  or _TEMPORARY.fullmatch(p.name))
+
+
+def holds_run(folder):
+    folder = Path(folder)
+    return any((folder / name).exists()
+               for name in (CONFIG_FILE, POINTER_FILE, VOCAB_FILE, BOOK_VOCAB_FILE,
+                            RECORD_FILE))
+
+
+def is_our_config(path):
+    """True when path is a config.json written by a recipe of this project."""
+    try:
+        config = json.loads(Path(path).read_text(encoding='utf-8'))
+    except (OSError, ValueError):
+        return False
+    return isinstance(config, dict) and isinstance(config.get('recipe'), str) \
+        and 'rnn_size' in config
+
+
+def remove_run_files(folder):
+    """Remove what an earlier run of this project wrote in folder; return the names.
+
+    Other files stay. A config.json this project did not write is refused
+    (RunError): the folder is then not a run of ours to replace.
+    """
+    folder = Path(folder)
+    config = folder / CONFIG_FILE
+    if config.exists() and not is_our_config(config):
+        raise RunError('{} was not written by this project, so --overwrite will not '
+                       'replace it: move it away or choose another --out.'.format(config))
+    removed = []
+    for path in run_files(folder):
+        if path.is_dir():
+            shutil.rmtree(path)
+        else:
+            path.unlink()
+        removed.append(path.name)
+    sync_folder(folder)
+    return removed
+
+
+def remove_leftovers(folder):
+    """Remove the temporary files an interrupted write left; return the names."""
+    removed = []
+    for path in Path(folder).iterdir():
+        if _TEMPORARY.fullmatch(path.name):
+            if path.is_dir():
+                shutil.rmtree(path)
+            else:
+                path.unlink()
+            removed.append(path.name)
+    return removed
+
+
+# ------------------------------------------------------------ the vocabulary
+
+def write_vocab(run_dir, vocab2ix, ix2vocab):
+    """vocab.json, which this project reads, and the book's vocab.pkl."""
+    write_json(Path(run_dir) / VOCAB_FILE, {'format': 1, 'vocab2ix': vocab2ix})
+    # As the book saves it; never read back unless asked (read_vocab)
+    write_atomically(Path(run_dir) / BOOK_VOCAB_FILE,
+                     pickle.dumps([vocab2ix, ix2vocab], protocol=4))
+
+
+class _DataOnlyUnpickler(pickle.Unpickler):
+    """Builds dicts, lists, tuples, strings and numbers, and refuses anything else.
+
+    Those come from the pickle's own opcodes; everything else (a class, a
+    function such as os.system) must be looked up by find_class, refused here.
+    """
+
+    def find_class(self, module, name):
+        raise RunError('it asks for {}.{}, which a vocabulary does not need; it may be '
+                       'crafted to run code, and was not opened'.format(module, name))
+
+
+def _check_vocab(vocab2ix, path):
+    if not isinstance(vocab2ix, dict) or not vocab2ix:
+        raise RunError('{}: the vocabulary is not a mapping of tokens to indices. The '
+                       'folder is damaged; use a run folder a recipe wrote.'.format(path))
+    bad = [(k, v) for k, v in vocab2ix.items()
+           if not isinstance(k, str) or isinstance(v, bool) or not isinstance(v, int)
+           or v < 0]
+    if bad:
+        raise RunError('{}: the vocabulary maps {!r} to {!r}; tokens must be strings and '
+                       'indices whole numbers from 0. The folder is damaged; use a run '
+                       'folder a recipe wrote.'.format(path, *bad[0]))
+    if len(set(vocab2ix.values())) != len(vocab2ix) or vocab2ix.get('unknown') != 0:
+        raise RunError("{}: the vocabulary gives two tokens one index, or has no 'unknown' "
+                       'at 0, as every recipe writes it. The folder is damaged; use a run '
+                       'folder a recipe wrote.'.format(path))
+    ix2vocab = {ix: token for token, ix in vocab2ix.items()}
+    return vocab2ix, ix2vocab
+
+
+def read_vocab(run_dir, allow_pickle=False):
+    """(vocab2ix, ix2vocab) from vocab.json; RunError naming the file if unusable.
+
+    allow_pickle: with no vocab.json (a folder from before it existed), read
+    the book's vocab.pkl with an unpickler that builds only plain data.
+    """
+    run_dir = Path(run_dir)
+    path = run_dir / VOCAB_FILE
+    if path.is_file():
+        content = _read_json(path)
+        if not isinstance(content, dict) or 'vocab2ix' not in content:
+            raise RunError('{}: no "vocab2ix" in it. The folder is damaged; use a run '
+                           'folder a recipe wrote.'.format(path))
+        return _check_vocab(content['vocab2ix'], path)
+    book = run_dir / BOOK_VOCAB_FILE
+    if not book.is_file():
+        raise RunError('{} is missing: the run saved no vocabulary.'.format(path))
+    if not allow_pickle:
+        raise RunError(
+            '{} is missing, and {} is a pickle, which this project does not open by '
+            'default: opening a pickle can run code hidden in it. If you trust where the '
+            'folder came from, add --read-vocab-pkl: it reads the file with an unpickler '
+            'that builds only plain data.'.format(path, book))
+    try:
+        with open(book, 'rb') as f:
+            content = _DataOnlyUnpickler(f).load()
+    except RunError as err:
+        raise RunError('{}: {}.'.format(book, err)) from None
+    except Exception as err:  # truncated or not a pickle
+        raise RunError('{} is corrupt ({}: {}).'.format(
+            book, type(err).__name__, err)) from None
+    if not (isinstance(content, (list, tuple)) and len(content) == 2):
+        raise RunError('{}: not the book\'s [vocab2ix, ix2vocab]. The folder is damaged; '
+                       'use a run folder a recipe wrote.'.format(book))
+    return _check_vocab(content[0], book)
+
+
+# ------------------------------------------------------------ JSON files
+
+def _read_json(path):
+    try:
+        return json.loads(Path(path).read_text(encoding='utf-8'))
+    except FileNotFoundError:
+        raise RunError('{} is missing.'.format(path)) from None
+    except (ValueError, UnicodeDecodeError) as err:
+        raise RunError('{} is corrupt ({}).'.format(path, err)) from None
+
+
+def _whole(value, minimum):
+    return isinstance(value, int) and not isinstance(value, bool) and value >= minimum
+
+
+# What each setting must be, for a config.json to rebuild its model and batches
+_CONFIG_CHECKS = {
+    'recipe': (lambda v: isinstance(v, str), 'a recipe name'),
+    'level': (lambda v: v in ('word', 'char'), '"word" or "char"'),
+    'rnn_size': (lambda v: _whole(v, 1), 'a whole number of at least 1'),
+    'num_layers': (lambda v: _whole(v, 1), 'a whole number of at least 1'),
+    'embedding_size': (lambda v: _whole(v, 1), 'a whole number of at least 1'),
+    'vocab_size': (lambda v: _whole(v, 2), 'a whole number of at least 2'),
+    'batch_size': (lambda v: _whole(v, 1), 'a whole number of at least 1'),
+    'seq_len': (lambda v: _whole(v, 1), 'a whole number of at least 1'),
+    'epochs': (lambda v: _whole(v, 1), 'a whole number of at least 1'),
+    'save_every': (lambda v: _whole(v, 1), 'a whole number of at least 1'),
+    'eval_every': (lambda v: _whole(v, 1), 'a whole number of at least 1'),
+    'max_steps': (lambda v: v is None or _whole(v, 0), 'a whole number, or null'),
+    'seed': (lambda v: _whole(v, 0), 'a whole number'),
+    'learning_rate': (lambda v: isinstance(v, (int, float)) and not isinstance(v, bool)
+                      and v > 0, 'a number above 0'),
+    'separate_layers': (lambda v: isinstance(v, bool), 'true or false'),
+    'exact_batches': (lambda v: isinstance(v, bool), 'true or false'),
+    'softmax_blocks': (lambda v: _whole(v, 1), 'a whole number of at least 1'),
+    'prime_texts': (lambda v: isinstance(v, list) and all(isinstance(t, str) for t in v),
+                    'a list of texts'),
+    'corpus': (lambda v: isinstance(v, dict), 'a description of the text'),
+}
+REQUIRED_SETTINGS = ('recipe', 'level', 'rnn_size', 'num_layers', 'embedding_size',
+                     'vocab_size', 'separate_layers')
+
+
+def read_config(run_dir):
+    """config.json, each setting checked; RunError naming the first that is wrong."""
+    path = Path(run_dir) / CONFIG_FILE
+    if not path.is_file():
+        raise RunError('{} is missing: this folder was not written by a recipe of this '
+                       'project, so the model cannot be rebuilt.'.format(path))
+    config = _read_json(path)
+    if not isinstance(config, dict):
+        raise RunError('{}: holds {}, not the run\'s settings. The folder is damaged; use '
+                       'a run folder a recipe wrote.'.format(path, type(config).__name__))
+    for key in REQUIRED_SETTINGS:
+        if key not in config:
+            raise RunError('{}: the setting "{}" is missing. The folder is damaged; use a '
+                           'run folder a recipe wrote.'.format(path, key))
+    for key, (ok, what) in _CONFIG_CHECKS.items():
+        if key in config and not ok(config[key]):
+            raise RunError('{}: "{}" is {}, it must be {}. The file was edited or damaged; '
+                           'put back the value the run was trained with.'.format(
+                               path, key, json.dumps(config[key]), what))
+    return config
+
+
+RECORD_KEYS = ('status', 'config', 'iterations', 'samples')
+
+
+def read_record(run_dir):
+    """record.json, its structure checked; RunError naming what is wrong."""
+    path = Path(run_dir) / RECORD_FILE
+    record = _read_json(path)
+    missing = [k for k in RECORD_KEYS if not isinstance(record, dict) or k not in record]
+    if missing:
+        raise RunError('{}: "{}" is missing, so the run\'s losses so far are unknown. The '
+                       'folder is damaged.'.format(path, missing[0]))
+    rows = record['iterations'].get('rows') if isinstance(record['iterations'], dict) \
+        else None
+    if not isinstance(rows, list) or not all(
+            isinstance(r, list) and len(r) >= 5 and _whole(r[0], 1) for r in rows):
+        raise RunError('{}: "iterations" holds no rows of [iteration, epoch, batch, loss, '
+                       'seconds]. The folder is damaged.'.format(path))
+    if not isinstance(record['samples'], list) or not all(
+            isinstance(s, dict) and _whole(s.get('iteration'), 0)
+            for s in record['samples']):
+        raise RunError('{}: "samples" is not a list of samples. The folder is '
+                       'damaged.'.format(path))
+    return record
+
+
+# ------------------------------------------------------------ checkpoints
+
+def checkpoint_prefix(run_dir, iteration):
+    return Path(run_dir) / 'model-{}'.format(iteration)
+
+
+def _data_files_complete(prefix):
+    """True when the .index and every .data shard it needs are there, none empty."""
+    index = Path(str(prefix) + '.index')
+    if not index.is_file() or index.stat().st_size == 0:
+        return False
+    shards = list(prefix.parent.glob(prefix.name + '.data-?????-of-?????'))
+    if not shards:
+        return False
+    needed = int(shards[0].name[-5:])
+    return len(shards) == needed and all(s.stat().st_size > 0 for s in shards)
+
+
+def is_complete(prefix, need_progress):
+    prefix = Path(prefix)
+    return _data_files_complete(prefix) and (
+        not need_progress or Path(str(prefix) + PROGRESS_SUFFIX).is_file())
+
+
+def saved_iterations(run_dir):
+    """The iterations of the checkpoints in run_dir, oldest first (set-aside ones not)."""
+    found = []
+    for path in Path(run_dir).glob('model-*.index'):
+        match = re.fullmatch(r'model-(\d+)\.index', path.name)
+        if match:
+            found.append(int(match.group(1)))
+    return sorted(found)
+
+
+def read_pointer(run_dir):
+    """The checkpoint names the `checkpoint` file lists, latest last.
+
+    Returns (names, problem): problem is None, or says why the file cannot
+    be used (then names is empty). Only each path's last part is kept: the
+    file may hold absolute paths, stale once the folder is moved.
+    """
+    path = Path(run_dir) / POINTER_FILE
+    if not path.is_file():
+        return [], 'there is no "checkpoint" file'
+    try:
+        lines = path.read_text(encoding='utf-8').splitlines()
+    except (OSError, UnicodeDecodeError):
+        return [], 'the "checkpoint" file is not text'
+    latest, listed = None, []
+    for line in lines:
+        match = re.fullmatch(r'\s*(\w+)\s*:\s*"(.*)"\s*', line)
+        if match is None:
+            if line.strip() and not re.fullmatch(r'\s*\w+\s*:\s*[-+0-9.e]+\s*', line):
+                return [], 'the "checkpoint" file is unreadable'
+            continue
+        name = os.path.basename(match.group(2))
+        if match.group(1) == 'model_checkpoint_path':
+            latest = name
+        elif match.group(1) == 'all_model_checkpoint_paths':
+            listed.append(name)
+    if latest is None:
+        return [], 'the "checkpoint" file names no checkpoint'
+    return [n for n in listed if n != latest] + [latest], None
+
+
+def write_pointer(run_dir, names):
+    """The `checkpoint` file, as TensorFlow's Saver writes it: names, latest last.
+
+    Relative names, so the folder can be moved; tf.train.latest_checkpoint
+    and TF1's Saver read it.
+    """
+    lines = ['model_checkpoint_path: "{}"'.format(names[-1])]
+    lines += ['all_model_checkpoint_paths: "{}"'.format(n) for n in names]
+    write_atomically(Path(run_dir) / POINTER_FILE, '\n'.join(lines) + '\n')
+
+
+def find_checkpoint(path, need_progress=False):
+    """The run folder and the checkpoint to use that path names.
+
+    path is a run folder or a checkpoint prefix in one (DIR/model-500). In a
+    folder, the checkpoint is the latest the `checkpoint` file names when
+    it is complete (its weights and, with need_progress, its progress file);
+    otherwise the newest complete one, and `note` says why.
+
+    Returns (run_dir, prefix, note); note is None when the latest was taken.
+    Raises RunError naming what is missing.
+    """
+    path = Path(path)
+    if path.is_dir():
+        run_dir = path
+        needs = 'weights and progress file' if need_progress else 'weights'
+        names, problem = read_pointer(run_dir)
+        if names and is_complete(run_dir / names[-1], need_progress):
+            return run_dir, str(run_dir / names[-1]), None
+        if names:
+            problem = 'the latest checkpoint, {}, lacks some of its {}'.format(
+                names[-1], needs)
+        complete = [i for i in saved_iterations(run_dir)
+                    if is_complete(checkpoint_prefix(run_dir, i), need_progress)]
+        if not complete:
+            raise RunError('{}: no complete checkpoint here ({}, and no model-N with its '
+                           '{}). Give a run folder a recipe wrote, or a checkpoint such '
+                           'as {}.'.format(path, problem, needs, path / 'model-500'))
+        prefix = checkpoint_prefix(run_dir, complete[-1])
+        return run_dir, str(prefix), '{}: using {}, the newest complete one'.format(
+            problem, prefix.name)
+    prefix, run_dir = path, path.parent
+    if not any(run_dir.glob(glob_escape(prefix.name) + '.*')):
+        raise RunError('{}: no such run folder or checkpoint.'.format(path))
+    if not Path(str(prefix) + '.index').is_file():
+        raise RunError('{}: the checkpoint is missing (no {}). Give a run folder or a '
+                       'checkpoint that exists.'.format(prefix, prefix.name + '.index'))
+    if not _data_files_complete(prefix):
+        raise RunError('{}: the checkpoint is partial: {} lacks its data file. Use an '
+                       'earlier checkpoint of the run.'.format(prefix, prefix.name + '.index'))
+    if need_progress and not is_complete(prefix, True):
+        raise RunError('{} is missing, so where the run stood at that checkpoint is '
+                       'unknown. Resume from the run folder, which takes the newest '
+                       'complete checkpoint.'.format(str(prefix) + PROGRESS_SUFFIX))
+    return run_dir, str(prefix), None
+
+
+def glob_escape(name):
+    return re.sub(r'([*?\[])', r'[\1]', name)
+
+
+def remove_checkpoint(prefix):
+    """Remove one checkpoint's files (weights, graph, progress)."""
+    prefix = Path(prefix)
+    for path in prefix.parent.glob(glob_escape(prefix.name) + '.*'):
+        if _CHECKPOINT_FILE.fullmatch(path.name) and not path.name.startswith(
+                prefix.name + '.diverged'):
+            path.unlink()
+
+
+# ------------------------------------------------------------ progress
+
+def write_progress(prefix, position, lstm_state, python_random, numpy_random):
+    """Where the run stands, for --resume: model-N.progress.npz, no pickle in it.
+
+    position: {'iteration', 'epoch', 'batch', 'order'}; lstm_state: the
+    flattened LSTM state arrays; the random states as random.getstate() and
+    np.random.get_state() return them.
+    """
+    version, internal, gauss = python_random
+    kind, keys, pos, has_gauss, cached = numpy_random
+    meta = {'format': 1, 'iteration': position['iteration'], 'epoch': position['epoch'],
+            'batch': position['batch'], 'python_random': [version, list(internal), gauss],
+            'numpy_random': [kind, int(pos), int(has_gauss), float(cached)],
+            'lstm_state_count': len(lstm_state)}
+    arrays = {'meta': np.frombuffer(json.dumps(meta).encode('utf-8'), np.uint8),
+              'order': np.asarray(position['order'], np.int64),
+              'numpy_random_keys': np.asarray(keys, np.uint32)}
+    for i, array in enumerate(lstm_state):
+        arrays['lstm_state_{}'.format(i)] = np.asarray(array)
+    buffer = io.BytesIO()
+    np.savez(buffer, **arrays)
+    write_atomically(str(prefix) + PROGRESS_SUFFIX, buffer.getvalue())
+
+
+def read_progress(prefix, num_batches):
+    """What write_progress wrote, checked; RunError naming the file if unusable.
+
+    Returns {'iteration', 'epoch', 'batch', 'order', 'lstm_state',
+    'python_random', 'numpy_random'}, the random states ready for
+    random.setstate and np.random.set_state.
+    """
+    path = Path(str(prefix) + PROGRESS_SUFFIX)
+
+    def damaged(what):
+        return RunError('{}: {}. The file is damaged; resume from an earlier checkpoint '
+                        '(--resume {}), or start a new run.'.format(
+                            path, what, path.parent / 'model-K'))
+    try:
+        with np.load(path, allow_pickle=False) as npz:
+            arrays = {name: npz[name] for name in npz.files}
+    except FileNotFoundError:
+        raise RunError('{} is missing, so where the run stood at that checkpoint is '
+                       'unknown.'.format(path)) from None
+    except Exception as err:  # not a .npz, truncated, or holding objects
+        raise damaged('it cannot be read ({}: {})'.format(type(err).__name__, err)) from None
+    for name in ('meta', 'order', 'numpy_random_keys'):
+        if name not in arrays:
+            raise damaged('"{}" is missing'.format(name))
+    try:
+        meta = json.loads(arrays['meta'].tobytes().decode('utf-8'))
+        iteration, epoch, batch = meta['iteration'], meta['epoch'], meta['batch']
+        version, internal, gauss = meta['python_random']
+        kind, pos, has_gauss, cached = meta['numpy_random']
+        count = meta['lstm_state_count']
+    except (ValueError, KeyError, TypeError, UnicodeDecodeError) as err:
+        raise damaged('its description is incomplete ({}: {})'.format(
+            type(err).__name__, err)) from None
+    if not all(_whole(v, 0) for v in (iteration, epoch, batch, count)):
+        raise damaged('iteration, epoch and batch must be whole numbers')
+    order = arrays['order']
+    if order.ndim != 1 or sorted(order.tolist()) != list(range(num_batches)):
+        raise damaged('its batch order is not an order of this run\'s {} batches'.format(
+            num_batches))
+    lstm_state = []
+    for i in range(count):
+        name = 'lstm_state_{}'.format(i)
+        if name not in arrays or arrays[name].dtype != np.float32:
+            raise damaged('"{}" is missing or not float32'.format(name))
+        lstm_state.append(arrays[name])
+    return {'iteration': iteration, 'epoch': epoch, 'batch': batch,
+            'order': order.tolist(), 'lstm_state': lstm_state,
+            'python_random': (version, tuple(internal), gauss),
+            'numpy_random': (kind, arrays['numpy_random_keys'], pos, has_gauss, cached)}

@@ -1,0 +1,52 @@
+"""TensorFlow 2 set up to run the book's TF1 code, imported quietly.
+
+Every module of this project that needs TensorFlow gets it from here, so that
+two things happen before TensorFlow is first imported:
+
+- TF_USE_LEGACY_KERAS=1: the legacy cells (tf.compat.v1.nn.rnn_cell.*) need
+  Keras 2, the tf-keras package. TensorFlow caches its Keras choice the first
+  time anything touches tf.keras, so setting it later has no effect.
+- Quiet start-up: TensorFlow's native libraries write their start-up notices
+  (oneDNN, CPU instructions and, on a machine with no GPU, "failed call to
+  cuInit ... (303)", which reads like a failure) straight to the process's
+  standard error, twice, before any Python logging is set up. They are held
+  back while TensorFlow loads and looks for devices, and shown only if that
+  fails; verbose=True lets them through. Later errors still reach the user,
+  as Python exceptions.
+"""
+import os
+import sys
+import tempfile
+
+os.environ['TF_USE_LEGACY_KERAS'] = '1'
+
+
+def import_tensorflow(verbose=False):
+    """TensorFlow, with Keras 2 and, unless verbose, without its start-up notices.
+
+    Returns the tensorflow module; once imported, at once.
+    """
+    if 'tensorflow' in sys.modules:
+        import tensorflow as tf
+        return tf
+    # the informational lines TensorFlow prints later, at the first session call
+    os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '0' if verbose else '2')
+    if verbose:
+        import tensorflow as tf
+        return tf
+    with tempfile.TemporaryFile() as held:
+        sys.stderr.flush()
+        real_stderr = os.dup(2)
+        os.dup2(held.fileno(), 2)
+        try:
+            import tensorflow as tf
+            tf.config.list_physical_devices()  # where cuInit runs, and fails without a GPU
+        except BaseException:
+            os.dup2(real_stderr, 2)
+            held.seek(0)  # what TensorFlow said helps explain the failure
+            sys.stderr.write(held.read().decode('utf-8', 'replace'))
+            raise
+        finally:
+            os.dup2(real_stderr, 2)
+            os.close(real_stderr)
+    return tf

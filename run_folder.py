@@ -478,25 +478,29 @@ def find_checkpoint(path, need_progress=False):
     """The run folder and the checkpoint to use that path names.
 
     path is a run folder or a checkpoint prefix in one (DIR/model-500). In a
-    folder, the checkpoint is the latest the `checkpoint` file names when
-    it is complete (its weights and, with need_progress, its progress file);
-    otherwise the newest complete one, and `note` says why.
+    folder, the checkpoint is the newest complete one: its weights and, with
+    need_progress, its progress file. That is the one the `checkpoint` file
+    names, unless a save was cut short or the file is damaged: then `note`
+    says which is taken, and why.
 
-    Returns (run_dir, prefix, note); note is None when the latest was taken.
-    Raises RunError naming what is missing.
+    Returns (run_dir, prefix, note); note is None when the checkpoint is the
+    one the `checkpoint` file names. Raises RunError naming what is missing.
     """
     path = Path(path)
     if path.is_dir():
         run_dir = path
         needs = 'weights and progress file' if need_progress else 'weights'
         names, problem = read_pointer(run_dir)
-        if names and is_complete(run_dir / names[-1], need_progress):
-            return run_dir, str(run_dir / names[-1]), None
-        if names:
-            problem = 'the latest checkpoint, {}, lacks some of its {}'.format(
-                names[-1], needs)
         complete = [i for i in saved_iterations(run_dir)
                     if is_complete(checkpoint_prefix(run_dir, i), need_progress)]
+        if names and complete and names[-1] == 'model-{}'.format(complete[-1]):
+            return run_dir, str(run_dir / names[-1]), None
+        if names and not is_complete(run_dir / names[-1], need_progress):
+            problem = 'the latest checkpoint, {}, lacks some of its {}'.format(
+                names[-1], needs)
+        elif names:
+            problem = 'the "checkpoint" file names {}, but a newer one is complete (its ' \
+                      'save was cut short before the file moved)'.format(names[-1])
         if not complete:
             raise RunError('{}: no complete checkpoint here ({}, and no model-N with its '
                            '{}). Give a run folder a recipe wrote, or a checkpoint such '

@@ -219,6 +219,9 @@ def load_shakespeare(data_dir, corpus_path=None, offline=False, log=print,
     """
     if corpus_path is not None:
         path = Path(corpus_path)
+        if path.is_dir():
+            raise CorpusError('--corpus {}: that is a folder. Give the path of a raw '
+                              'Project Gutenberg text file (pg100.txt).'.format(path))
         if not path.is_file():
             raise CorpusError('--corpus {}: no such file. Give the path of a raw '
                               'Project Gutenberg text (pg100.txt).'.format(path))

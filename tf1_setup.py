@@ -41,7 +41,7 @@ def import_tensorflow(verbose=False):
         try:
             import tensorflow as tf
             tf.config.list_physical_devices()  # where cuInit runs, and fails without a GPU
-        except BaseException:
+        except Exception:  # not Ctrl-C: that needs no explaining
             os.dup2(real_stderr, 2)
             held.seek(0)  # what TensorFlow said helps explain the failure
             sys.stderr.write(held.read().decode('utf-8', 'replace'))

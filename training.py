@@ -194,11 +194,15 @@ def enable_ctrl_c():
     signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
-def exit_status_of(main, argv=None):
+STOPPED = 'Stopped by Ctrl-C; nothing was saved since the last checkpoint, if any.'
+
+
+def exit_status_of(main, argv=None, stopped=STOPPED):
     """Run a script's main() as a command: its exit status, every error in one line.
 
     A refused input or an unusable run folder prints 'Error: ...' and gives
-    status 1, Ctrl-C (also during TensorFlow's import) status 130; no stack.
+    status 1, Ctrl-C (also during TensorFlow's import) prints `stopped` and
+    gives status 130; no stack.
     """
     import shakespeare_data
     try:
@@ -207,8 +211,7 @@ def exit_status_of(main, argv=None):
         print('Error: {}'.format(err), file=sys.stderr)
         return 1
     except KeyboardInterrupt:
-        print('\nStopped by Ctrl-C; nothing was saved since the last checkpoint, if any.',
-              file=sys.stderr)
+        print('\n' + stopped, file=sys.stderr)
         return 130
     except OSError as err:
         if not run_folder.is_disk_full(err):
@@ -282,6 +285,11 @@ def prepare_run_dir(out, recipe_name, overwrite=False):
         return run_dir
     run_dir = Path(out)
     _check_writable(run_dir, '--out')
+    if run_dir.is_dir():  # a run writing there now is refused before any work
+        try:
+            run_folder.FolderLock(run_dir).acquire().release(remove=True)
+        except RunError as err:
+            raise SystemExit('--out {}'.format(err)) from None
     if run_folder.holds_run(run_dir):
         if not overwrite:
             raise SystemExit(
@@ -629,6 +637,7 @@ class TrainingRun:
         self.diverged = None  # what stopped the run, as a sentence
         self.set_aside = None  # a checkpoint whose weights gave the first bad loss
         self.disk_full = None  # what could not be saved, as a sentence
+        self._pending = None  # a save whose weights are written, the rest to follow
         self._resumed = None
         self._lock = None
         self._elapsed_before = 0.0
@@ -665,6 +674,8 @@ class TrainingRun:
                 'the folder and resume the copy.'.format(
                     self.run_dir, ', '.join('model-{}'.format(i) for i in later),
                     Path(resumed.checkpoint).name))
+        # the weights first: a setting edited in config.json shows there, by name
+        restore(self.sess, self.saver, resumed.checkpoint, resumed.config)
         progress = run_folder.read_progress(resumed.checkpoint, self.num_batches)
         want = [tuple(t.shape.as_list()) for t in tf.nest.flatten(initial_state)]
         got = [a.shape for a in progress['lstm_state']]
@@ -682,7 +693,6 @@ class TrainingRun:
         if [r[0] for r in rows] != list(range(1, iteration + 1)):
             raise RunError('{}: the losses of iterations 1 to {} are not all there. The '
                            'file is damaged.'.format(self.run_dir / RECORD_FILE, iteration))
-        restore(self.sess, self.saver, resumed.checkpoint, resumed.config)
         try:
             random.setstate(progress['python_random'])
             np.random.set_state(progress['numpy_random'])
@@ -799,6 +809,7 @@ class TrainingRun:
 
     def log_step(self, iteration, epoch, ix, loss, state):
         """Record batch ix of epoch (both from 0), trained as this iteration."""
+        self.complete_save()
         loss = float(loss)
         self.rows.append([iteration, epoch + 1, ix + 1, loss, round(self.elapsed(), 3)])
         if not math.isfinite(loss):
@@ -817,14 +828,17 @@ class TrainingRun:
         self.samples.append({'iteration': iteration, 'prime': prime_text, 'text': text})
 
     def save(self, iteration):
-        """The book's save, with what resuming needs and the record; the pointer last.
+        """The book's save: the weights (and Adam's slots) and the graph, now.
 
-        Each file is written whole or not at all, and the `checkpoint` file
-        moves to this checkpoint only once all of them are there, so a kill
-        at any point leaves the last checkpoint complete. Weights that are
-        no longer finite are not saved, and a full disk stops the run: the
-        last checkpoint stays the last good one.
+        What resuming needs (the record, the progress file) and the
+        `checkpoint` pointer follow once the iteration is over (complete_save),
+        so that they hold the samples the book prints right after the save.
+        Each file is written whole or not at all and the pointer moves last,
+        so a kill at any point leaves the last checkpoint it names complete.
+        Weights that are no longer finite are not saved, and a full disk
+        stops the run: the last checkpoint stays the last good one.
         """
+        self.complete_save()
         if not self.sess.run(self._weights_finite):
             self.diverged = 'the weights are no longer finite after iteration {}'.format(
                 iteration)
@@ -832,7 +846,6 @@ class TrainingRun:
         import tensorflow as tf
         prefix = run_folder.checkpoint_prefix(self.run_dir, iteration)
         try:
-            # The book's saver.save: weights and Adam's slots, then the graph
             run_folder._saving('weights')
             self.saver.save(self.sess, str(self.run_dir / 'model'), global_step=iteration,
                             write_meta_graph=False, write_state=False)
@@ -843,20 +856,42 @@ class TrainingRun:
             self.saver.export_meta_graph(str(meta))
             run_folder.sync_file(meta)
             os.replace(meta, str(prefix) + '.meta')
-            if self._state is not None:
-                self.lstm_state = tf.nest.flatten(self._state)
+        except (OSError, tf.errors.OpError) as err:
+            if not run_folder.is_disk_full(err):
+                raise
+            self._give_up_saving(iteration, prefix)
+            return False
+        print('Model Saved To: {}'.format(self.run_dir / 'model'))
+        if self._state is not None:
+            self.lstm_state = tf.nest.flatten(self._state)
+        # where the run stands now, kept until the rest of the save is written
+        self._pending = (iteration, {'iteration': self.iteration, 'epoch': self.epoch,
+                                     'batch': self.batch, 'order': list(self.order)},
+                         self.lstm_state or [], random.getstate(), np.random.get_state())
+        return True
+
+    def complete_save(self):
+        """The rest of the last save: record, progress file, then the pointer moves.
+
+        Called when the next iteration is logged and when the run finishes.
+        """
+        if self._pending is None:
+            return
+        iteration, position, lstm_state, python_random, numpy_random = self._pending
+        self._pending = None
+        import tensorflow as tf
+        prefix = run_folder.checkpoint_prefix(self.run_dir, iteration)
+        try:
             self.last_saved = iteration
             run_folder._saving('record')
             self.write_record('running')
             run_folder._saving('progress')
-            run_folder.write_progress(
-                prefix, {'iteration': self.iteration, 'epoch': self.epoch,
-                         'batch': self.batch, 'order': self.order},
-                self.lstm_state or [], random.getstate(), np.random.get_state())
+            run_folder.write_progress(prefix, position, lstm_state, python_random,
+                                      numpy_random)
             run_folder._saving('pointer')
             self.kept = [i for i in self.kept if i != iteration] + [iteration]
-            run_folder.write_pointer(self.run_dir,
-                                     ['model-{}'.format(i) for i in self.kept[-run_folder.KEEP_CHECKPOINTS:]])
+            run_folder.write_pointer(self.run_dir, ['model-{}'.format(i) for i in
+                                                    self.kept[-run_folder.KEEP_CHECKPOINTS:]])
             run_folder._saving('old checkpoints')
             for old in self.kept[:-run_folder.KEEP_CHECKPOINTS]:
                 run_folder.remove_checkpoint(run_folder.checkpoint_prefix(self.run_dir, old))
@@ -865,9 +900,6 @@ class TrainingRun:
             if not run_folder.is_disk_full(err):
                 raise
             self._give_up_saving(iteration, prefix)
-            return False
-        print('Model Saved To: {}'.format(self.run_dir / 'model'))
-        return True
 
     def _give_up_saving(self, iteration, prefix):
         """After a full disk: remove the half-written checkpoint, keep the last good one."""
@@ -929,9 +961,11 @@ class TrainingRun:
                 self._lock.release()
 
     def _finish(self, script):
+        self.complete_save()
         if self.diverged is None and self.disk_full is None and self.iteration > 0 \
                 and self.last_saved != self.iteration:
             self.save(self.iteration)
+            self.complete_save()
         script = Path(script).resolve()
         if script.is_relative_to(Path.cwd()):
             script = script.relative_to(Path.cwd())

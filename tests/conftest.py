@@ -91,9 +91,68 @@ def assert_float32_close(got, want, terms, steps=1, scale=None):
 
 
 def pytest_configure(config):
+    config.addinivalue_line('markers', 'float32: compares float32 results to a derived '
+                            'tolerance; test_float32.py runs these again with oneDNN '
+                            'switched the other way')
     # every legacy TF1 class announces its deprecation; that is expected here
     config.addinivalue_line('filterwarnings',
                             'ignore:.*is deprecated and will be removed:UserWarning')
+
+
+# ---------------------------------------------------------------- scripts in this process
+
+RECIPES = {'03': PROJECT_DIR / 'recipes' / '03_implementing_lstm.py',
+           '04': PROJECT_DIR / 'recipes' / '04_stacking_multiple_lstm.py',
+           'sample': PROJECT_DIR / 'recipes' / 'sample_shakespeare.py'}
+_SCRIPTS = {}
+
+
+class Result:
+    """What a script run gave: its exit status and what it printed."""
+
+    def __init__(self, returncode, stdout, stderr):
+        self.returncode, self.stdout, self.stderr = returncode, stdout, stderr
+
+
+def script_module(name):
+    """recipes/<name>.py as a module (its file names start with digits)."""
+    if name not in _SCRIPTS:
+        import importlib.util
+        spec = importlib.util.spec_from_file_location('script_' + name, RECIPES[name])
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        _SCRIPTS[name] = module
+    return _SCRIPTS[name]
+
+
+def run_in_process(name, *args):
+    """A recipe or the sampler run as its command line runs it, in this process.
+
+    TensorFlow is imported once for all; the exit status and the output are
+    what `python recipes/...` would give: a SystemExit with a message exits
+    1 and prints the message, as Python does.
+    """
+    import contextlib
+    import io
+    import signal
+    import training
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        try:
+            code = training.exit_status_of(script_module(name).main, [str(a) for a in args])
+        except SystemExit as stop:
+            code = stop.code if isinstance(stop.code, int) else 1
+            if not isinstance(stop.code, int) and stop.code is not None:
+                print(stop.code, file=err)
+        finally:
+            signal.signal(signal.SIGINT, signal.default_int_handler)
+            signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    return Result(code, out.getvalue(), err.getvalue())
+
+
+def folder_bytes(folder):
+    """Every file of a folder and its bytes, to show a refused run changed nothing."""
+    return {p.name: p.read_bytes() for p in sorted(Path(folder).iterdir()) if p.is_file()}
 
 
 @pytest.fixture

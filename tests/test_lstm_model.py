@@ -11,6 +11,7 @@ from lstm_model import LSTM_Model, rnn_decoder, sequence_loss_by_example
 tf1 = tf.compat.v1
 
 
+@pytest.mark.float32
 def test_rnn_decoder_matches_static_rnn(graph):
     cell = tf1.nn.rnn_cell.BasicLSTMCell(6)
     inputs = [tf.constant(np.random.RandomState(i).randn(3, 4), tf.float32)
@@ -46,6 +47,7 @@ def test_rnn_decoder_calls_loop_function_from_the_second_step(graph):
     assert [prev for prev, _ in calls] == outputs[:3]
 
 
+@pytest.mark.float32
 def test_constant_logits_give_ln_v_per_position(graph):
     V = 7
     logits = [tf.zeros([5, V])]
@@ -56,6 +58,7 @@ def test_constant_logits_give_ln_v_per_position(graph):
     assert_float32_close(loss, [math.log(V)] * 5, terms=V)  # log of a sum of V terms
 
 
+@pytest.mark.float32
 def test_sequence_loss_averages_across_timesteps(graph):
     # two steps; the first with weight 1, the second with weight 0
     logits = [tf.constant([[0.0, 0.0]]), tf.constant([[5.0, 0.0]])]
@@ -73,6 +76,7 @@ def test_sequence_loss_averages_across_timesteps(graph):
     assert_float32_close(both, [want], terms=2, steps=2)  # 2 classes, 2 steps summed
 
 
+@pytest.mark.float32
 def test_sequence_loss_and_its_gradient_match_numpy(graph):
     rng = np.random.RandomState(0)
     logits_np = rng.randn(6, 9).astype(np.float32)
@@ -226,6 +230,7 @@ def test_out_of_vocabulary_prime_word_is_a_clear_error(graph):
         sampler.sample(graph, ix2vocab, vocab2ix, prime_text='  ')
 
 
+@pytest.mark.float32
 def test_inferred_loop_feeds_greedy_choices_back(graph):
     """Unrolled for 6 steps, the loop function gives the step-by-step sampler's text."""
     with tf1.variable_scope('lstm_model') as scope:
@@ -289,6 +294,7 @@ def test_eager_mode_is_a_clear_error():
 FAST_PATHS = [('fused', 1), ('projected', 1), ('basic', 3), ('projected', 4)]
 
 
+@pytest.mark.float32
 @pytest.mark.parametrize('layers, separate', [(1, False), (3, False), (3, True)],
                          ids=['one layer', 'three tied', 'three separate'])
 def test_fast_paths_give_the_same_outputs_and_gradients_for_the_same_weights(

@@ -106,6 +106,7 @@ def test_topk_of_one_and_cold_weighted_are_greedy(graph):
     assert len(seen) > 1  # the comparison is not between constant texts
 
 
+@pytest.mark.float32
 @pytest.mark.parametrize('layers, separate', [(1, False), (3, False), (3, True)],
                          ids=['one layer', 'three tied', 'three separate'])
 def test_fused_generator_gives_the_basic_generators_text_and_state(layers, separate):
@@ -140,6 +141,30 @@ def test_fused_generator_gives_the_basic_generators_text_and_state(layers, separ
         for a, b in zip(got, want):
             # sums of 16 inputs + 16 units, `layers` layers, 2 prime + 12 steps
             assert_float32_close(a, b, terms=16 + 16, steps=layers * 14)
+
+
+@pytest.mark.float32
+def test_a_text_made_in_chunks_is_the_text_made_in_one_call(graph):
+    """The sampler's chunks: each goes on from the last one's state and choice."""
+    with tf1.variable_scope('lstm_model') as scope:
+        step = LSTM_Model(16, 2, 1, 0.1, 1, 9, infer_sample=True)
+        scope.reuse_variables()
+        whole = LSTM_Model(16, 2, 1, 0.1, 1, 9, infer_sample=True, infer_seq_len=8)
+        chunk = LSTM_Model(16, 2, 1, 0.1, 1, 9, infer_sample=True, infer_seq_len=4)
+    rng = np.random.RandomState(2)
+    for v in tf1.trainable_variables():
+        v.load(rng.randn(*v.shape.as_list()).astype(np.float32), graph)
+    b = [v for v in tf1.global_variables() if v.name == 'lstm_model/lstm_vars/b:0'][0]
+    b.load(np.r_[-1000.0, np.zeros(8)].astype(np.float32), graph)  # never index 0
+    state = step.prime_state(graph, [3, 5])
+    want, want_state = whole.generate(graph, state, 5, with_state=True)
+    first, state = chunk.generate(graph, state, 5, with_state=True)
+    second, state = chunk.generate(graph, state, first[-1], with_state=True)
+    assert list(first) + list(second) == list(want)
+    assert len(set(want)) > 1  # not a constant text
+    for a, b in zip(tf.nest.flatten(state), tf.nest.flatten(want_state)):
+        # sums of 16 inputs + 16 units, 2 layers, 1 prime + 8 steps
+        assert_float32_close(a, b, terms=16 + 16, steps=2 * 9)
 
 
 def _frequencies(graph, strategy, temperature, top_k, probabilities, n=4000):

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from conftest import assert_float32_close
+from conftest import assert_float32_close, seeded_graph
 from lstm_model import LSTM_Model, rnn_decoder, sequence_loss_by_example
 
 tf1 = tf.compat.v1
@@ -306,7 +306,7 @@ def test_fast_paths_give_the_same_outputs_and_gradients_for_the_same_weights(
     y = rng.randint(0, 13, (5, 7))
     weights, results = None, {}
     for impl, blocks in [('basic', 1)] + FAST_PATHS:
-        g = tf1.Graph()
+        g = seeded_graph()
         with g.as_default(), tf1.Session(graph=g) as sess:
             with tf1.variable_scope('lstm_model'):
                 model = LSTM_Model(6, layers, 5, 0.01, 7, 13, embedding_size=6,
@@ -389,7 +389,7 @@ def test_the_generators_keras_input_checks_stop_at_the_step_before():
     # inputs of the last step's state.
     walked = {}
     for steps in (5, 40):
-        with tf1.Graph().as_default():
+        with seeded_graph().as_default():
             model = LSTM_Model(4, 3, 1, 0.01, 1, 7, infer_sample=True, infer_seq_len=steps)
             last_c = tf.nest.flatten(model.final_state)[-2]
             walked[steps] = _keras_input_walk(last_c.op.inputs)

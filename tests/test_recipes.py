@@ -11,7 +11,7 @@ import pytest
 import tensorflow as tf
 
 import shakespeare_data as sd
-from conftest import PROJECT_DIR
+from conftest import PROJECT_DIR, seeded_graph
 from lstm_model import LSTM_Model
 
 tf1 = tf.compat.v1
@@ -107,7 +107,7 @@ def test_recipe_runs_end_to_end(recipe, corpus_file, tmp_path):
     import json
     config = json.loads((out / 'config.json').read_text())
     assert config['vocab_size'] == vocab_length and config['max_steps'] == 12
-    graph = tf1.Graph()
+    graph = seeded_graph()
     with graph.as_default(), tf1.Session(graph=graph) as sess:
         with tf1.variable_scope('lstm_model'):
             LSTM_Model(config['rnn_size'], config['num_layers'], 1, 0.001, 1,

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from conftest import PROJECT_DIR, assert_float32_close, synthetic_gutenberg
+from conftest import PROJECT_DIR, assert_float32_close, seeded_graph, synthetic_gutenberg
 from lstm_model import LSTM_Model
 from test_recipes import run_recipe, run_script
 
@@ -113,7 +113,7 @@ def test_fused_generator_gives_the_basic_generators_text_and_state(layers, separ
     rng = np.random.RandomState(1)
     texts, states = {}, {}
     for impl in ('basic', 'fused'):
-        g = tf1.Graph()
+        g = seeded_graph()
         with g.as_default(), tf1.Session(graph=g) as sess:
             with tf1.variable_scope('lstm_model') as scope:
                 step = LSTM_Model(16, layers, 1, 0.1, 1, 9, infer_sample=True,

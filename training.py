@@ -434,18 +434,17 @@ def load_run(path, need_progress=False, allow_pickle=False):
     progress file, for --resume); note says why when it is not the latest.
     Reads nothing that can run code (see run_folder). Raises RunError.
     """
+    folder = Path(path) if Path(path).is_dir() else Path(path).parent
+    if need_progress and any(folder.glob('model-*.progress.pkl')) \
+            and not any(folder.glob('model-*' + run_folder.PROGRESS_SUFFIX)):
+        raise RunError(
+            '{} was written by an earlier version of this project: where the run stood is '
+            'in pickles (model-N.progress.pkl), which this project no longer opens, since '
+            'opening a pickle can run code hidden in it. It cannot be resumed; sample from '
+            'it with --read-vocab-pkl, or start a new run.'.format(folder))
     run_dir, checkpoint, note = run_folder.find_checkpoint(path, need_progress)
     config = run_folder.read_config(run_dir)
-    try:
-        vocab2ix, ix2vocab = run_folder.read_vocab(run_dir, allow_pickle)
-    except RunError:
-        if (run_dir / (Path(checkpoint).name + '.progress.pkl')).is_file() and need_progress:
-            raise RunError(
-                '{} was written by an earlier version of this project: where the run stood '
-                'is in a pickle, which this project no longer opens (opening a pickle can '
-                'run code hidden in it). Sample from the folder with --read-vocab-pkl, or '
-                'start a new run.'.format(run_dir)) from None
-        raise
+    vocab2ix, ix2vocab = run_folder.read_vocab(run_dir, allow_pickle)
     if max(vocab2ix.values()) >= config['vocab_size']:
         raise RunError('{}: the vocabulary has index {}, but config.json gives vocab_size '
                        '{}. One of the two was edited; put back the run\'s own.'.format(

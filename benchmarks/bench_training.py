@@ -94,7 +94,7 @@ def import_ours():
     the library is not counted in the build time.
     """
     sys.path.insert(0, str(PROJECT_DIR))
-    import lstm_model  # noqa: F401  (sets TF_USE_LEGACY_KERAS first)
+    import lstm_model  # noqa: F401  (through tf1_setup: TF_USE_LEGACY_KERAS first)
     import training
     import tensorflow as tf
     tf.compat.v1.disable_eager_execution()

@@ -210,6 +210,50 @@ def test_a_checkpoint_pointer_of_binary_garbage_falls_back_and_says_so(run_copy)
     assert run_folder.read_pointer(run_copy) == (['model-10', 'model-12', 'model-13'], None)
 
 
+class _Payload:
+    """Unpickling this runs a shell command that leaves a marker file."""
+
+    def __init__(self, marker):
+        self.marker = marker
+
+    def __reduce__(self):
+        return (os.system, ('touch {}'.format(self.marker),))
+
+
+def test_crafted_pickles_in_a_folder_run_nothing_when_it_is_sampled_or_resumed(run_copy):
+    import pickle
+    marker = run_copy.parent / 'ran'
+    crafted = pickle.dumps(_Payload(marker))
+    (run_copy / 'vocab.pkl').write_bytes(crafted)
+    (run_copy / 'model-12.progress.pkl').write_bytes(crafted)  # the earlier format's name
+    sampled = run_in_process('sample', '--checkpoint', run_copy, '--num', 3)
+    assert sampled.returncode == 0, sampled.stderr[-3000:]
+    resumed = run_in_process('04', '--resume', run_copy, '--max-steps', 13)
+    assert resumed.returncode == 0, resumed.stderr[-3000:]
+    # even asked to read vocab.pkl, with vocab.json gone
+    (run_copy / 'vocab.json').unlink()
+    asked = run_in_process('sample', '--checkpoint', run_copy, '--read-vocab-pkl')
+    assert 'asks for posix.system, which a vocabulary does not need' in one_line_error(asked)
+    assert not marker.exists()
+
+
+def test_a_folder_of_the_earlier_pickled_format_says_what_can_be_done(run_copy):
+    import pickle
+    for path in run_copy.glob('model-*.progress.npz'):
+        path.rename(str(path)[:-len('.npz')] + '.pkl')
+    (run_copy / 'vocab.json').unlink()
+    before = folder_bytes(run_copy)
+    line = one_line_error(run_in_process('04', '--resume', run_copy))
+    assert 'was written by an earlier version of this project' in line
+    assert 'sample from it with --read-vocab-pkl' in line
+    line = one_line_error(run_in_process('sample', '--checkpoint', run_copy))
+    assert 'add --read-vocab-pkl' in line
+    assert run_in_process('sample', '--checkpoint', run_copy, '--read-vocab-pkl',
+                          '--num', 3).returncode == 0
+    assert folder_bytes(run_copy) == before
+    assert pickle.loads(before['vocab.pkl'])[0]['unknown'] == 0
+
+
 def test_top_k_above_the_vocabulary_is_refused(saved_run):
     result = run_in_process('sample', '--checkpoint', saved_run, '--strategy', 'topk',
                             '--top-k', 28)

@@ -1,4 +1,5 @@
 """Each recipe end to end, as a user runs it: a subprocess on a synthetic corpus."""
+import json
 import os
 import pickle
 import re
@@ -69,6 +70,9 @@ def test_recipe_runs_end_to_end(recipe, corpus_file, tmp_path):
                         '--corpus', corpus_file, '--out', out, cwd=tmp_path)
     assert result.returncode == 0, result.stderr[-3000:]
     lines = result.stdout.splitlines()
+    # TensorFlow's native start-up notices are held back ('I0000 00:00...', cuInit)
+    assert not re.search(r'^[IWEF]\d{4} |cuInit|oneDNN custom operations', result.stderr,
+                         re.MULTILINE), result.stderr[-3000:]
 
     # the book's lines, in the book's order and format
     vocab_length, num_tokens = expected_vocab_length(corpus_file, recipe)
@@ -95,8 +99,9 @@ def test_recipe_runs_end_to_end(recipe, corpus_file, tmp_path):
 
     # the run folder: checkpoints, vocabulary, settings and the figure
     assert (out / 'loss.png').read_bytes()[:8] == b'\x89PNG\r\n\x1a\n'
-    with open(out / 'vocab.pkl', 'rb') as f:
+    with open(out / 'vocab.pkl', 'rb') as f:  # the book's file, written by this test's run
         vocab2ix, ix2vocab = pickle.load(f)
+    assert json.loads((out / 'vocab.json').read_text())['vocab2ix'] == vocab2ix
     assert vocab2ix['unknown'] == 0 and ix2vocab[0] == 'unknown'
     assert all(ix2vocab[i] == w for w, i in vocab2ix.items())
     checkpoint = tf.train.latest_checkpoint(str(out))
@@ -104,7 +109,6 @@ def test_recipe_runs_end_to_end(recipe, corpus_file, tmp_path):
     assert (out / 'model-10.index').is_file()  # --tiny saves every 10
 
     # the last checkpoint restores into the model its config describes
-    import json
     config = json.loads((out / 'config.json').read_text())
     assert config['vocab_size'] == vocab_length and config['max_steps'] == 12
     graph = seeded_graph()

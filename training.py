@@ -8,7 +8,6 @@ data in shakespeare_data.py; each recipe keeps the book's own steps.
 """
 import argparse
 import datetime
-import json
 import math
 import os
 import platform
@@ -653,7 +652,6 @@ class TrainingRun:
         Reads only; the folder is written from begin() on. initial_state is
         the training model's, to check the saved LSTM state against.
         """
-        import tensorflow as tf
         try:
             self._resume(resumed, initial_state)
         except RunError as err:

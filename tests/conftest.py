@@ -165,6 +165,14 @@ def folder_bytes(folder):
     return {p.name: p.read_bytes() for p in sorted(Path(folder).iterdir()) if p.is_file()}
 
 
+@pytest.fixture(scope='session')
+def corpus(tmp_path_factory):
+    """The synthetic 2011-edition corpus, one file for the whole session."""
+    path = tmp_path_factory.mktemp('corpus') / 'pg100.txt'
+    path.write_bytes(synthetic_gutenberg('2011'))
+    return path
+
+
 @pytest.fixture
 def corpus_file(tmp_path):
     path = tmp_path / 'pg100.txt'

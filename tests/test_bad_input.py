@@ -12,16 +12,9 @@ import numpy as np
 import pytest
 
 import run_folder
-from conftest import folder_bytes, run_in_process, synthetic_gutenberg
+from conftest import folder_bytes, run_in_process
 
 TINY_04 = ('--tiny', '--seed', 2)
-
-
-@pytest.fixture(scope='module')
-def corpus(tmp_path_factory):
-    path = tmp_path_factory.mktemp('corpus') / 'pg100.txt'
-    path.write_bytes(synthetic_gutenberg('2011'))
-    return path
 
 
 @pytest.fixture(scope='module')

@@ -13,7 +13,7 @@ import sys
 import pytest
 
 import run_folder
-from conftest import PROJECT_DIR, RECIPES, run_in_process, synthetic_gutenberg
+from conftest import PROJECT_DIR, RECIPES, run_in_process
 
 ARGS = ('--tiny', '--seed', 2, '--save-every', 2, '--max-steps', 14)
 SAVE = 6  # the save at iteration 12
@@ -27,13 +27,6 @@ def rows(folder):
     """(iteration, epoch, batch, loss) of every iteration the record holds."""
     record = json.loads((folder / 'record.json').read_text())
     return [tuple(row[:4]) for row in record['iterations']['rows']], record['samples']
-
-
-@pytest.fixture(scope='module')
-def corpus(tmp_path_factory):
-    path = tmp_path_factory.mktemp('corpus') / 'pg100.txt'
-    path.write_bytes(synthetic_gutenberg('2011'))
-    return path
 
 
 @pytest.fixture(scope='module')

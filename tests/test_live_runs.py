@@ -6,20 +6,12 @@ import subprocess
 import sys
 import time
 
-import pytest
 
-from conftest import RECIPES, run_in_process, synthetic_gutenberg
+from conftest import RECIPES, run_in_process
 
 # TensorFlow's native start-up notices, in absl's format ('I0000 00:00:...',
 # 'E0000 ...'), and the two that read like failures
 NATIVE_NOTICE = re.compile(r'^[IWEF]\d{4} |cuInit|oneDNN custom operations', re.MULTILINE)
-
-
-@pytest.fixture(scope='module')
-def corpus(tmp_path_factory):
-    path = tmp_path_factory.mktemp('corpus') / 'pg100.txt'
-    path.write_bytes(synthetic_gutenberg('2011'))
-    return path
 
 
 def start(script, *args):

@@ -28,14 +28,6 @@ def latest(folder):
 
 
 @pytest.fixture(scope='module')
-def corpus(tmp_path_factory):
-    from conftest import synthetic_gutenberg
-    path = tmp_path_factory.mktemp('corpus') / 'pg100.txt'
-    path.write_bytes(synthetic_gutenberg('2011'))
-    return path
-
-
-@pytest.fixture(scope='module')
 def uninterrupted(corpus, tmp_path_factory):
     """The reference: 40 iterations in one go."""
     out = tmp_path_factory.mktemp('whole') / 'run'

@@ -210,6 +210,7 @@ def exit_status_of(main, argv=None, stopped=STOPPED):
         print('Error: {}'.format(err), file=sys.stderr)
         return 1
     except KeyboardInterrupt:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C: we are stopping
         print('\n' + stopped, file=sys.stderr)
         return 130
     except OSError as err:

@@ -12,7 +12,7 @@ import pytest
 import tensorflow as tf
 
 import shakespeare_data as sd
-from conftest import PROJECT_DIR, seeded_graph
+from conftest import PROJECT_DIR, run_in_process, seeded_graph
 from lstm_model import LSTM_Model
 
 tf1 = tf.compat.v1
@@ -125,7 +125,7 @@ def test_recipe_runs_end_to_end(recipe, corpus_file, tmp_path):
 
 
 def test_recipe_04_separate_layers_prints_its_parameter_count(corpus_file, tmp_path):
-    result = run_recipe('04', '--tiny', '--max-steps', 1, '--rnn-size', 128,
+    result = run_in_process('04', '--tiny', '--max-steps', 1, '--rnn-size', 128,
                         '--separate-layers', '--corpus', corpus_file, '--out', tmp_path / 'r')
     assert result.returncode == 0, result.stderr[-3000:]
     vocab_length, _ = expected_vocab_length(corpus_file, '04')
@@ -138,15 +138,15 @@ def test_recipe_04_separate_layers_prints_its_parameter_count(corpus_file, tmp_p
 def test_run_folder_is_never_overwritten_silently(corpus_file, tmp_path):
     out = tmp_path / 'run'
     args = ('--tiny', '--max-steps', 1, '--corpus', corpus_file, '--out', out)
-    assert run_recipe('03', *args).returncode == 0
+    assert run_in_process('03', *args).returncode == 0
     before = (out / 'config.json').read_text()
-    again = run_recipe('03', *args)
+    again = run_in_process('03', *args)
     assert again.returncode != 0
     assert 'already holds a run' in again.stderr and '--overwrite' in again.stderr
     assert 'Traceback' not in again.stderr
     assert (out / 'config.json').read_text() == before
     (out / 'notes.txt').write_text('mine')
-    replaced = run_recipe('03', *args, '--overwrite')
+    replaced = run_in_process('03', *args, '--overwrite')
     assert replaced.returncode == 0, replaced.stderr[-3000:]
     assert (out / 'notes.txt').read_text() == 'mine'
     assert tf.train.latest_checkpoint(str(out)).endswith('model-1')
@@ -155,7 +155,7 @@ def test_run_folder_is_never_overwritten_silently(corpus_file, tmp_path):
 def test_empty_corpus_is_a_clear_error(tmp_path):
     empty = tmp_path / 'empty.txt'
     empty.write_bytes(b'\r\n ,;\r\n')
-    result = run_recipe('04', '--tiny', '--corpus', empty, '--out', tmp_path / 'r')
+    result = run_in_process('04', '--tiny', '--corpus', empty, '--out', tmp_path / 'r')
     assert result.returncode != 0
     assert 'Error: The corpus is empty' in result.stderr
     assert 'Traceback' not in result.stderr
@@ -165,7 +165,7 @@ def test_empty_corpus_is_a_clear_error(tmp_path):
 def test_prime_word_outside_the_vocabulary_is_refused_before_training(tmp_path):
     corpus = tmp_path / 'c.txt'
     corpus.write_text('thou art more to be or not ' * 10)  # no 'wherefore'
-    result = run_recipe('03', '--tiny', '--corpus', corpus, '--out', tmp_path / 'r')
+    result = run_in_process('03', '--tiny', '--corpus', corpus, '--out', tmp_path / 'r')
     assert result.returncode != 0
     assert "outside the vocabulary: 'wherefore'" in result.stderr
     assert 'Starting Epoch' not in result.stdout
@@ -173,7 +173,7 @@ def test_prime_word_outside_the_vocabulary_is_refused_before_training(tmp_path):
 
 
 def test_bad_flag_value_is_a_clear_error(tmp_path):
-    result = run_recipe('03', '--batch-size', 0)
+    result = run_in_process('03', '--batch-size', 0)
     assert result.returncode == 2
     assert '--batch-size: must be a whole number of at least 1, got 0' in result.stderr
 

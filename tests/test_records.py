@@ -1,8 +1,7 @@
-"""Every run writes a record a program can read; seeded runs repeat exactly."""
+"""Every run writes a record a program can read; seeded runs repeat exactly (in-process runs)."""
 import json
 
-from conftest import assert_float32_close
-from test_recipes import run_recipe
+from conftest import assert_float32_close, run_in_process
 
 RECORD_KEYS = {'format', 'status', 'recipe', 'config', 'corpus', 'seed', 'versions',
                'last_checkpoint', 'stopped_because', 'resumptions', 'iterations', 'samples'}
@@ -29,14 +28,14 @@ def without_timings(record):
 
 def test_a_drawn_seed_is_recorded_and_repeats_the_run_exactly(corpus_file, tmp_path):
     args = ('--tiny', '--max-steps', 12, '--corpus', corpus_file)
-    drawn = run_recipe('04', *args, '--out', tmp_path / 'drawn')
+    drawn = run_in_process('04', *args, '--out', tmp_path / 'drawn')
     assert drawn.returncode == 0, drawn.stderr[-3000:]
     first = json.loads((tmp_path / 'drawn' / 'record.json').read_text())
     seed = first['seed']
     assert isinstance(seed, int) and first['config']['seed'] == seed
     assert '  seed = {}'.format(seed) in drawn.stdout.splitlines()
 
-    again = [run_recipe('04', *args, '--seed', seed, '--out', tmp_path / name)
+    again = [run_in_process('04', *args, '--seed', seed, '--out', tmp_path / name)
              for name in ('a', 'b')]
     assert all(r.returncode == 0 for r in again)
     records = [json.loads((tmp_path / name / 'record.json').read_text())
@@ -70,16 +69,16 @@ def test_a_drawn_seed_is_recorded_and_repeats_the_run_exactly(corpus_file, tmp_p
 def test_fast_cells_give_the_book_graphs_losses_and_take_its_checkpoints(corpus_file,
                                                                           tmp_path):
     args = ('--tiny', '--seed', 5, '--corpus', corpus_file)
-    basic = run_recipe('04', *args, '--max-steps', 20, '--out', tmp_path / 'basic')
-    fused = run_recipe('04', *args, '--max-steps', 20, '--cell-impl', 'fused',
+    basic = run_in_process('04', *args, '--max-steps', 20, '--out', tmp_path / 'basic')
+    fused = run_in_process('04', *args, '--max-steps', 20, '--cell-impl', 'fused',
                        '--out', tmp_path / 'fused')
-    projected = run_recipe('04', *args, '--max-steps', 20, '--cell-impl', 'projected',
+    projected = run_in_process('04', *args, '--max-steps', 20, '--cell-impl', 'projected',
                            '--out', tmp_path / 'projected')
     assert projected.returncode == 0, projected.stderr[-3000:]
-    half = run_recipe('04', *args, '--max-steps', 10, '--out', tmp_path / 'half')
+    half = run_in_process('04', *args, '--max-steps', 10, '--out', tmp_path / 'half')
     assert basic.returncode == fused.returncode == half.returncode == 0, fused.stderr[-3000:]
     # a checkpoint of the book's graph goes on training in the fused one
-    switched = run_recipe('04', '--resume', tmp_path / 'half', '--max-steps', 20,
+    switched = run_in_process('04', '--resume', tmp_path / 'half', '--max-steps', 20,
                           '--cell-impl', 'fused')
     assert switched.returncode == 0, switched.stderr[-3000:]
     losses = {name: [r[3] for r in json.loads(
@@ -94,12 +93,12 @@ def test_fast_cells_give_the_book_graphs_losses_and_take_its_checkpoints(corpus_
 def test_softmax_blocks_give_the_book_graphs_losses(corpus_file, tmp_path):
     # --tiny: 4 x 8 = 32 rows a batch, so 3 blocks are uneven (11, 11, 10)
     args = ('--tiny', '--seed', 5, '--corpus', corpus_file)
-    book = run_recipe('03', *args, '--max-steps', 20, '--out', tmp_path / 'book')
-    blocks = run_recipe('03', *args, '--max-steps', 20, '--softmax-blocks', 3,
+    book = run_in_process('03', *args, '--max-steps', 20, '--out', tmp_path / 'book')
+    blocks = run_in_process('03', *args, '--max-steps', 20, '--softmax-blocks', 3,
                         '--out', tmp_path / 'blocks')
-    half = run_recipe('03', *args, '--max-steps', 10, '--out', tmp_path / 'half')
+    half = run_in_process('03', *args, '--max-steps', 10, '--out', tmp_path / 'half')
     assert book.returncode == blocks.returncode == half.returncode == 0, blocks.stderr[-3000:]
-    resumed = run_recipe('03', '--resume', tmp_path / 'half', '--max-steps', 20,
+    resumed = run_in_process('03', '--resume', tmp_path / 'half', '--max-steps', 20,
                          '--softmax-blocks', 3)
     assert resumed.returncode == 0, resumed.stderr[-3000:]
     losses = {name: [r[3] for r in json.loads(
@@ -114,7 +113,7 @@ def test_softmax_blocks_give_the_book_graphs_losses(corpus_file, tmp_path):
 
 
 def test_more_softmax_blocks_than_rows_is_refused(corpus_file, tmp_path):
-    done = run_recipe('03', '--tiny', '--corpus', corpus_file, '--softmax-blocks', 33,
+    done = run_in_process('03', '--tiny', '--corpus', corpus_file, '--softmax-blocks', 33,
                       '--out', tmp_path / 'run')
     assert done.returncode != 0
     assert ('--softmax-blocks 33: each block needs at least one of the batch size x '

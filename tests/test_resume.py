@@ -1,4 +1,4 @@
-"""Resuming a run, Ctrl-C during training, a diverging loss: real subprocesses."""
+"""Resuming a run, Ctrl-C during training (a real process), a diverging loss."""
 import json
 import os
 import re
@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from test_recipes import interrupt_recipe, run_recipe, run_script
-from test_sampling import SAMPLER
+from conftest import run_in_process
+from test_recipes import interrupt_recipe
 
 # Recipe 04 at the tiny size with 32 sequences per batch: 29 batches per
 # epoch on the synthetic corpus, so 40 iterations cross an epoch boundary.
@@ -31,7 +31,7 @@ def latest(folder):
 def uninterrupted(corpus, tmp_path_factory):
     """The reference: 40 iterations in one go."""
     out = tmp_path_factory.mktemp('whole') / 'run'
-    result = run_recipe('04', *TINY_04, '--max-steps', 40, '--corpus', corpus, '--out', out)
+    result = run_in_process('04', *TINY_04, '--max-steps', 40, '--corpus', corpus, '--out', out)
     assert result.returncode == 0, result.stderr[-3000:]
     return out
 
@@ -55,7 +55,7 @@ def test_ctrl_c_saves_and_resume_continues_as_if_never_stopped(corpus, uninterru
     assert re.search(r'To continue: python \S*recipes/04_stacking_multiple_lstm\.py '
                      r'--resume ' + re.escape(str(out)), stderr)
 
-    resumed = run_recipe('04', '--resume', out)
+    resumed = run_in_process('04', '--resume', out)
     assert resumed.returncode == 0, resumed.stderr[-3000:]
     assert 'Resuming {} at iteration {} (epoch 1, batch {}).'.format(out, k + 1, k + 1) \
         in resumed.stdout.splitlines()
@@ -73,14 +73,14 @@ def test_ctrl_c_saves_and_resume_continues_as_if_never_stopped(corpus, uninterru
 
 def test_resume_at_an_epoch_boundary_and_with_more_steps(corpus, uninterrupted, tmp_path):
     out = tmp_path / 'run'
-    first = run_recipe('04', *TINY_04, '--max-steps', 29, '--corpus', corpus, '--out', out)
+    first = run_in_process('04', *TINY_04, '--max-steps', 29, '--corpus', corpus, '--out', out)
     assert first.returncode == 0, first.stderr[-3000:]
-    more = run_recipe('04', '--resume', out, '--max-steps', 40)
+    more = run_in_process('04', '--resume', out, '--max-steps', 40)
     assert more.returncode == 0, more.stderr[-3000:]
     assert 'Resuming {} at iteration 30 (epoch 2, batch 1); max_steps 29 -> 40.'.format(
         out) in more.stdout.splitlines()
     assert 'Starting Epoch #2 of 2.' in more.stdout
-    finished = run_recipe('04', '--resume', out)
+    finished = run_in_process('04', '--resume', out)
     assert finished.returncode == 0
     assert 'The run already did its 40 iterations (--max-steps); nothing is left to ' \
            'train.' in finished.stderr
@@ -92,10 +92,10 @@ def test_resume_at_an_epoch_boundary_and_with_more_steps(corpus, uninterrupted, 
 
 def test_a_diverging_loss_stops_the_run_and_keeps_the_last_good_checkpoint(corpus, tmp_path):
     out = tmp_path / 'run'
-    assert run_recipe('04', *TINY_04, '--max-steps', 12, '--corpus', corpus,
+    assert run_in_process('04', *TINY_04, '--max-steps', 12, '--corpus', corpus,
                       '--out', out).returncode == 0
     # a learning rate of 1e38 sends the weights to ~1e38 in one step
-    result = run_recipe('04', '--resume', out, '--learning-rate', 1e38, '--save-every', 1,
+    result = run_in_process('04', '--resume', out, '--learning-rate', 1e38, '--save-every', 1,
                         '--max-steps', 0)
     assert result.returncode == 1
     assert 'Traceback' not in result.stderr
@@ -113,7 +113,7 @@ def test_a_diverging_loss_stops_the_run_and_keeps_the_last_good_checkpoint(corpu
     assert written['status'] == 'diverged' and written['last_checkpoint'] == 12
     assert written['iterations']['rows'][-1][:4] == [14, 1, 14, None]
     # the folder still samples, from the good weights
-    sampled = run_script(SAMPLER, '--checkpoint', out, '--num', 5)
+    sampled = run_in_process('sample', '--checkpoint', out, '--num', 5)
     assert sampled.returncode == 0, sampled.stderr[-3000:]
     assert 'model-12' in sampled.stdout + sampled.stderr
 
@@ -121,7 +121,7 @@ def test_a_diverging_loss_stops_the_run_and_keeps_the_last_good_checkpoint(corpu
 @pytest.fixture(scope='module')
 def short_run(corpus, tmp_path_factory):
     out = tmp_path_factory.mktemp('short') / 'run'
-    result = run_recipe('04', *TINY_04, '--max-steps', 3, '--corpus', corpus, '--out', out)
+    result = run_in_process('04', *TINY_04, '--max-steps', 3, '--corpus', corpus, '--out', out)
     assert result.returncode == 0, result.stderr[-3000:]
     return out
 
@@ -141,7 +141,7 @@ def files(folder):
 ])
 def test_resume_refuses_a_setting_that_changes_the_run(short_run, args, message):
     before = files(short_run)
-    result = run_recipe('04', '--resume', short_run, *args)
+    result = run_in_process('04', '--resume', short_run, *args)
     assert result.returncode != 0
     assert message in result.stderr
     assert 'Traceback' not in result.stderr
@@ -152,14 +152,14 @@ def test_resume_refuses_another_corpus_or_recipe(short_run, tmp_path):
     before = files(short_run)
     other = tmp_path / 'other.txt'
     other.write_text('thou art more to be or not wherefore ' * 40)
-    result = run_recipe('04', '--resume', short_run, '--corpus', other)
+    result = run_in_process('04', '--resume', short_run, '--corpus', other)
     assert result.returncode != 0
     assert 'the corpus differs' in result.stderr and '--corpus PATH' in result.stderr
-    wrong = run_recipe('03', '--resume', short_run)
+    wrong = run_in_process('03', '--resume', short_run)
     assert wrong.returncode != 0
     assert 'it is a run of recipe 04_stacking_multiple_lstm; resume it with ' \
            'recipes/04_stacking_multiple_lstm.py' in wrong.stderr
-    missing = run_recipe('04', '--resume', tmp_path / 'nothing')
+    missing = run_in_process('04', '--resume', tmp_path / 'nothing')
     assert missing.returncode != 0 and 'no such run folder' in missing.stderr
     for result in (wrong, missing):
         assert 'Traceback' not in result.stderr
@@ -171,7 +171,7 @@ def test_resume_without_the_progress_file_names_it(short_run, tmp_path):
     copy = tmp_path / 'copy'
     shutil.copytree(short_run, copy)
     (copy / 'model-3.progress.npz').unlink()
-    result = run_recipe('04', '--resume', copy)
+    result = run_in_process('04', '--resume', copy)
     assert result.returncode != 0
     assert 'no complete checkpoint here (the latest checkpoint, model-3, lacks some of its ' \
            'weights and progress file' in result.stderr

@@ -5,9 +5,9 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from conftest import PROJECT_DIR, assert_float32_close, seeded_graph, synthetic_gutenberg
+from conftest import PROJECT_DIR, assert_float32_close, run_in_process, seeded_graph, synthetic_gutenberg
 from lstm_model import LSTM_Model
-from test_recipes import run_recipe, run_script
+from test_recipes import run_script
 
 tf1 = tf.compat.v1
 SAMPLER = PROJECT_DIR / 'recipes' / 'sample_shakespeare.py'
@@ -22,44 +22,16 @@ def runs(tmp_path_factory):
     folders = {}
     for recipe in ('03', '04'):
         out = base / recipe
-        result = run_recipe(recipe, '--tiny', '--max-steps', 20, '--seed', 3,
+        result = run_in_process(recipe, '--tiny', '--max-steps', 20, '--seed', 3,
                             '--corpus', corpus, '--out', out)
         assert result.returncode == 0, result.stderr[-3000:]
         folders[recipe] = out
     return folders
 
 
-def _load_sampler():
-    import importlib.util
-    spec = importlib.util.spec_from_file_location('sample_shakespeare', SAMPLER)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-sampler = _load_sampler()
-
-
-class Result:
-    def __init__(self, returncode, stdout, stderr):
-        self.returncode, self.stdout, self.stderr = returncode, stdout, stderr
-
-
 def sample(*args):
-    """The sampler's main() in this process (TensorFlow is imported once), as
-    its command line would run it: errors become exit status 1 and a message."""
-    import contextlib
-    import io
-    import shakespeare_data
-    import training
-    out, err = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        try:
-            code = sampler.main([str(a) for a in args])
-        except (training.RunError, shakespeare_data.CorpusError) as error:
-            print('Error: {}'.format(error), file=err)
-            code = 1
-    return Result(code, out.getvalue(), err.getvalue())
+    """The sampler's command line, run in this process."""
+    return run_in_process('sample', *args)
 
 
 def test_the_command_line_reports_errors_without_a_stack_trace(tmp_path):

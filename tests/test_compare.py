@@ -16,7 +16,7 @@ PUBLISHED = {recipe: json.loads((PROJECT_DIR / 'published' / (recipe + '.json'))
 P03, P04 = PUBLISHED['03_implementing_lstm'], PUBLISHED['04_stacking_multiple_lstm']
 
 
-# ---- the data files: every figure of published-figures.md, transcribed again by hand
+# ---- the data files: every published figure, transcribed again by hand from its source
 
 def losses_of(published, source, graph=None):
     return {e['iteration']: e['loss'] for e in published['losses']

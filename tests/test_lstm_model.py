@@ -70,10 +70,14 @@ def test_sequence_loss_averages_across_timesteps(graph):
     got_avg, got_sum = graph.run([averaged, summed])
     assert_float32_close(got_avg, [math.log(2)], terms=2)  # 2 classes
     assert_float32_close(got_sum, [math.log(2)], terms=2)
+    # weights [1, 0] cannot tell the two apart; [1, 1] can: the mean and the sum
     weights = [tf.constant([1.0]), tf.constant([1.0])]
-    both = graph.run(sequence_loss_by_example(logits, targets, weights))
-    want = (math.log(2) + 5 + math.log(1 + math.exp(-5))) / 2
-    assert_float32_close(both, [want], terms=2, steps=2)  # 2 classes, 2 steps summed
+    both, both_summed = graph.run([
+        sequence_loss_by_example(logits, targets, weights),
+        sequence_loss_by_example(logits, targets, weights, average_across_timesteps=False)])
+    total = math.log(2) + 5 + math.log(1 + math.exp(-5))
+    assert_float32_close(both, [total / 2], terms=2, steps=2)  # 2 classes, 2 steps summed
+    assert_float32_close(both_summed, [total], terms=2, steps=2)
 
 
 @pytest.mark.float32

@@ -1,7 +1,7 @@
 """Generate text from a saved run of either recipe.
 
-The model is rebuilt from what the run folder holds (config.json, vocab.pkl
-and the checkpoints), so nothing else needs to be given:
+The model is rebuilt from what the run folder holds (config.json, vocab.json
+and the newest complete checkpoint), so nothing else needs to be given:
 
     python recipes/sample_shakespeare.py --checkpoint temp/03_implementing_lstm/run-...
     python recipes/sample_shakespeare.py --checkpoint DIR --prime 'Thou art' --num 30 \\
@@ -13,10 +13,11 @@ as the book's "There's more" section proposes; topk draws among the --top-k
 most probable only. --temperature divides the logits before a draw: below 1
 the text is more predictable, above 1 more random.
 
-The N tokens are generated inside the graph, in one session call: the
-book's loop function feeds each step's choice back as the next input.
---python-loop uses the book's own sampler instead, one call per token
-(greedy only).
+The tokens are generated inside the graph, 100 a session call, each call
+going on from the last one's state, and printed as they come: the book's
+loop function feeds each step's choice back as the next input. Memory stays
+flat at any --num, and Ctrl-C stops at once. --python-loop uses the book's
+own sampler instead, one call per token (greedy only).
 """
 import argparse
 import random

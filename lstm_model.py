@@ -318,7 +318,7 @@ class LSTM_Model():
       separate_layers: with num_layers > 1, give each layer its own cell.
         The book passes one cell object num_layers times, which on
         TensorFlow >= 1.2 ties all layers to one set of weights; False keeps
-        that (see the errata in README.md).
+        that (see docs/errata.md).
       infer_seq_len: with infer_sample, how many steps to unroll. The book
         uses 1, so its loop function never runs; with more steps the
         inferred loop feeds each step's choice back as the next input, so
@@ -563,8 +563,8 @@ class LSTM_Model():
             next_ix = int(np.argmax(model_output[0]))
             if next_ix == 0:
                 break
-            # The book's word vocabulary has one index with no word (README,
-            # errata); the book raises KeyError there, this says 'unknown'.
+            # The book's word vocabulary has one index with no word (docs/errata.md,
+            # item 9); the book raises KeyError there, this says 'unknown'.
             token = ix2vocab.get(next_ix, 'unknown')
             out_sentence = out_sentence + separator + token
         return out_sentence

@@ -7,7 +7,7 @@ not to' and 'wherefore art thou'; at the end it draws its loss.
     python recipes/03_implementing_lstm.py              # the book's run
     python recipes/03_implementing_lstm.py --max-steps 20 --out temp/smoke
 
-Where this differs from the printed code, and why: README.md, Errata.
+Where this differs from the printed code, and why: docs/errata.md.
 """
 import random
 import sys

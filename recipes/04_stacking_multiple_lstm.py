@@ -12,7 +12,7 @@ here too; --separate-layers gives each layer its own.
     python recipes/04_stacking_multiple_lstm.py              # the book's run
     python recipes/04_stacking_multiple_lstm.py --max-steps 20 --out temp/smoke
 
-Where this differs from the printed code, and why: README.md, Errata.
+Where this differs from the printed code, and why: docs/errata.md.
 """
 import random
 import sys

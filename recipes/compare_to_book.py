@@ -6,7 +6,7 @@ It reads the run's record.json and the published figures of its recipe
 (published/<recipe>.json) and prints them side by side: vocabulary, batch and
 parameter counts (exact), the loss at the published early iterations and the
 mean of the epoch-10 printed losses (each within a band widened by the
-seed-to-seed spread; README.md says how it was measured), and the final
+seed-to-seed spread; docs/checking-a-run.md says how it was measured), and the final
 samples with how many match word for word. Each figure is judged against the
 source that matches the run's graph; the other sources are shown, labelled,
 and never fail the run. It also draws the run's loss with the published

@@ -55,12 +55,34 @@ def interrupt_recipe(recipe, args, when, sigint=signal.SIG_DFL):
     return child.returncode, stdout, stderr
 
 
-def expected_vocab_length(corpus_file, recipe):
+# The synthetic corpus once cleaned, written out by hand: its sonnet lines,
+# the four play lines 30 times, and the licence line the book's cut keeps.
+CLEANED_PLAY = [
+    "romeo wherefore art thou romeo thou art more fair than the sun",
+    "to be or not to be that is the question and thou art it",
+    "juliet o romeo romeo wherefore art thou 'tis the unknown hour-",
+    "thou art more lovely to be or not to be the unknown answer",
+]
+CLEANED_WORDS = ("from fairest creatures we desire increase that thereby beauty's rose "
+                 "might never die".split() + ' '.join(CLEANED_PLAY * 30).split()
+                 + 'end of the project gutenberg ebook of the complete works'.split())
+# Vocabulary lengths, counted by hand. Words: the 25 words of the play lines
+# (each seen 30 times, more than --min-word-freq 5), 'unknown' among them, plus
+# the book's unused class: 26. Characters: space, "'", '-' and the 24 letters
+# of a-y without x, plus 'unknown': 28.
+VOCAB_LENGTH = {'03': 26, '04': 28}
+
+
+def expected_vocab_length(recipe):
+    """(the vocabulary length, the number of tokens) of the synthetic corpus."""
+    tokens = len(CLEANED_WORDS) if recipe == '03' else len(' '.join(CLEANED_WORDS))
+    return VOCAB_LENGTH[recipe], tokens
+
+
+def test_the_hand_written_corpus_is_the_cleaned_synthetic_one(corpus_file):
     s_text, _ = sd.gutenberg_text(corpus_file.read_bytes(), 'test')
-    s_text = sd.clean_text(s_text)
-    if recipe == '03':
-        return len(sd.build_word_vocab(s_text, 5)[0]) + 1, len(s_text.split(' '))
-    return len(sd.build_char_vocab(list(s_text))[0]), len(s_text)
+    assert sd.clean_text(s_text) == ' '.join(CLEANED_WORDS)
+    assert len(CLEANED_WORDS) == 13 + 30 * 50 + 10  # words per line: 12 + 14 + 11 + 13
 
 
 @pytest.mark.parametrize('recipe', ['03', '04'])
@@ -75,7 +97,7 @@ def test_recipe_runs_end_to_end(recipe, corpus_file, tmp_path):
                          re.MULTILINE), result.stderr[-3000:]
 
     # the book's lines, in the book's order and format
-    vocab_length, num_tokens = expected_vocab_length(corpus_file, recipe)
+    vocab_length, num_tokens = expected_vocab_length(recipe)
     num_batches = int(num_tokens / (4 * 8)) + 1
     for line in ['Loading Shakespeare Data', 'Cleaning Text',
                  'Vocabulary Length = {}'.format(vocab_length),
@@ -128,7 +150,7 @@ def test_recipe_04_separate_layers_prints_its_parameter_count(corpus_file, tmp_p
     result = run_in_process('04', '--tiny', '--max-steps', 1, '--rnn-size', 128,
                         '--separate-layers', '--corpus', corpus_file, '--out', tmp_path / 'r')
     assert result.returncode == 0, result.stderr[-3000:]
-    vocab_length, _ = expected_vocab_length(corpus_file, '04')
+    vocab_length, _ = expected_vocab_length('04')
     lstm = 3 * ((128 + 128) * 4 * 128 + 4 * 128)
     softmax_and_embedding = 128 * vocab_length + vocab_length + vocab_length * 128
     assert 'Trainable parameters = {:,}'.format(lstm + softmax_and_embedding) \

@@ -539,17 +539,22 @@ def prepare_run(args, recipe_name):
         if flag in args.given:
             raise SystemExit('--resume continues the run in its own folder with its own '
                              'settings: drop --{}.'.format(flag))
+    # the run's folder: --resume itself, or the folder of a checkpoint in it
+    folder = Path(args.resume)
+    if not folder.is_dir() and any(folder.parent.glob(
+            run_folder.glob_escape(folder.name) + '.*')):
+        folder = folder.parent
     lock = None
-    if Path(args.resume).is_dir():
-        _check_writable(Path(args.resume), '--resume')
-        lock = run_folder.FolderLock(args.resume)
+    if folder.is_dir():  # a missing one is named by load_run
+        _check_writable(folder, '--resume')
+        lock = run_folder.FolderLock(folder)
         try:
             lock.acquire()
         except RunError as err:
             raise SystemExit('Cannot resume: {}'.format(err)) from None
     try:
         resumed = Resumed(*load_run(args.resume, need_progress=True))
-        resumed.lock = lock or run_folder.FolderLock(resumed.run_dir).acquire()
+        resumed.lock = lock
         _take_run_settings(args, resumed, recipe_name)
     except (RunError, SystemExit) as err:
         if lock is not None:
@@ -767,14 +772,15 @@ class TrainingRun:
                     raise SystemExit('--overwrite: {}'.format(err)) from None
                 print('--overwrite: removed the earlier run\'s {} files: {}'.format(
                     len(removed), ', '.join(removed)))
-        left = run_folder.remove_leftovers(self.run_dir)
-        for i in run_folder.saved_iterations(self.run_dir):
-            if i > self.iteration:  # written after the checkpoint resumed from: incomplete
-                run_folder.remove_checkpoint(run_folder.checkpoint_prefix(self.run_dir, i))
-                left.append('model-{}'.format(i))
-        if left:
-            print('Removed what an interrupted save left: {}'.format(', '.join(left)),
-                  file=sys.stderr)
+        if self._resumed is not None:  # what a save cut short left behind
+            left = run_folder.remove_leftovers(self.run_dir)
+            for i in run_folder.saved_iterations(self.run_dir):
+                if i > self.iteration:  # after the checkpoint resumed from: incomplete
+                    run_folder.remove_checkpoint(run_folder.checkpoint_prefix(self.run_dir, i))
+                    left.append('model-{}'.format(i))
+            if left:
+                print('Removed what an interrupted save left: {}'.format(', '.join(left)),
+                      file=sys.stderr)
         self._lock.claim()
         run_folder.write_json(self.run_dir / CONFIG_FILE,
                               dict(sorted(self.config.items())))

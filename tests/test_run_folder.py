@@ -195,8 +195,9 @@ def test_overwrite_removes_only_what_this_project_wrote(tmp_path):
     ours = ['config.json', 'vocab.json', 'vocab.pkl', 'record.json', 'checkpoint', 'loss.png',
             'model-10.index', 'model-10.meta', 'model-10.data-00000-of-00001',
             'model-10.progress.npz', 'model-12.diverged.index', 'record.json.tmp',
-            'model-8.meta.tmp.tmpaf04e18127e7473791afb7911d44f068']
-    theirs = ['model-notes.txt', 'notes.txt', 'model-10.index.bak', 'model-x.index']
+            'model-8.meta.tmp.tmpaf04e18127e7473791afb7911d44f068', 'checkpoint.tmp']
+    theirs = ['model-notes.txt', 'notes.txt', 'model-10.index.bak', 'model-x.index',
+              'notes.tmp', 'model-10_temperature.txt']
     for name in ours + theirs:
         (tmp_path / name).write_text('x')
     (tmp_path / 'config.json').write_text(json.dumps(_config()))

@@ -34,6 +34,13 @@ def sample(*args):
     return run_in_process('sample', *args)
 
 
+def test_the_samplers_strategies_are_the_models():
+    # the sampler names them itself, so that --help answers before TensorFlow loads
+    import lstm_model
+    from conftest import script_module
+    assert script_module('sample').STRATEGIES == lstm_model.STRATEGIES
+
+
 def test_the_command_line_reports_errors_without_a_stack_trace(tmp_path):
     result = run_script(SAMPLER, '--checkpoint', tmp_path / 'nowhere')
     assert result.returncode == 1

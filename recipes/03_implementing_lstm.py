@@ -16,6 +16,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run from a clone
 import shakespeare_data
 import training
+
 RECIPE = '03_implementing_lstm'
 
 # Set RNN parameters (the book's values; the flags of --help change them)

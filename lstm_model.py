@@ -74,129 +74,6 @@ def _mark_checked_by_keras(tensors):
         tensor._keras_history_checked = True
 
 
-def _built_layers(decoder_inputs, initial_state, cell, scope):
-    """The cell's variables, made as rnn_decoder makes them, layer by layer.
-
-    The cell's first call, as in rnn_decoder's first step, creates them with
-    the same names, shapes and initial values; its result is not used, so a
-    session never computes it. Returns (multi, [(kernel, bias, (c, h)), ...]):
-    whether cell is a MultiRNNCell, and each layer's kernel [input + units,
-    4 units], bias [4 units] and initial state.
-    """
-    with tf1.variable_scope(scope or 'rnn_decoder'):
-        cell(decoder_inputs[0], initial_state)
-    multi = isinstance(cell, tf1.nn.rnn_cell.MultiRNNCell)
-    layers = list(cell._cells) if multi else [cell]
-    states = initial_state if multi else (initial_state,)
-    weights = []
-    for layer, state in zip(layers, states):
-        kernel = [w for w in layer.weights if w.name.endswith('kernel:0')][0]
-        bias = [w for w in layer.weights if w.name.endswith('bias:0')][0]
-        weights.append((kernel, bias, state))
-    return multi, weights
-
-
-def fused_rnn_decoder(decoder_inputs, initial_state, cell, scope=None):
-    """rnn_decoder with no loop function, run by TensorFlow's fused LSTM kernel.
-
-    Computes what rnn_decoder computes for a BasicLSTMCell, or a MultiRNNCell
-    of them, with one BlockLSTM op per layer over all time steps instead of
-    one small graph per step. The cell's variables are made by the cell's own
-    first call, as in rnn_decoder, so their names, shapes and initial values
-    are the same and a checkpoint moves freely between the two. BlockLSTM
-    (version 1) keeps TF1's gate order i, j, f, o and adds forget_bias to f,
-    as BasicLSTMCell does; no peepholes, no cell clipping.
-
-    Args:
-      decoder_inputs: a list of 2D Tensors [batch_size x input_size].
-      initial_state: an LSTMStateTuple of [batch_size x units] Tensors, or a
-        tuple of them for a MultiRNNCell.
-      cell: a BasicLSTMCell, or a MultiRNNCell of them (tied or not).
-      scope: variable scope of the created subgraph; "rnn_decoder" if None.
-
-    Returns:
-      (outputs, state): outputs a 3D Tensor [time x batch_size x units] (the
-      last layer's), state shaped like initial_state.
-    """
-    multi, layers = _built_layers(decoder_inputs, initial_state, cell, scope)
-    x = tf.stack(decoder_inputs)                            # [time, batch, input]
-    final = []
-    for kernel, bias, (c, h) in layers:
-        no_peephole = tf.zeros([kernel.shape[1] // 4])
-        _, cs, _, _, _, _, h_seq = tf.raw_ops.BlockLSTM(
-            seq_len_max=tf.constant(len(decoder_inputs), tf.int64), x=x, cs_prev=c,
-            h_prev=h, w=kernel, wci=no_peephole, wcf=no_peephole, wco=no_peephole,
-            b=bias, forget_bias=1.0, cell_clip=-1.0, use_peephole=False)
-        final.append(tf1.nn.rnn_cell.LSTMStateTuple(cs[-1], h_seq[-1]))
-        x = h_seq                                           # [time, batch, units]
-    return x, (tuple(final) if multi else final[0])
-
-
-def fused_step_cell(decoder_inputs, initial_state, cell, scope=None):
-    """The cell as a function of one step, each layer one fused LSTM op.
-
-    Returns step(input, state) -> (output, state), computing what cell
-    computes for a BasicLSTMCell, or a MultiRNNCell of them, with one
-    LSTMBlockCell op per layer (TF1's gate order i, j, f, o and forget bias
-    1.0, as BlockLSTM in fused_rnn_decoder) instead of about fourteen small
-    ops. For rnn_decoder with a loop function, which runs step by step. The
-    variables are the cell's own, made or reused by its first call.
-    """
-    multi, layers = _built_layers(decoder_inputs, initial_state, cell, scope)
-    no_peephole = tf.zeros([layers[0][0].shape[1] // 4])
-    # each layer's weights read once for all steps, not once a step
-    weights = [(tf.convert_to_tensor(kernel), tf.convert_to_tensor(bias))
-               for kernel, bias, _ in layers]
-
-    def step(inputs, state):
-        x, final = inputs, []
-        for (kernel, bias), (c, h) in zip(weights, state if multi else (state,)):
-            _, c, _, _, _, _, x = tf.raw_ops.LSTMBlockCell(
-                x=x, cs_prev=c, h_prev=h, w=kernel, wci=no_peephole, wcf=no_peephole,
-                wco=no_peephole, b=bias, forget_bias=1.0, cell_clip=-1.0,
-                use_peephole=False)
-            final.append(tf1.nn.rnn_cell.LSTMStateTuple(c, x))
-        return x, (tuple(final) if multi else final[0])
-    return step
-
-
-def projected_rnn_decoder(decoder_inputs, initial_state, cell, scope=None):
-    """rnn_decoder with no loop function, each layer's input product done once.
-
-    A BasicLSTMCell multiplies [input, h] by its kernel at every step. The
-    input's half of that product does not depend on the recurrence, so here
-    it is one large product over all time steps per layer, and each step
-    multiplies only h by the kernel's lower rows. The same arithmetic in
-    another order (float32 rounding aside), computed layer by layer; the
-    variables are made by the cell's own first call, as in rnn_decoder.
-
-    Args and returns as rnn_decoder: outputs is a list of 2D Tensors
-    [batch_size x units] (the last layer's), one per input.
-    """
-    multi, layers = _built_layers(decoder_inputs, initial_state, cell, scope)
-    inputs = decoder_inputs
-    final = []
-    for kernel, bias, (c, h) in layers:
-        input_size = inputs[0].shape[-1]
-        # seq x [batch, input] -> [seq * batch, input] -> seq x [batch, 4 units]
-        projected = tf.split(tf.matmul(tf.concat(inputs, 0), kernel[:input_size]) + bias,
-                             len(inputs), axis=0)
-        recurrent_kernel = kernel[input_size:]
-        outputs = []
-        for step_input in projected:
-            gates = step_input + tf.matmul(h, recurrent_kernel)
-            i, j, f, o = tf.split(gates, 4, axis=1)         # BasicLSTMCell's order
-            c = c * tf.sigmoid(f + 1.0) + tf.sigmoid(i) * tf.tanh(j)  # forget bias 1
-            h = tf.tanh(c) * tf.sigmoid(o)
-            outputs.append(h)
-        final.append(tf1.nn.rnn_cell.LSTMStateTuple(c, h))
-        inputs = outputs
-    return inputs, (tuple(final) if multi else final[0])
-
-
-CELL_IMPLEMENTATIONS = ('basic', 'fused', 'projected')
-
-
 def _sparse_softmax_cross_entropy(labels, logits):
     """Cross-entropy of logits [batch, classes] against int labels [batch].
 
@@ -267,99 +144,83 @@ def _basic_lstm_cell(rnn_size):
             'TensorFlow.'.format(err)) from err
 
 
-STRATEGIES = ('greedy', 'weighted', 'topk')
+def softmax_loss(output, W, b, targets):
+    """The book's output layer and loss, as LSTM_Model's default loss_layer.
+
+    Args:
+      output: a 2D Tensor [batch_size * seq_len x rnn_size], the cell's
+        outputs, rows batch-major.
+      W, b: the softmax weights [rnn_size x vocab_size] and bias [vocab_size].
+      targets: a 1D int Tensor [batch_size * seq_len], rows as output's.
+
+    Returns:
+      a 1D Tensor [batch_size * seq_len]: the loss of each row, from one
+      product of all rows by W (the logits [batch_size * seq_len x vocab_size])
+      and one sequence_loss_by_example over them, all weights 1.
+    """
+    logits = tf.matmul(output, W) + b
+    return sequence_loss_by_example([logits], [targets],
+                                    [tf.ones_like(targets, tf.float32)])
 
 
-def _chooser(strategy, temperature, top_k, vocab_size):
-    """A function from logits [batch, vocab] to chosen indices [batch]."""
-    if strategy not in STRATEGIES:
-        raise ValueError('strategy must be one of {}, not {!r}.'.format(
-            ', '.join(STRATEGIES), strategy))
-    if not temperature > 0:
-        raise ValueError('temperature must be above 0, not {}.'.format(temperature))
-    if strategy == 'topk' and not (top_k and 1 <= top_k < vocab_size):
-        raise ValueError('top_k must be between 1 and the vocabulary size less one '
-                         "('unknown' is never drawn), {}, not {}.".format(vocab_size - 1, top_k))
-
-    # A draw never takes index 0, 'unknown': it stands for every rare word
-    # (words) or for nothing in the text (characters). Greedy keeps the
-    # book's rule instead: index 0 ends the text.
-    not_unknown = np.zeros(vocab_size, dtype=np.float32)
-    not_unknown[0] = -np.inf
-
-    def choose(logits):
-        if strategy == 'greedy':
-            return tf.argmax(logits, 1)
-        scaled = logits / temperature + not_unknown
-        if strategy == 'topk':
-            kth_largest = tf.math.top_k(scaled, top_k).values[:, -1:]   # [batch, 1]
-            scaled = tf.where(scaled < kth_largest,
-                              tf.fill(tf.shape(scaled), -np.inf), scaled)
-        return tf.random.categorical(scaled, 1, dtype=tf.int64)[:, 0]
-    return choose
+def greedy(logits):
+    """The book's choice of the next token: the most probable, [batch] from [batch, vocab]."""
+    return tf.argmax(logits, 1)
 
 
 class LSTM_Model():
     """The book's LSTM language model over word or character indices.
+
+    Build the training model, then in its variable scope with reuse on the
+    sampling model, at its own size, as the book does; both share weights:
+
+        with tf1.variable_scope('lstm_model') as scope:
+            lstm_model = LSTM_Model(rnn_size, num_layers, batch_size, learning_rate,
+                                    training_seq_len, vocab_size)
+            scope.reuse_variables()
+            test_lstm_model = LSTM_Model(rnn_size, num_layers, 1, None, 1, vocab_size,
+                                         infer_sample=True)
 
     Args:
       rnn_size: units of each LSTM cell.
       num_layers: 1 for one BasicLSTMCell (recipe 03); more stacks them in a
         MultiRNNCell (recipe 04).
       batch_size, training_seq_len: the shape [batch_size, training_seq_len]
-        of the index placeholders x_data and y_output.
-      learning_rate: Adam's learning rate.
+        of the index placeholders x_data and y_output. The sampling model:
+        batch_size 1, and training_seq_len the steps it unrolls (1 in the
+        book, so that its loop function never runs; N generates N tokens in
+        one session call, see sampling.generate).
+      learning_rate: Adam's learning rate; None for the sampling model,
+        which has no optimizer.
       vocab_size: number of classes of the embedding and the softmax.
-      infer_sample: build the sampling model instead: batch 1, sequence
-        length infer_seq_len, no loss or optimizer. Build it in the training
-        model's variable scope with reuse on, as the book does, so both
-        share weights.
+      infer_sample: build the sampling model: its loop function feeds each
+        step's choice back as the next input (only x_data[:, 0] is read when
+        it unrolls more than one step) and `generated` [batch_size,
+        training_seq_len] holds the choices; no loss, no optimizer.
       embedding_size: width of the embedding; rnn_size if None (recipe 04).
       separate_layers: with num_layers > 1, give each layer its own cell.
         The book passes one cell object num_layers times, which on
         TensorFlow >= 1.2 ties all layers to one set of weights; False keeps
         that (see docs/errata.md).
-      infer_seq_len: with infer_sample, how many steps to unroll. The book
-        uses 1, so its loop function never runs; with more steps the
-        inferred loop feeds each step's choice back as the next input, so
-        only x_data[:, 0] is read, and `generated` [batch, infer_seq_len]
-        holds the choices: text generated in one session call.
-      strategy: how the sampling model chooses each next token: 'greedy'
-        (the book: the most probable), 'weighted' (drawn from the softmax of
-        logits / temperature) or 'topk' (the same, among the top_k most
-        probable only). Draws never take index 0 ('unknown').
-      temperature: divides the logits before a draw: below 1 sharper, above
-        1 more random. Greedy ignores it.
-      top_k: how many tokens 'topk' draws among.
-      cell_impl: 'basic', the book's graph: the cell called once per step
-        by rnn_decoder; 'fused': the training model runs each layer with
-        TensorFlow's fused LSTM kernel (fused_rnn_decoder); 'projected': each
-        layer's input product is done once for all steps
-        (projected_rnn_decoder). All three have the same variables and give
-        the same numbers. The sampling model runs step by step, as its loop
-        function needs: 'fused' runs each layer's step as one fused LSTM op
-        (fused_step_cell), the others the basic cell.
-      softmax_blocks: 1, the book's graph: one product of all batch * seq
-        outputs by W, and one loss over its logits. More: the training
-        model splits those rows into this many blocks (whole rows each, as
-        even as can be) and does the product and the loss block by block.
-        The same numbers, float32 rounding aside; at the word recipe's size
-        (5000 x 8009 logits) less memory at once and a faster step.
+      decoder: runs the cell over the inputs, called as rnn_decoder (the
+        book's) is; fast_lstm.DECODERS holds faster ones with the same
+        variables and numbers.
+      loss_layer: the output layer's loss of each row, called as
+        softmax_loss (the book's) is; fast_lstm.blocked_softmax_loss(N) is a
+        leaner one. The training model's only.
+      choose: the sampling model's choice of the next token from logits
+        [batch, vocab]: greedy (the book's) or one of sampling.chooser.
     """
 
     def __init__(self, rnn_size, num_layers, batch_size, learning_rate,
                  training_seq_len, vocab_size, infer_sample=False,
-                 embedding_size=None, separate_layers=False, infer_seq_len=1,
-                 strategy='greedy', temperature=1.0, top_k=None, cell_impl='basic',
-                 softmax_blocks=1):
-        if not (isinstance(softmax_blocks, int) and
-                1 <= softmax_blocks <= batch_size * training_seq_len):
-            raise ValueError('softmax_blocks must be a whole number from 1 to batch_size x '
-                             'training_seq_len ({}), not {!r}.'.format(
-                                 batch_size * training_seq_len, softmax_blocks))
-        if cell_impl not in CELL_IMPLEMENTATIONS:
-            raise ValueError('cell_impl must be one of {}, not {!r}.'.format(
-                ', '.join(CELL_IMPLEMENTATIONS), cell_impl))
+                 embedding_size=None, separate_layers=False,
+                 decoder=rnn_decoder, loss_layer=softmax_loss, choose=greedy):
+        if infer_sample and learning_rate is not None:
+            raise ValueError('The sampling model has no optimizer: build it with '
+                             'learning_rate=None.')
+        if not infer_sample and learning_rate is None:
+            raise ValueError('The training model needs a learning_rate.')
         if tf.executing_eagerly():
             raise RuntimeError(
                 'LSTM_Model builds a TF1 graph, and eager execution is on: call '
@@ -367,17 +228,13 @@ class LSTM_Model():
                 'inside `with tf.Graph().as_default():`.')
         self.rnn_size = rnn_size
         self.num_layers = num_layers
+        self.separate_layers = separate_layers
         self.vocab_size = vocab_size
         self.infer_sample = infer_sample
         self.learning_rate = learning_rate
         self.embedding_size = rnn_size if embedding_size is None else embedding_size
-
-        if infer_sample:
-            self.batch_size = 1
-            self.training_seq_len = infer_seq_len
-        else:
-            self.batch_size = batch_size
-            self.training_seq_len = training_seq_len
+        self.batch_size = batch_size
+        self.training_seq_len = training_seq_len
 
         if num_layers == 1:
             self.lstm_cell = _basic_lstm_cell(rnn_size)
@@ -413,14 +270,14 @@ class LSTM_Model():
             # seq x [batch, embedding]
             rnn_inputs_trimmed = [tf.squeeze(x, [1]) for x in rnn_inputs]
 
-        choose = _chooser(strategy, temperature, top_k, self.vocab_size)
-        choices = []
-
-        # W and b read once for all steps, not once a step: they do not
-        # change while a text is generated
+        # The sampling model's steps read W and b once, not once a step: they
+        # do not change while a text is generated
         W_now, b_now = (tf.convert_to_tensor(W), tf.convert_to_tensor(b)) if infer_sample \
             else (W, b)
+        choices = []
 
+        # If we are inferring (generating text), we add a 'loop' function
+        # Define how to get the i+1 th input from the i th output
         def inferred_loop(prev, i):
             """The next input from the previous output, chosen with no gradient."""
             prev_transformed = tf.matmul(prev, W_now) + b_now  # [batch, vocab]
@@ -429,93 +286,31 @@ class LSTM_Model():
             return tf.nn.embedding_lookup(embedding_mat, prev_symbol)
         self.inferred_loop = inferred_loop
 
-        if cell_impl == 'projected' and not infer_sample:
-            outputs, last_state = projected_rnn_decoder(
-                rnn_inputs_trimmed, self.initial_state, self.lstm_cell)
-            output = tf.reshape(tf.concat(outputs, axis=1), [-1, self.rnn_size])
-        elif cell_impl == 'fused' and not infer_sample:
-            outputs, last_state = fused_rnn_decoder(
-                rnn_inputs_trimmed, self.initial_state, self.lstm_cell)
-            # [seq, batch, rnn] -> [batch * seq, rnn], rows batch-major
-            output = tf.reshape(tf.transpose(outputs, [1, 0, 2]), [-1, self.rnn_size])
-        else:
-            step_cell = self.lstm_cell
-            if cell_impl == 'fused':  # the sampling model, fused step by step
-                step_cell = fused_step_cell(rnn_inputs_trimmed, self.initial_state,
-                                            self.lstm_cell)
-            outputs, last_state = rnn_decoder(
-                rnn_inputs_trimmed, self.initial_state, step_cell,
-                loop_function=inferred_loop if infer_sample else None)
-            # seq x [batch, rnn] -> [batch, seq * rnn] -> [batch * seq, rnn],
-            # rows ordered batch-major like the flattened targets
-            output = tf.reshape(tf.concat(outputs, axis=1), [-1, self.rnn_size])
-        targets = tf.reshape(self.y_output, [-1])              # [batch * seq]
-        if softmax_blocks == 1 or infer_sample:
-            self.logit_output = tf.matmul(output, W) + b       # [batch * seq, vocab]
-            block_logits, block_targets = [self.logit_output], [targets]
-        else:
-            # the same rows, a block at a time: the 2D logits of the
-            # book's one product never exist at once
-            rows = self.batch_size * self.training_seq_len
-            sizes = [rows // softmax_blocks + (k < rows % softmax_blocks)
-                     for k in range(softmax_blocks)]
-            block_logits = [tf.matmul(block, W) + b for block in tf.split(output, sizes)]
-            block_targets = tf.split(targets, sizes)
-            self.logit_output = tf.concat(block_logits, 0)
+        decoder_loop = inferred_loop if infer_sample else None
+        outputs, last_state = decoder(rnn_inputs_trimmed, self.initial_state,
+                                      self.lstm_cell, loop_function=decoder_loop)
+        # seq x [batch, rnn] -> [batch, seq * rnn] -> [batch * seq, rnn], rows
+        # ordered batch-major like the flattened targets
+        output = tf.reshape(tf.concat(outputs, axis=1), [-1, self.rnn_size])
+        # Logits and output
+        self.logit_output = tf.matmul(output, W) + b           # [batch * seq, vocab]
         self.model_output = tf.nn.softmax(self.logit_output)
         self.final_state = last_state
 
         if infer_sample:
             # The choice after the last step; the loop made the others.
             choices.append(choose(tf.matmul(outputs[-1], W) + b))
-            self.generated = tf.stack(choices, axis=1)      # [batch, infer_seq_len]
+            self.generated = tf.stack(choices, axis=1)      # [batch, seq]
             # The book builds a loss and a second Adam here too; under the
             # reused scope that fails on TF >= 1.1 and is never run.
             return
-        if softmax_blocks == 1:
-            loss = sequence_loss_by_example(
-                [self.logit_output], [targets],
-                [tf.ones([self.batch_size * self.training_seq_len])])
-        else:
-            # each block's rows are examples of their own: their losses line
-            # up end to end as the one block's would
-            loss = tf.concat([sequence_loss_by_example(
-                [logits], [target], [tf.ones_like(target, tf.float32)])
-                for logits, target in zip(block_logits, block_targets)], 0)
+        targets = tf.reshape(self.y_output, [-1])              # [batch * seq]
+        loss = loss_layer(output, W, b, targets)               # [batch * seq]
         self.cost = tf.reduce_sum(loss) / (self.batch_size * self.training_seq_len)
         trainable = tf1.trainable_variables()
         gradients, _ = tf.clip_by_global_norm(tf.gradients(self.cost, trainable), 4.5)
         optimizer = tf1.train.AdamOptimizer(self.learning_rate)
         self.train_op = optimizer.apply_gradients(zip(gradients, trainable))
-
-    def prime_state(self, sess, prime_ix):
-        """The state after feeding all but the last of prime_ix, one index a call.
-
-        Needs the sampling model (infer_sample=True, infer_seq_len=1).
-        """
-        state = sess.run(self.initial_state)
-        x = np.zeros((1, 1), dtype=np.int32)
-        for ix in prime_ix[:-1]:
-            x[0, 0] = ix
-            state = sess.run(self.final_state,
-                             feed_dict={self.x_data: x, self.initial_state: state})
-        return state
-
-    def generate(self, sess, state, last_ix, with_state=False):
-        """infer_seq_len indices chosen after last_ix from state, in one call.
-
-        Needs the sampling model unrolled: infer_sample=True, infer_seq_len=N.
-        Returns a 1D array of N indices, stopping nowhere (index 0 included);
-        with_state, (indices, state) where state is where to go on from:
-        generate(sess, state, indices[-1]) continues the text as one longer
-        unroll would.
-        """
-        x = np.zeros((1, self.training_seq_len), dtype=np.int32)
-        x[0, 0] = last_ix
-        generated, final_state = sess.run(
-            [self.generated, self.final_state],
-            feed_dict={self.x_data: x, self.initial_state: state})
-        return (generated[0], final_state) if with_state else generated[0]
 
     def sample(self, sess, ix2vocab, vocab2ix, num=10, prime_text='thou art',
                char_level=False):
@@ -524,7 +319,7 @@ class LSTM_Model():
         Feeds the prime tokens (words, or characters with char_level) through
         the cell, then appends the most probable next token num times,
         stopping early at index 0 ('unknown'). Needs the sampling model
-        (infer_sample=True, infer_seq_len=1).
+        unrolled one step (infer_sample=True, batch_size=1, training_seq_len=1).
 
         Returns the prime text followed by the generated tokens, joined by
         spaces (words) or nothing (characters).
@@ -546,15 +341,20 @@ class LSTM_Model():
                                'characters' if char_level else 'words',
                                ', '.join(repr(t) for t in unknown),
                                'characters' if char_level else 'words'))
-        if self.training_seq_len != 1 or self.batch_size != 1:
+        if not self.infer_sample or self.training_seq_len != 1 or self.batch_size != 1:
             raise ValueError('sample() needs the sampling model: build it with '
-                             'infer_sample=True and infer_seq_len=1.')
+                             'infer_sample=True, batch_size=1 and training_seq_len=1.')
         separator = '' if char_level else ' '
 
-        state = self.prime_state(sess, [vocab2ix[t] for t in tokens])
+        # Feed all but the last prime token through the cell, one a call
+        state = sess.run(self.initial_state)
+        x = np.zeros((1, 1), dtype=np.int32)
+        for token in tokens[:-1]:
+            x[0, 0] = vocab2ix[token]
+            state = sess.run(self.final_state,
+                             feed_dict={self.x_data: x, self.initial_state: state})
         out_sentence = prime_text
         token = tokens[-1]
-        x = np.zeros((1, 1), dtype=np.int32)
         for _ in range(num):
             x[0, 0] = vocab2ix[token]
             model_output, state = sess.run(

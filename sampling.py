@@ -1,0 +1,88 @@
+"""How the sampling model chooses each next token, and text in long unrolls.
+
+lstm_model.LSTM_Model's sampling model (infer_sample=True) feeds each step's
+choice back as the next input through its loop function. The book chooses
+the most probable token (lstm_model.greedy); `chooser` gives the other ways,
+to plug in as `choose`:
+
+    LSTM_Model(..., infer_sample=True, training_seq_len=100,
+               choose=sampling.chooser('topk', 0.8, 5, vocab_size))
+
+and prime_state / generate drive such a model: text in one session call per
+unroll instead of one per token (recipes/sample_shakespeare.py). Like
+lstm_model, this module only builds and runs graphs; it reads no files.
+"""
+import numpy as np
+
+import tf1_setup
+from lstm_model import greedy
+
+tf = tf1_setup.import_tensorflow()
+tf1 = tf.compat.v1
+
+STRATEGIES = ('greedy', 'weighted', 'topk')
+
+
+def chooser(strategy, temperature=1.0, top_k=None, vocab_size=None):
+    """A function from logits [batch, vocab] to chosen indices [batch].
+
+    strategy: 'greedy' (the book: the most probable; temperature ignored),
+    'weighted' (drawn from the softmax of logits / temperature) or 'topk'
+    (the same, among the top_k most probable only). A draw never takes index
+    0, 'unknown': it stands for every rare word (words) or for nothing in the
+    text (characters). Greedy keeps the book's rule instead: index 0 ends the
+    text.
+    """
+    if strategy not in STRATEGIES:
+        raise ValueError('strategy must be one of {}, not {!r}.'.format(
+            ', '.join(STRATEGIES), strategy))
+    if not temperature > 0:
+        raise ValueError('temperature must be above 0, not {}.'.format(temperature))
+    if strategy == 'greedy':
+        return greedy
+    if strategy == 'topk' and not (top_k and 1 <= top_k < vocab_size):
+        raise ValueError('top_k must be between 1 and the vocabulary size less one '
+                         "('unknown' is never drawn), {}, not {}.".format(vocab_size - 1, top_k))
+    not_unknown = np.zeros(vocab_size, dtype=np.float32)
+    not_unknown[0] = -np.inf
+
+    def choose(logits):
+        scaled = logits / temperature + not_unknown
+        if strategy == 'topk':
+            kth_largest = tf.math.top_k(scaled, top_k).values[:, -1:]   # [batch, 1]
+            scaled = tf.where(scaled < kth_largest,
+                              tf.fill(tf.shape(scaled), -np.inf), scaled)
+        return tf.random.categorical(scaled, 1, dtype=tf.int64)[:, 0]
+    return choose
+
+
+def prime_state(model, sess, prime_ix):
+    """The state after feeding all but the last of prime_ix, one index a call.
+
+    model: the sampling model unrolled one step (batch_size=1,
+    training_seq_len=1). Returns its state, as model.final_state.
+    """
+    state = sess.run(model.initial_state)
+    x = np.zeros((1, 1), dtype=np.int32)
+    for ix in prime_ix[:-1]:
+        x[0, 0] = ix
+        state = sess.run(model.final_state,
+                         feed_dict={model.x_data: x, model.initial_state: state})
+    return state
+
+
+def generate(model, sess, state, last_ix):
+    """N indices chosen after last_ix from state, in one session call.
+
+    model: the sampling model unrolled N steps (batch_size=1,
+    training_seq_len=N). Returns (indices, state): a 1D array of N indices,
+    stopping nowhere (index 0 included), and the state to go on from:
+    generate(model, sess, state, indices[-1]) continues the text as one
+    longer unroll would.
+    """
+    x = np.zeros((1, model.training_seq_len), dtype=np.int32)
+    x[0, 0] = last_ix
+    generated, final_state = sess.run(
+        [model.generated, model.final_state],
+        feed_dict={model.x_data: x, model.initial_state: state})
+    return generated[0], final_state

@@ -42,12 +42,36 @@ from pathlib import Path
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 OUT_DIR = PROJECT_DIR / 'temp' / 'benchmarks'
 
-# The book's two configurations
-CONFIGS = {
-    'word': {'vocab': 8009, 'embedding': 128, 'units': 128, 'layers': 1, 'lr': 0.001},
-    'char': {'vocab': 40, 'embedding': 128, 'units': 128, 'layers': 3, 'lr': 0.0005},
-}
-BATCH, SEQ = 100, 50
+
+
+def _recipe_config(name):
+    """The Config of recipes/<name>.py: the book's values, as the recipe runs them."""
+    import importlib.util
+    spec = importlib.util.spec_from_file_location(
+        'recipe_' + name, PROJECT_DIR / 'recipes' / (name + '.py'))
+    recipe = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(recipe)
+    return recipe.Config()
+
+
+def book_configs():
+    """The book's two models, from the recipes' own settings.
+
+    vocab_size is what each recipe builds from the book's edition of the
+    text (the published 'Vocabulary Length').
+    """
+    word = _recipe_config('03_implementing_lstm')
+    char = _recipe_config('04_stacking_multiple_lstm')
+    return {
+        'word': dict(rnn_size=word.rnn_size, embedding_size=word.embedding_size,
+                     num_layers=1, learning_rate=word.learning_rate, vocab_size=8009),
+        'char': dict(rnn_size=char.rnn_size, embedding_size=char.rnn_size,
+                     num_layers=char.num_layers, learning_rate=char.learning_rate,
+                     vocab_size=40),
+    }, (word.batch_size, word.training_seq_len)
+
+
+CONFIGS, (BATCH, SEQ) = book_configs()
 # ours-<cell impl>[-b<softmax blocks>]
 OURS = ['ours-basic', 'ours-fused', 'ours-projected', 'ours-projected-b5']
 IMPLEMENTATIONS = OURS + ['keras', 'keras-jit', 'torch']
@@ -63,20 +87,20 @@ def step_flops(config, batch=BATCH, seq=SEQ):
     A product of m x k by k x n is 2mkn FLOPs; its backward pass (gradients
     for both operands) is two products of the same size.
     """
-    units, layers = config['units'], config['layers']
+    units, layers = config['rnn_size'], config['num_layers']
     gates = 0
     for layer in range(layers):
-        inputs = config['embedding'] if layer == 0 else units
+        inputs = config['embedding_size'] if layer == 0 else units
         gates += 2 * batch * (inputs + units) * 4 * units * seq
-    softmax = 2 * batch * seq * units * config['vocab']
+    softmax = 2 * batch * seq * units * config['vocab_size']
     return 3 * (gates + softmax), {'gates': 3 * gates, 'softmax': 3 * softmax}
 
 
 def batches(config, n, batch=BATCH, seq=SEQ):
     import numpy as np
     rng = np.random.RandomState(0)
-    return [(rng.randint(1, config['vocab'], (batch, seq)).astype('int32'),
-             rng.randint(1, config['vocab'], (batch, seq)).astype('int32'))
+    return [(rng.randint(1, config['vocab_size'], (batch, seq)).astype('int32'),
+             rng.randint(1, config['vocab_size'], (batch, seq)).astype('int32'))
             for _ in range(n)]
 
 
@@ -95,11 +119,11 @@ def import_ours():
     """
     sys.path.insert(0, str(PROJECT_DIR))
     import lstm_model  # noqa: F401  (through tf1_setup: TF_USE_LEGACY_KERAS first)
-    import training
+    import training_run
     import tensorflow as tf
     tf.compat.v1.disable_eager_execution()
     tf.get_logger().setLevel('ERROR')
-    training.seed_everything(0)
+    training_run.seed_everything(0)
 
 
 def parse_ours(name):
@@ -111,14 +135,17 @@ def parse_ours(name):
 
 def build_ours(config, impl, batch, seq, blocks=1):
     """LSTM_Model's training graph, as the recipes build it, and a session on it."""
+    import fast_lstm
     from lstm_model import LSTM_Model
     import tensorflow as tf
     tf1 = tf.compat.v1
     tf1.set_random_seed(0)
     with tf1.variable_scope('lstm_model'):
-        model = LSTM_Model(config['units'], config['layers'], batch, config['lr'], seq,
-                           config['vocab'], embedding_size=config['embedding'],
-                           cell_impl=impl, softmax_blocks=blocks)
+        model = LSTM_Model(config['rnn_size'], config['num_layers'], batch,
+                           config['learning_rate'], seq, config['vocab_size'],
+                           embedding_size=config['embedding_size'],
+                           decoder=fast_lstm.DECODERS[impl],
+                           loss_layer=fast_lstm.blocked_softmax_loss(blocks))
     sess = tf1.Session()
     sess.run(tf1.global_variables_initializer())
     return model, sess
@@ -155,12 +182,12 @@ def work_keras(config, steps, warmup, jit, batch, seq):
     start = time.perf_counter()
     keras.utils.set_random_seed(0)
     inputs = keras.Input((seq,), batch_size=batch, dtype='int32')
-    x = keras.layers.Embedding(config['vocab'], config['embedding'])(inputs)
-    for _ in range(config['layers']):
-        x = keras.layers.LSTM(config['units'], return_sequences=True)(x)
-    logits = keras.layers.Dense(config['vocab'])(x)
+    x = keras.layers.Embedding(config['vocab_size'], config['embedding_size'])(inputs)
+    for _ in range(config['num_layers']):
+        x = keras.layers.LSTM(config['rnn_size'], return_sequences=True)(x)
+    logits = keras.layers.Dense(config['vocab_size'])(x)
     model = keras.Model(inputs, logits)
-    model.compile(optimizer=keras.optimizers.Adam(config['lr'], global_clipnorm=4.5),
+    model.compile(optimizer=keras.optimizers.Adam(config['learning_rate'], global_clipnorm=4.5),
                   loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
                   jit_compile=jit)
     model.train_on_batch(*data[0])
@@ -189,22 +216,22 @@ def work_torch(config, steps, warmup, batch, seq):
     class Model(torch.nn.Module):
         def __init__(self):
             super().__init__()
-            self.embedding = torch.nn.Embedding(config['vocab'], config['embedding'])
-            self.lstm = torch.nn.LSTM(config['embedding'], config['units'],
-                                      num_layers=config['layers'], batch_first=True)
-            self.out = torch.nn.Linear(config['units'], config['vocab'])
+            self.embedding = torch.nn.Embedding(config['vocab_size'], config['embedding_size'])
+            self.lstm = torch.nn.LSTM(config['embedding_size'], config['rnn_size'],
+                                      num_layers=config['num_layers'], batch_first=True)
+            self.out = torch.nn.Linear(config['rnn_size'], config['vocab_size'])
 
         def forward(self, x):
             h, _ = self.lstm(self.embedding(x))
             return self.out(h)
 
     model = Model()
-    optimizer = torch.optim.Adam(model.parameters(), lr=config['lr'])
+    optimizer = torch.optim.Adam(model.parameters(), lr=config['learning_rate'])
 
     def step(x, y):
         optimizer.zero_grad(set_to_none=True)
         logits = model(x)
-        loss = torch.nn.functional.cross_entropy(logits.reshape(-1, config['vocab']),
+        loss = torch.nn.functional.cross_entropy(logits.reshape(-1, config['vocab_size']),
                                                  y.reshape(-1))
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 4.5)
@@ -290,11 +317,11 @@ def gate_products(config, batch=BATCH, seq=SEQ, repeats=5):
     """
     import numpy as np
     import tensorflow as tf
-    units = config['units']
+    units = config['rnn_size']
     rng = np.random.RandomState(0)
     cases = []
-    for layer in range(config['layers']):
-        width = (config['embedding'] if layer == 0 else units) + units
+    for layer in range(config['num_layers']):
+        width = (config['embedding_size'] if layer == 0 else units) + units
         for _ in range(seq):
             x = rng.rand(batch, width).astype(np.float32)
             w = rng.rand(width, 4 * units).astype(np.float32)
@@ -341,7 +368,7 @@ def softmax_products(config, batch=BATCH, seq=SEQ, repeats=5):
     """
     import numpy as np
     import tensorflow as tf
-    rows, units, vocab = batch * seq, config['units'], config['vocab']
+    rows, units, vocab = batch * seq, config['rnn_size'], config['vocab_size']
     rng = np.random.RandomState(0)
     out = rng.rand(rows, units).astype(np.float32)
     w = rng.rand(units, vocab).astype(np.float32)
@@ -362,6 +389,8 @@ def softmax_products(config, batch=BATCH, seq=SEQ, repeats=5):
 def work_generate(config, num):
     """Characters per second: the book's per-token sampler and the graph-side one."""
     sys.path.insert(0, str(PROJECT_DIR))
+    import fast_lstm
+    import sampling
     from lstm_model import LSTM_Model
     import numpy as np
     import tensorflow as tf
@@ -370,17 +399,17 @@ def work_generate(config, num):
     tf.get_logger().setLevel('ERROR')
     tf1.set_random_seed(0)
     with tf1.variable_scope('lstm_model') as scope:
-        step_model = LSTM_Model(config['units'], config['layers'], 1, config['lr'], 1,
-                                config['vocab'], infer_sample=True,
-                                embedding_size=config['embedding'])
+        step_model = LSTM_Model(config['rnn_size'], config['num_layers'], 1, None, 1,
+                                config['vocab_size'], infer_sample=True,
+                                embedding_size=config['embedding_size'])
         scope.reuse_variables()
         generators, result = {}, {}
         for impl in ('basic', 'fused'):
             t = time.perf_counter()
             generators[impl] = LSTM_Model(
-                config['units'], config['layers'], 1, config['lr'], 1, config['vocab'],
-                infer_sample=True, embedding_size=config['embedding'], infer_seq_len=num,
-                cell_impl=impl)
+                config['rnn_size'], config['num_layers'], 1, None, num, config['vocab_size'],
+                infer_sample=True, embedding_size=config['embedding_size'],
+                decoder=fast_lstm.DECODERS[impl])
             result['graph_build_s' + ('' if impl == 'basic' else '_fused')] = \
                 time.perf_counter() - t
     sess = tf1.Session()
@@ -400,7 +429,7 @@ def work_generate(config, num):
         key = 'graph_side' + ('' if impl == 'basic' else '_fused')
         for label in ('first', 'timed'):
             t = time.perf_counter()
-            generator.generate(sess, state, 1)
+            sampling.generate(generator, sess, state, 1)
             result['{}_{}_s'.format(key, label)] = time.perf_counter() - t
         result[key + '_tokens_per_s'] = num / result[key + '_timed_s']
     result['per_token_tokens_per_s'] = num / result['per_token_timed_s']

@@ -28,7 +28,7 @@ from pathlib import Path
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 PUBLISHED_DIR = PROJECT_DIR / 'published'
-RECORD_FILE = 'record.json'  # as training.RECORD_FILE (not imported: no TensorFlow here)
+RECORD_FILE = 'record.json'  # as run_folder.RECORD_FILE
 FIGURE_FILE = 'comparison.png'
 REPORT_FILE = 'comparison.md'
 
@@ -52,6 +52,21 @@ def read_json(path, what):
 def load_published(recipe, published_dir=PUBLISHED_DIR):
     return read_json(Path(published_dir) / '{}.json'.format(recipe),
                      'the published figures of recipe {} should be there.'.format(recipe))
+
+
+def book_settings(published):
+    """The book's values of the settings that make a run comparable.
+
+    The values are the recipe's own Config (its hyperparameter block);
+    the published file names which settings count.
+    """
+    import importlib.util
+    path = PROJECT_DIR / 'recipes' / '{}.py'.format(published['recipe'])
+    spec = importlib.util.spec_from_file_location('recipe_' + published['recipe'], path)
+    recipe = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(recipe)
+    book = recipe.Config()
+    return {key: getattr(book, key) for key in published['compared_settings']}
 
 
 def graph_of(config):
@@ -85,7 +100,9 @@ def fmt(value, digits=2):
 
 def compare(record, published):
     """The comparison rows for one run record against its recipe's published figures."""
-    config = record['config']
+    config = dict(record['config'])
+    if 'seq_len' in config:  # a run written before the setting took the book's name
+        config.setdefault('training_seq_len', config.pop('seq_len'))
     graph = graph_of(config)
     judge = published['graphs'][graph]['judged_by']
     edition = (record.get('corpus') or {}).get('edition')
@@ -97,8 +114,8 @@ def compare(record, published):
     reasons = []
     if edition != published['edition']:
         reasons.append(OTHER_EDITION)
-    other = {k: (config.get(k), v) for k, v in published['book_settings'].items()
-             if config.get(k) != v}
+    book = book_settings(published)
+    other = {k: (config.get(k), v) for k, v in book.items() if config.get(k) != v}
     if other:
         reasons.append('not comparable: other settings ({})'.format(', '.join(
             '{} {}'.format(k, a) for k, (a, _) in sorted(other.items()))))

@@ -27,10 +27,13 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run from a clone
 import shakespeare_data
-import training
+import command_line
+import resuming
+import run_folder
+from training_run import import_tensorflow
 
 BOOK_PRIME_TEXTS = ['thou art more', 'to be or not to', 'wherefore art thou']
-STRATEGIES = ('greedy', 'weighted', 'topk')  # as lstm_model.STRATEGIES
+STRATEGIES = ('greedy', 'weighted', 'topk')  # as sampling.STRATEGIES (tested)
 CHUNK = 100  # tokens generated per session call: memory stays flat at any --num
 
 
@@ -43,13 +46,13 @@ def parse_args(argv=None):
     parser.add_argument('--prime', metavar='TEXT', action='append',
                         help='text to continue; repeat for more (default: the '
                              "book's three)")
-    parser.add_argument('--num', type=training._positive_int, default=10,
+    parser.add_argument('--num', type=command_line._int_at_least(1), default=10,
                         help='tokens to generate after each prime text (default %(default)s)')
     parser.add_argument('--strategy', choices=STRATEGIES, default='greedy',
                         help='how each token is chosen (default %(default)s)')
-    parser.add_argument('--temperature', type=training._positive_float, default=1.0,
+    parser.add_argument('--temperature', type=command_line._positive_float, default=1.0,
                         help='divides the logits before a draw (default %(default)s)')
-    parser.add_argument('--top-k', type=training._positive_int, default=10,
+    parser.add_argument('--top-k', type=command_line._int_at_least(1), default=10,
                         help='with --strategy topk: draw among this many (default %(default)s)')
     parser.add_argument('--seed', type=int, default=None,
                         help='seed the draws, so the same seed prints the same text')
@@ -77,15 +80,15 @@ def parse_args(argv=None):
 
 def main(argv=None):
     args = parse_args(argv)
-    training.enable_ctrl_c()
-    run_dir, checkpoint, config, vocab2ix, ix2vocab, note = training.load_run(
+    command_line.enable_ctrl_c()
+    run_dir, checkpoint, config, vocab2ix, ix2vocab, note = resuming.load_run(
         args.checkpoint, allow_pickle=args.read_vocab_pkl)
     if note:
         print('Note: {}.'.format(note), file=sys.stderr)
     char_level = config['level'] == 'char'
     separator = '' if char_level else ' '
     if args.strategy == 'topk' and args.top_k >= config['vocab_size']:
-        raise training.RunError(
+        raise run_folder.RunError(
             '--top-k {}: the vocabulary has {} entries and \'unknown\' is never drawn, so '
             'give at most {}.'.format(args.top_k, config['vocab_size'],
                                       config['vocab_size'] - 1))
@@ -99,15 +102,17 @@ def main(argv=None):
                 text, 'characters' if char_level else 'words',
                 ', '.join(repr(t) for t in unknown))
             if args.strict or args.python_loop:
-                raise training.RunError(message + (
+                raise run_folder.RunError(message + (
                     " (--strict)." if args.strict else
                     " (the book's sampler, --python-loop, reads only known ones)."))
             print('Warning: {}; read as \'unknown\'.'.format(message), file=sys.stderr)
         primes.append((shakespeare_data.clean_text(text), tokens))
 
     # Rebuild the sampling model from the run's settings
-    tf = training.import_tensorflow(args.verbose)
+    tf = import_tensorflow(args.verbose)
     tf1 = tf.compat.v1
+    import fast_lstm
+    import sampling
     from lstm_model import LSTM_Model
     tf1.disable_eager_execution()
     tf1.reset_default_graph()
@@ -115,19 +120,20 @@ def main(argv=None):
     # with random ops builds even where op determinism is on
     tf1.set_random_seed(args.seed if args.seed is not None else random.randrange(2 ** 31))
     shape = dict(rnn_size=config['rnn_size'], num_layers=config['num_layers'],
-                 batch_size=1, learning_rate=config.get('learning_rate', 0.001),
-                 training_seq_len=1, vocab_size=config['vocab_size'], infer_sample=True,
-                 embedding_size=config['embedding_size'],
+                 batch_size=1, learning_rate=None, vocab_size=config['vocab_size'],
+                 infer_sample=True, embedding_size=config['embedding_size'],
                  separate_layers=config['separate_layers'])
     with tf1.variable_scope('lstm_model') as scope:
-        step_model = LSTM_Model(**shape)
+        step_model = LSTM_Model(training_seq_len=1, **shape)
         scope.reuse_variables()
         if not args.python_loop:  # the unrolled graph costs seconds to build
-            generator = LSTM_Model(**shape, infer_seq_len=min(args.num, CHUNK),
-                                   strategy=args.strategy, temperature=args.temperature,
-                                   top_k=args.top_k, cell_impl=args.cell_impl)
+            generator = LSTM_Model(
+                training_seq_len=min(args.num, CHUNK), **shape,
+                decoder=fast_lstm.DECODERS[args.cell_impl],
+                choose=sampling.chooser(args.strategy, args.temperature, args.top_k,
+                                        config['vocab_size']))
     sess = tf1.Session()
-    training.restore(sess, tf1.train.Saver(tf1.global_variables()), checkpoint, config)
+    resuming.restore(sess, tf1.train.Saver(tf1.global_variables()), checkpoint, config)
     print('Sampling {} from {} ({}, {} level)'.format(
         args.strategy, checkpoint, config['recipe'], config['level']), file=sys.stderr)
 
@@ -146,9 +152,9 @@ def main(argv=None):
         # CHUNK tokens a session call, each chunk going on from the last one's
         # state, printed as it comes
         print(cleaned, end='', flush=True)
-        state, last, left = step_model.prime_state(sess, prime_ix), prime_ix[-1], args.num
+        state, last, left = sampling.prime_state(step_model, sess, prime_ix), prime_ix[-1], args.num
         while left > 0:
-            chosen, state = generator.generate(sess, state, last, with_state=True)
+            chosen, state = sampling.generate(generator, sess, state, last)
             chosen = list(chosen[:left])
             stop = args.strategy == 'greedy' and 0 in chosen
             if stop:
@@ -171,4 +177,4 @@ def main(argv=None):
 
 
 if __name__ == '__main__':
-    sys.exit(training.exit_status_of(main, stopped='Stopped by Ctrl-C.'))
+    sys.exit(command_line.exit_status_of(main, stopped='Stopped by Ctrl-C.'))

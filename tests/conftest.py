@@ -1,5 +1,11 @@
-"""Shared test helpers: a synthetic Gutenberg file and a fresh TF1 graph."""
+"""Shared test helpers: the synthetic corpus, float32 tolerances, TF1 graphs, the scripts.
+
+TensorFlow is imported only by the tests that need it: the data and
+comparison tests run without it.
+"""
 import os
+import signal
+import subprocess
 import sys
 from pathlib import Path
 
@@ -7,21 +13,30 @@ os.environ.setdefault('MPLBACKEND', 'Agg')
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(PROJECT_DIR))
 
-import lstm_model  # noqa: E402  (sets TF_USE_LEGACY_KERAS before TensorFlow loads)
+import tf1_setup  # noqa: E402,F401  (TF_USE_LEGACY_KERAS, before any test imports TensorFlow)
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
-import tensorflow as tf  # noqa: E402
 
-tf1 = tf.compat.v1
-tf1.disable_eager_execution()
-# As every recipe run does (training.seed_everything), and so whatever order the
-# tests run in: the recipes run in this process too (run_in_process)
-tf.config.experimental.enable_op_determinism()
+
+@pytest.fixture(autouse=True)
+def _tf1_graph_mode():
+    """Once a test module has imported TensorFlow: TF1 graph mode, deterministic ops.
+
+    Op determinism as every recipe run sets it (training_run.seed_everything),
+    so that the tests see the same numbers whatever order they run in: the
+    recipes run in this process too (run_in_process).
+    """
+    tf = sys.modules.get('tensorflow')
+    if tf is not None:
+        tf.compat.v1.disable_eager_execution()
+        tf.config.experimental.enable_op_determinism()
+    yield
 
 
 def seeded_graph(seed=0):
     """A new graph with a graph-level seed, as op determinism needs for random ops."""
-    graph = tf1.Graph()
+    import tensorflow as tf
+    graph = tf.compat.v1.Graph()
     graph.seed = seed
     return graph
 
@@ -145,11 +160,11 @@ def run_in_process(name, *args):
     import contextlib
     import io
     import signal
-    import training
+    from command_line import exit_status_of
     out, err = io.StringIO(), io.StringIO()
     with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
         try:
-            code = training.exit_status_of(script_module(name).main, [str(a) for a in args])
+            code = exit_status_of(script_module(name).main, [str(a) for a in args])
         except SystemExit as stop:
             code = stop.code if isinstance(stop.code, int) else 1
             if not isinstance(stop.code, int) and stop.code is not None:
@@ -158,6 +173,43 @@ def run_in_process(name, *args):
             signal.signal(signal.SIGINT, signal.default_int_handler)
             signal.signal(signal.SIGTERM, signal.SIG_DFL)
     return Result(code, out.getvalue(), err.getvalue())
+
+
+# ---------------------------------------------------------------- scripts as processes
+
+def run_script(script, *args, cwd=None):
+    env = dict(os.environ, MPLBACKEND='Agg')
+    return subprocess.run(
+        [sys.executable, str(script)] + [str(a) for a in args],
+        capture_output=True, text=True, env=env, cwd=cwd, timeout=300,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+
+
+def run_recipe(recipe, *args, cwd=None):
+    return run_script(RECIPES[recipe], *args, cwd=cwd)
+
+
+def interrupt_recipe(recipe, args, when, sigint=signal.SIG_DFL):
+    """Start a recipe, send SIGINT once a line of its output starts with `when`.
+
+    sigint is how the child starts: SIG_IGN as a non-interactive shell starts
+    a background job. Returns (returncode, stdout after that line, stderr).
+    """
+    env = dict(os.environ, MPLBACKEND='Agg', PYTHONUNBUFFERED='1')
+    child = subprocess.Popen(
+        [sys.executable, str(RECIPES[recipe])] + [str(a) for a in args],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, sigint))
+    try:
+        for line in child.stdout:
+            if line.startswith(when):
+                break
+        child.send_signal(signal.SIGINT)
+        stdout, stderr = child.communicate(timeout=120)
+    finally:
+        if child.poll() is None:
+            child.kill()
+    return child.returncode, stdout, stderr
 
 
 def folder_bytes(folder):
@@ -183,7 +235,8 @@ def corpus_file(tmp_path):
 @pytest.fixture
 def graph():
     """A fresh default graph and a session on it, seeded."""
+    import tensorflow as tf
     g = seeded_graph()
     with g.as_default():
-        with tf1.Session(graph=g) as sess:
+        with tf.compat.v1.Session(graph=g) as sess:
             yield sess

@@ -113,7 +113,8 @@ def make_record(published=P04, graph='tied', edition='gutenberg-2011', reached=N
     """A run record as a recipe writes it; every loss 2.0 unless loss(i) says."""
     word = published is P03
     num_batches = 181 if word else 949
-    config = dict(published['book_settings'], recipe=published['recipe'], epochs=10,
+    config = dict(cmp.book_settings(published), recipe=published['recipe'],
+                  epochs=10,
                   level='word' if word else 'char', separate_layers=graph == 'separate',
                   vocab_size=8009 if word else 40, num_batches=num_batches,
                   trainable_parameters={'one_layer': 2189897, 'tied': 141864,

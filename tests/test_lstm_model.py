@@ -146,7 +146,7 @@ def test_book_scope_and_sampling_model_share_weights(graph):
     with tf1.variable_scope('lstm_model') as scope:
         LSTM_Model(8, 1, 2, 0.01, 3, 11)
         scope.reuse_variables()
-        sampler = LSTM_Model(8, 1, 2, 0.01, 3, 11, infer_sample=True)
+        sampler = LSTM_Model(8, 1, 1, None, 1, 11, infer_sample=True)
     assert _names(tf1.trainable_variables()) == [
         'lstm_model/lstm_vars/W', 'lstm_model/lstm_vars/b',
         'lstm_model/lstm_vars/embedding_mat',
@@ -178,8 +178,7 @@ def _tiny_pair(num_layers=1, vocab_size=6, batch_size=4, seq_len=5):
     with tf1.variable_scope('lstm_model') as scope:
         model = LSTM_Model(16, num_layers, batch_size, 0.05, seq_len, vocab_size)
         scope.reuse_variables()
-        sampler = LSTM_Model(16, num_layers, batch_size, 0.05, seq_len, vocab_size,
-                             infer_sample=True)
+        sampler = LSTM_Model(16, num_layers, 1, None, 1, vocab_size, infer_sample=True)
     return model, sampler
 
 
@@ -240,8 +239,8 @@ def test_inferred_loop_feeds_greedy_choices_back(graph):
     with tf1.variable_scope('lstm_model') as scope:
         LSTM_Model(16, 2, 4, 0.05, 5, 6)
         scope.reuse_variables()
-        step = LSTM_Model(16, 2, 4, 0.05, 5, 6, infer_sample=True)
-        unrolled = LSTM_Model(16, 2, 4, 0.05, 5, 6, infer_sample=True, infer_seq_len=6)
+        step = LSTM_Model(16, 2, 1, None, 1, 6, infer_sample=True)
+        unrolled = LSTM_Model(16, 2, 1, None, 6, 6, infer_sample=True)
     graph.run(tf1.global_variables_initializer())
 
     # one graph call: only x_data[0, 0] is read, the rest comes from the loop
@@ -295,81 +294,11 @@ def test_eager_mode_is_a_clear_error():
     assert 'disable_eager_execution()' in out
 
 
-FAST_PATHS = [('fused', 1), ('projected', 1), ('basic', 3), ('projected', 4)]
-
-
-@pytest.mark.float32
-@pytest.mark.parametrize('layers, separate', [(1, False), (3, False), (3, True)],
-                         ids=['one layer', 'three tied', 'three separate'])
-def test_fast_paths_give_the_same_outputs_and_gradients_for_the_same_weights(
-        layers, separate):
-    """--cell-impl fused and projected, and --softmax-blocks (35 rows in 3 and
-    4 uneven blocks): same variables, loss, state, gradients as the book's graph."""
-    rng = np.random.RandomState(4)
-    x = rng.randint(0, 13, (5, 7))
-    y = rng.randint(0, 13, (5, 7))
-    weights, results = None, {}
-    for impl, blocks in [('basic', 1)] + FAST_PATHS:
-        g = seeded_graph()
-        with g.as_default(), tf1.Session(graph=g) as sess:
-            with tf1.variable_scope('lstm_model'):
-                model = LSTM_Model(6, layers, 5, 0.01, 7, 13, embedding_size=6,
-                                   separate_layers=separate, cell_impl=impl,
-                                   softmax_blocks=blocks)
-            variables = tf1.trainable_variables()
-            grads = [tf.convert_to_tensor(d) for d in tf.gradients(model.cost, variables)]
-            sess.run(tf1.global_variables_initializer())
-            if weights is None:  # the basic model's weights, given to all
-                weights = {v.name: rng.uniform(-0.5, 0.5, v.shape.as_list()).astype(np.float32)
-                           for v in variables}
-            assert sorted(weights) == sorted(v.name for v in variables)
-            for v in variables:
-                v.load(weights[v.name], sess)
-            feed = {model.x_data: x, model.y_output: y}
-            results[impl, blocks] = sess.run(
-                [model.cost, tf.nest.flatten(model.final_state), grads, model.logit_output],
-                feed)
-            results[impl, blocks, 'names'] = sorted((v.name, tuple(v.shape.as_list()))
-                                                    for v in tf1.global_variables())
-    cost_b, state_b, grads_b, logits_b = results['basic', 1]
-    assert np.abs(grads_b[-1]).max() > 0  # the gradients compared are not all zero
-    for path in FAST_PATHS:
-        assert results[path + ('names',)] == results['basic', 1, 'names']
-        cost, state, grads, logits = results[path]
-        # forward: sums of at most 13 terms (6 inputs + 6 units; 13 classes)
-        # through `layers` layers x 7 steps, then the softmax layer
-        forward = layers * 7 + 1
-        assert_float32_close(logits, logits_b, terms=13, steps=forward)
-        for a, b in zip(state, state_b):
-            assert_float32_close(a, b, terms=13, steps=forward)
-        # the cost: one more stage, the mean of 35 rows; a gradient: back through
-        # the same stages, and a sum over the 35 rows
-        assert_float32_close(cost, cost_b, terms=35, steps=forward + 1)
-        for a, b in zip(grads, grads_b):
-            assert_float32_close(a, b, terms=35, steps=2 * forward)
-
-
-def test_softmax_blocks_split_the_rows_as_evenly_as_can_be(graph):
-    model = LSTM_Model(4, 1, 5, 0.01, 7, 11, softmax_blocks=4)
-    # the forward products by W: [rows, 4] x [4, 11]
-    products = [op for op in tf1.get_default_graph().get_operations()
-                if op.type == 'MatMul' and not op.name.startswith('gradients')
-                and op.outputs[0].shape[-1] == 11]
-    assert sorted(p.inputs[0].shape[0] for p in products) == [8, 9, 9, 9]
-    assert model.logit_output.shape.as_list() == [35, 11]
-
-
-@pytest.mark.parametrize('blocks', [0, 36, 2.0])
-def test_softmax_blocks_out_of_range_is_a_clear_error(graph, blocks):
-    with pytest.raises(ValueError, match=r'softmax_blocks must be a whole number from 1 to '
-                                         r'batch_size x training_seq_len \(35\)'):
-        LSTM_Model(4, 1, 5, 0.01, 7, 11, softmax_blocks=blocks)
-
-
-def test_unknown_cell_impl_is_a_clear_error(graph):
-    with pytest.raises(ValueError,
-                       match="cell_impl must be one of basic, fused, projected, not 'block'"):
-        LSTM_Model(4, 1, 2, 0.01, 3, 5, cell_impl='block')
+def test_the_sampling_model_has_no_learning_rate_and_the_training_model_needs_one(graph):
+    with pytest.raises(ValueError, match='build it with learning_rate=None'):
+        LSTM_Model(8, 1, 1, 0.01, 1, 11, infer_sample=True)
+    with pytest.raises(ValueError, match='needs a learning_rate'):
+        LSTM_Model(8, 1, 2, None, 3, 11)
 
 
 def _keras_input_walk(tensors):
@@ -394,7 +323,7 @@ def test_the_generators_keras_input_checks_stop_at_the_step_before():
     walked = {}
     for steps in (5, 40):
         with seeded_graph().as_default():
-            model = LSTM_Model(4, 3, 1, 0.01, 1, 7, infer_sample=True, infer_seq_len=steps)
+            model = LSTM_Model(4, 3, 1, None, steps, 7, infer_sample=True)
             last_c = tf.nest.flatten(model.final_state)[-2]
             walked[steps] = _keras_input_walk(last_c.op.inputs)
     assert walked[40] == walked[5] < 60

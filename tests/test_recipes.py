@@ -1,60 +1,19 @@
 """Each recipe end to end, as a user runs it: a subprocess on a synthetic corpus."""
 import json
-import os
 import pickle
 import re
 import signal
-import subprocess
-import sys
 
 import numpy as np
 import pytest
 import tensorflow as tf
 
 import shakespeare_data as sd
-from conftest import PROJECT_DIR, run_in_process, seeded_graph
+from conftest import (interrupt_recipe, run_in_process, run_recipe,
+                      seeded_graph)
 from lstm_model import LSTM_Model
 
 tf1 = tf.compat.v1
-RECIPES = {'03': PROJECT_DIR / 'recipes' / '03_implementing_lstm.py',
-           '04': PROJECT_DIR / 'recipes' / '04_stacking_multiple_lstm.py'}
-
-
-def run_script(script, *args, cwd=None):
-    env = dict(os.environ, MPLBACKEND='Agg')
-    return subprocess.run(
-        [sys.executable, str(script)] + [str(a) for a in args],
-        capture_output=True, text=True, env=env, cwd=cwd, timeout=300,
-        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
-
-
-def run_recipe(recipe, *args, cwd=None):
-    return run_script(RECIPES[recipe], *args, cwd=cwd)
-
-
-def interrupt_recipe(recipe, args, when, sigint=signal.SIG_DFL):
-    """Start a recipe, send SIGINT once a line of its output starts with `when`.
-
-    sigint is how the child starts: SIG_IGN as a non-interactive shell starts
-    a background job. Returns (returncode, stdout after that line, stderr).
-    """
-    env = dict(os.environ, MPLBACKEND='Agg', PYTHONUNBUFFERED='1')
-    child = subprocess.Popen(
-        [sys.executable, str(RECIPES[recipe])] + [str(a) for a in args],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
-        preexec_fn=lambda: signal.signal(signal.SIGINT, sigint))
-    try:
-        for line in child.stdout:
-            if line.startswith(when):
-                break
-        child.send_signal(signal.SIGINT)
-        stdout, stderr = child.communicate(timeout=120)
-    finally:
-        if child.poll() is None:
-            child.kill()
-    return child.returncode, stdout, stderr
-
-
 # The synthetic corpus once cleaned, written out by hand: its sonnet lines,
 # the four play lines 30 times, and the licence line the book's cut keeps.
 CLEANED_PLAY = [
@@ -136,7 +95,7 @@ def test_recipe_runs_end_to_end(recipe, corpus_file, tmp_path):
     graph = seeded_graph()
     with graph.as_default(), tf1.Session(graph=graph) as sess:
         with tf1.variable_scope('lstm_model'):
-            LSTM_Model(config['rnn_size'], config['num_layers'], 1, 0.001, 1,
+            LSTM_Model(config['rnn_size'], config['num_layers'], 1, None, 1,
                        config['vocab_size'], infer_sample=True,
                        embedding_size=config['embedding_size'],
                        separate_layers=config['separate_layers'])

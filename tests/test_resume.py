@@ -7,8 +7,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from conftest import run_in_process
-from test_recipes import interrupt_recipe
+from conftest import interrupt_recipe, run_in_process
 
 # Recipe 04 at the tiny size with 32 sequences per batch: 29 batches per
 # epoch on the synthetic corpus, so 40 iterations cross an epoch boundary.
@@ -57,9 +56,11 @@ def test_ctrl_c_saves_and_resume_continues_as_if_never_stopped(corpus, uninterru
 
     resumed = run_in_process('04', '--resume', out)
     assert resumed.returncode == 0, resumed.stderr[-3000:]
-    assert 'Resuming {} at iteration {} (epoch 1, batch {}).'.format(out, k + 1, k + 1) \
-        in resumed.stdout.splitlines()
-    assert 'Starting Epoch #1 of 2.' not in resumed.stdout  # it goes on inside epoch 1
+    lines = resumed.stdout.splitlines()
+    at = lines.index('Resuming {} at iteration {} (epoch 1, batch {}).'.format(out, k + 1, k + 1))
+    # the book's epoch line, then it goes on inside epoch 1, at batch k + 1
+    assert lines[at + 1] == 'Starting Epoch #1 of 2.'
+    assert lines.count('Starting Epoch #1 of 2.') == 1
     assert 'Iteration: 40, Epoch: 2, Batch: 11 out of 30, Loss:' in resumed.stdout
     assert latest(out) == 'model-40'
 

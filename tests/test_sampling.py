@@ -5,9 +5,11 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from conftest import PROJECT_DIR, assert_float32_close, run_in_process, seeded_graph, synthetic_gutenberg
+from conftest import (PROJECT_DIR, assert_float32_close, run_in_process, run_script,
+                      seeded_graph, synthetic_gutenberg)
+import fast_lstm
+import sampling
 from lstm_model import LSTM_Model
-from test_recipes import run_script
 
 tf1 = tf.compat.v1
 SAMPLER = PROJECT_DIR / 'recipes' / 'sample_shakespeare.py'
@@ -36,9 +38,8 @@ def sample(*args):
 
 def test_the_samplers_strategies_are_the_models():
     # the sampler names them itself, so that --help answers before TensorFlow loads
-    import lstm_model
     from conftest import script_module
-    assert script_module('sample').STRATEGIES == lstm_model.STRATEGIES
+    assert script_module('sample').STRATEGIES == sampling.STRATEGIES
 
 
 def test_the_command_line_reports_errors_without_a_stack_trace(tmp_path):
@@ -50,12 +51,12 @@ def test_the_command_line_reports_errors_without_a_stack_trace(tmp_path):
 
 
 def _generator_pair(graph, **kwargs):
-    shape = dict(rnn_size=16, num_layers=2, batch_size=1, learning_rate=0.1,
-                 training_seq_len=1, vocab_size=9, infer_sample=True)
+    shape = dict(rnn_size=16, num_layers=2, batch_size=1, learning_rate=None,
+                 vocab_size=9, infer_sample=True)
     with tf1.variable_scope('lstm_model') as scope:
-        step = LSTM_Model(**shape)
+        step = LSTM_Model(training_seq_len=1, **shape)
         scope.reuse_variables()
-        gen = LSTM_Model(**shape, infer_seq_len=8, **kwargs)
+        gen = LSTM_Model(training_seq_len=8, **shape, **kwargs)
     graph.run(tf1.global_variables_initializer())
     return step, gen
 
@@ -64,10 +65,10 @@ def test_topk_of_one_and_cold_weighted_are_greedy(graph):
     tf1.set_random_seed(0)
     step, greedy = _generator_pair(graph)
     with tf1.variable_scope('lstm_model', reuse=True):
-        top1 = LSTM_Model(16, 2, 1, 0.1, 1, 9, infer_sample=True, infer_seq_len=8,
-                          strategy='topk', top_k=1)
-        cold = LSTM_Model(16, 2, 1, 0.1, 1, 9, infer_sample=True, infer_seq_len=8,
-                          strategy='weighted', temperature=1e-6)
+        top1 = LSTM_Model(16, 2, 1, None, 8, 9, infer_sample=True,
+                          choose=sampling.chooser('topk', top_k=1, vocab_size=9))
+        cold = LSTM_Model(16, 2, 1, None, 8, 9, infer_sample=True,
+                          choose=sampling.chooser('weighted', temperature=1e-6, vocab_size=9))
     # weights from NumPy, so the texts compared do not depend on TF's seeds
     rng = np.random.RandomState(0)
     for v in tf1.trainable_variables():
@@ -77,10 +78,10 @@ def test_topk_of_one_and_cold_weighted_are_greedy(graph):
     graph.run(b.assign(np.array([-1000.0] + [0.0] * 8, np.float32)))
     seen = set()
     for start in range(1, 9):
-        state = step.prime_state(graph, [start, start])
-        want = list(greedy.generate(graph, state, start))
-        assert list(top1.generate(graph, state, start)) == want
-        assert list(cold.generate(graph, state, start)) == want
+        state = sampling.prime_state(step, graph, [start, start])
+        want = list(sampling.generate(greedy, graph, state, start)[0])
+        assert list(sampling.generate(top1, graph, state, start)[0]) == want
+        assert list(sampling.generate(cold, graph, state, start)[0]) == want
         seen.update(want)
     assert len(seen) > 1  # the comparison is not between constant texts
 
@@ -95,12 +96,12 @@ def test_fused_generator_gives_the_basic_generators_text_and_state(layers, separ
         g = seeded_graph()
         with g.as_default(), tf1.Session(graph=g) as sess:
             with tf1.variable_scope('lstm_model') as scope:
-                step = LSTM_Model(16, layers, 1, 0.1, 1, 9, infer_sample=True,
+                step = LSTM_Model(16, layers, 1, None, 1, 9, infer_sample=True,
                                   separate_layers=separate)
                 scope.reuse_variables()
-                generator = LSTM_Model(16, layers, 1, 0.1, 1, 9, infer_sample=True,
-                                       separate_layers=separate, infer_seq_len=12,
-                                       cell_impl=impl)
+                generator = LSTM_Model(16, layers, 1, None, 12, 9, infer_sample=True,
+                                       separate_layers=separate,
+                                       decoder=fast_lstm.DECODERS[impl])
             if impl == 'basic':  # the same weights for both, from NumPy
                 weights = {v.name: rng.randn(*v.shape.as_list()).astype(np.float32)
                            for v in tf1.trainable_variables()}
@@ -109,8 +110,8 @@ def test_fused_generator_gives_the_basic_generators_text_and_state(layers, separ
                 v.load(weights[v.name], sess)
             texts[impl], states[impl] = [], []
             for start in range(1, 9):
-                state = step.prime_state(sess, [start, start])
-                texts[impl].append(list(generator.generate(sess, state, start)))
+                state = sampling.prime_state(step, sess, [start, start])
+                texts[impl].append(list(sampling.generate(generator, sess, state, start)[0]))
                 x = np.full((1, 12), start, np.int32)
                 states[impl].append(sess.run(tf.nest.flatten(generator.final_state), {
                     generator.x_data: x, generator.initial_state: state}))
@@ -126,19 +127,19 @@ def test_fused_generator_gives_the_basic_generators_text_and_state(layers, separ
 def test_a_text_made_in_chunks_is_the_text_made_in_one_call(graph):
     """The sampler's chunks: each goes on from the last one's state and choice."""
     with tf1.variable_scope('lstm_model') as scope:
-        step = LSTM_Model(16, 2, 1, 0.1, 1, 9, infer_sample=True)
+        step = LSTM_Model(16, 2, 1, None, 1, 9, infer_sample=True)
         scope.reuse_variables()
-        whole = LSTM_Model(16, 2, 1, 0.1, 1, 9, infer_sample=True, infer_seq_len=8)
-        chunk = LSTM_Model(16, 2, 1, 0.1, 1, 9, infer_sample=True, infer_seq_len=4)
+        whole = LSTM_Model(16, 2, 1, None, 8, 9, infer_sample=True)
+        chunk = LSTM_Model(16, 2, 1, None, 4, 9, infer_sample=True)
     rng = np.random.RandomState(2)
     for v in tf1.trainable_variables():
         v.load(rng.randn(*v.shape.as_list()).astype(np.float32), graph)
     b = [v for v in tf1.global_variables() if v.name == 'lstm_model/lstm_vars/b:0'][0]
     b.load(np.r_[-1000.0, np.zeros(8)].astype(np.float32), graph)  # never index 0
-    state = step.prime_state(graph, [3, 5])
-    want, want_state = whole.generate(graph, state, 5, with_state=True)
-    first, state = chunk.generate(graph, state, 5, with_state=True)
-    second, state = chunk.generate(graph, state, first[-1], with_state=True)
+    state = sampling.prime_state(step, graph, [3, 5])
+    want, want_state = sampling.generate(whole, graph, state, 5)
+    first, state = sampling.generate(chunk, graph, state, 5)
+    second, state = sampling.generate(chunk, graph, state, first[-1])
     assert list(first) + list(second) == list(want)
     assert len(set(want)) > 1  # not a constant text
     for a, b in zip(tf.nest.flatten(state), tf.nest.flatten(want_state)):
@@ -147,9 +148,8 @@ def test_a_text_made_in_chunks_is_the_text_made_in_one_call(graph):
 
 
 def _frequencies(graph, strategy, temperature, top_k, probabilities, n=4000):
-    from lstm_model import _chooser
     logits = tf1.placeholder(tf.float32, [1, len(probabilities)])
-    choose = _chooser(strategy, temperature, top_k, len(probabilities))
+    choose = sampling.chooser(strategy, temperature, top_k, len(probabilities))
     draws = choose(tf.tile(logits, [n, 1]))  # a batch of n rows: n draws
     got = graph.run(draws, {logits: np.log([probabilities])})
     return np.bincount(got, minlength=len(probabilities)) / n
@@ -174,9 +174,9 @@ def test_weighted_draws_follow_the_softmax_without_unknown(graph):
     (dict(strategy='weighted', temperature=0), 'temperature must be above 0'),
     (dict(strategy='topk', top_k=9), 'top_k must be between 1 and the vocabulary size less one'),
 ])
-def test_bad_strategy_settings_are_clear_errors(graph, kwargs, message):
+def test_bad_strategy_settings_are_clear_errors(kwargs, message):
     with pytest.raises(ValueError, match=message):
-        LSTM_Model(16, 1, 1, 0.1, 1, 9, infer_sample=True, **kwargs)
+        sampling.chooser(vocab_size=9, **kwargs)
 
 
 @pytest.mark.parametrize('recipe', ['03', '04'])

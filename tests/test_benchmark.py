@@ -37,7 +37,7 @@ def test_quick_run_prints_the_table_and_writes_json(tmp_path):
     out = tmp_path / 'out'
     result = subprocess.run(
         [sys.executable, str(PROJECT_DIR / 'benchmarks' / 'bench_training.py'), '--quick',
-         '--impls', 'ours-basic,ours-fused,ours-projected-b5,torch', '--configs', 'char', '--batch', '4',
+         '--impls', 'ours-basic,torch', '--configs', 'char', '--batch', '4',
          '--seq', '5', '--generate', '5', '--out', str(out)],
         capture_output=True, text=True, env=env, timeout=600)
     assert result.returncode == 0, result.stderr[-3000:]
@@ -48,7 +48,7 @@ def test_quick_run_prints_the_table_and_writes_json(tmp_path):
     flops, _ = bench.step_flops(bench.CONFIGS['char'], 4, 5)
     assert char['gflop_per_step'] == flops / 1e9
     assert abs(char['roofline_ms'] - flops / (report['peak_gflops'] * 1e9) * 1000) < 1e-9
-    for impl in ('ours-basic', 'ours-fused', 'ours-projected-b5'):
+    for impl in ('ours-basic',):  # one of ours: each is a TensorFlow process
         row = char['rows'][impl]
         assert row['steps_measured'] == 3
         assert abs(row['roofline_fraction'] - char['roofline_ms'] / row['step_ms']) < 1e-9

@@ -19,8 +19,8 @@ def test_the_float32_comparisons_hold_with_onednn_switched_the_other_way():
     here = os.environ.get('TF_ENABLE_ONEDNN_OPTS', '1')  # on by default on x86-64 Linux
     other = '0' if here != '0' else '1'
     result = subprocess.run(
-        [sys.executable, '-m', 'pytest', '-m', 'float32', '-q', '-p', 'no:cacheprovider',
-         'tests'], cwd=PROJECT_DIR, capture_output=True, text=True, timeout=600,
+        [sys.executable, '-m', 'pytest', '-m', 'float32', '-q', '-n', '0',
+         '-p', 'no:cacheprovider', 'tests'], cwd=PROJECT_DIR, capture_output=True, text=True, timeout=600,
         env=dict(os.environ, TF_ENABLE_ONEDNN_OPTS=other))
     summary = result.stdout.strip().splitlines()[-1] if result.stdout.strip() else ''
     assert result.returncode == 0, result.stdout[-5000:]

@@ -3,8 +3,8 @@
 Recipe 03 at the tiny size saves every 2 iterations up to 14; the kill comes
 during its 6th save (iteration 12, the first that also deletes the oldest of
 the five checkpoints kept). Each killed run is a real process (a kill cannot
-be had in-process); they run side by side, and the resumptions run in this
-process.
+be had in-process), forked from one that imported TensorFlow once; they run
+side by side, and the resumptions run in this process.
 """
 import json
 import subprocess
@@ -33,20 +33,15 @@ def rows(folder):
 def killed(corpus, tmp_path_factory):
     """One run folder per kill point, each left by a process killed there."""
     base = tmp_path_factory.mktemp('killed')
-    children = {}
-    for point in KILL_POINTS:
-        out = base / point.replace(':', '-').replace(' ', '-')
-        children[point] = out, subprocess.Popen(
-            [sys.executable, str(PROJECT_DIR / 'tests' / 'kill_during_save.py'), point,
-             str(SAVE), str(RECIPES['03'])] + [str(a) for a in ARGS]
-            + ['--corpus', str(corpus), '--out', str(out)],
-            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    folders = {}
-    for point, (out, child) in children.items():
-        _, stderr = child.communicate(timeout=300)
-        assert child.returncode == -9, (point, stderr[-3000:])  # killed, not finished
-        folders[point] = out
-    return folders
+    done = subprocess.run(
+        [sys.executable, str(PROJECT_DIR / 'tests' / 'kill_during_save.py'), str(SAVE),
+         str(base), str(RECIPES['03'])] + [str(a) for a in ARGS]
+        + ['--corpus', str(corpus), '--'] + KILL_POINTS,
+        capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-3000:]
+    ended = dict(line.rsplit(' ', 1) for line in done.stdout.splitlines())
+    assert ended == {point: '-9' for point in KILL_POINTS}, done.stderr[-3000:]  # all killed
+    return {point: base / point.replace(':', '-').replace(' ', '-') for point in KILL_POINTS}
 
 
 def test_every_kill_point_resumes_from_a_complete_checkpoint_with_the_same_losses(

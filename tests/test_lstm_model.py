@@ -96,28 +96,14 @@ def test_sequence_loss_and_its_gradient_match_numpy(graph):
     assert_float32_close(got_grad, softmax - onehot, terms=9)
 
 
-DETERMINISTIC_GRAPH = """
-import json, lstm_model, tensorflow as tf
-tf.compat.v1.disable_eager_execution()
-tf.config.experimental.enable_op_determinism()
-tf.compat.v1.set_random_seed(0)
-lstm_model.LSTM_Model(4, 1, 2, 0.01, 3, 11)
-print(json.dumps(sorted({op.type for op in tf.compat.v1.get_default_graph().get_operations()})))
-"""
-
-
-def test_loss_keeps_the_fused_kernel_when_op_determinism_is_on():
-    # The recipes turn op determinism on. TF 2's sparse softmax function then
-    # builds log_softmax + gather instead (slower, +300 MB at the word
-    # recipe's size); the book's TF1 graph had the fused kernel.
-    import json
-    import subprocess
-    import sys
-    from pathlib import Path
-    done = subprocess.run([sys.executable, '-c', DETERMINISTIC_GRAPH], capture_output=True,
-                          text=True, cwd=Path(__file__).resolve().parent.parent)
-    assert done.returncode == 0, done.stderr[-2000:]
-    op_types = json.loads(done.stdout.strip().splitlines()[-1])
+def test_loss_keeps_the_fused_kernel_when_op_determinism_is_on(graph):
+    # The recipes turn op determinism on (as the tests do, in conftest). TF 2's
+    # sparse softmax function then builds log_softmax + gather instead (slower,
+    # +300 MB at the word recipe's size); the book's TF1 graph had the fused kernel.
+    from tensorflow.python.framework import config
+    assert config.is_op_determinism_enabled()
+    LSTM_Model(4, 1, 2, 0.01, 3, 11)
+    op_types = {op.type for op in tf1.get_default_graph().get_operations()}
     assert 'SparseSoftmaxCrossEntropyWithLogits' in op_types
     assert 'LogSoftmax' not in op_types
 
@@ -280,18 +266,11 @@ def test_sample_says_unknown_for_the_index_with_no_word(graph):
     assert text == 'thou art unknown unknown'
 
 
-def test_eager_mode_is_a_clear_error():
-    import subprocess
-    import sys
-    code = ('import lstm_model\n'
-            'try:\n'
-            '    lstm_model.LSTM_Model(8, 1, 2, 0.01, 3, 11)\n'
-            'except RuntimeError as err:\n'
-            '    print(err)\n')
-    from conftest import PROJECT_DIR
-    out = subprocess.run([sys.executable, '-c', code], cwd=PROJECT_DIR,
-                         capture_output=True, text=True, timeout=120).stdout
-    assert 'disable_eager_execution()' in out
+def test_eager_mode_is_a_clear_error(monkeypatch):
+    # as TensorFlow 2 starts: eager on (the tests run with it off)
+    monkeypatch.setattr(tf, 'executing_eagerly', lambda: True)
+    with pytest.raises(RuntimeError, match=r'disable_eager_execution\(\) first'):
+        LSTM_Model(8, 1, 2, 0.01, 3, 11)
 
 
 def test_the_sampling_model_has_no_learning_rate_and_the_training_model_needs_one(graph):

@@ -5,14 +5,13 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from conftest import (PROJECT_DIR, assert_float32_close, run_in_process, run_script,
+from conftest import (assert_float32_close, run_in_process,
                       seeded_graph, synthetic_gutenberg)
 import fast_lstm
 import sampling
 from lstm_model import LSTM_Model
 
 tf1 = tf.compat.v1
-SAMPLER = PROJECT_DIR / 'recipes' / 'sample_shakespeare.py'
 
 
 @pytest.fixture(scope='module')
@@ -43,7 +42,7 @@ def test_the_samplers_strategies_are_the_models():
 
 
 def test_the_command_line_reports_errors_without_a_stack_trace(tmp_path):
-    result = run_script(SAMPLER, '--checkpoint', tmp_path / 'nowhere')
+    result = sample('--checkpoint', tmp_path / 'nowhere')
     assert result.returncode == 1
     assert 'Error: {}: no such run folder or checkpoint.'.format(tmp_path / 'nowhere') \
         in result.stderr

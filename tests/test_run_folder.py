@@ -125,9 +125,18 @@ def test_a_progress_file_of_another_run_is_refused(tmp_path):
 def _config(**changes):
     config = {'recipe': '04_stacking_multiple_lstm', 'level': 'char', 'rnn_size': 16,
               'num_layers': 3, 'embedding_size': 16, 'vocab_size': 28,
-              'separate_layers': False, 'batch_size': 4, 'seq_len': 8}
+              'separate_layers': False, 'batch_size': 4, 'training_seq_len': 8}
     config.update(changes)
     return config
+
+
+def test_a_config_from_before_the_settings_object_reads_with_todays_names(tmp_path):
+    old = _config(max_steps=None)
+    old['seq_len'] = old.pop('training_seq_len')
+    (tmp_path / 'config.json').write_text(json.dumps(old))
+    config = rf.read_config(tmp_path)
+    assert config['training_seq_len'] == 8 and 'seq_len' not in config
+    assert config['max_steps'] == 0  # null was 'no limit', as 0 is now
 
 
 @pytest.mark.parametrize('content, message', [

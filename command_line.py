@@ -126,7 +126,7 @@ def parse(description, config_class, tiny, argv=None):
             parser.add_argument(*names, dest=field.name, action='store_true',
                                 default=argparse.SUPPRESS, help=text)
             continue
-        if default is not None and field.name not in ('max_steps',):
+        if default is not None:
             text += ' (default {})'.format(default)
         if isinstance(kind, tuple):
             parser.add_argument(*names, dest=field.name, choices=kind,

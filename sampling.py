@@ -18,7 +18,6 @@ import tf1_setup
 from lstm_model import greedy
 
 tf = tf1_setup.import_tensorflow()
-tf1 = tf.compat.v1
 
 STRATEGIES = ('greedy', 'weighted', 'topk')
 

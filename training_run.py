@@ -230,10 +230,6 @@ class TrainingRun:
         self._elapsed_before = 0.0
         self._started = None
 
-    @property
-    def dir(self):
-        return self.run_dir
-
     def check_data(self, source, vocab2ix, ix2vocab, char_level):
         """Keep the text's description and the vocabulary; refuse what cannot train.
 
@@ -440,8 +436,7 @@ class TrainingRun:
 
         A run resumed inside an epoch goes on from the state it stopped with.
         """
-        if self._resumed is not None and self.lstm_state is not None \
-                and self._at is None and self.batch > 0:
+        if self._at is None and self.batch > 0:  # nothing trained yet, mid-epoch
             import tensorflow as tf
             return tf.nest.pack_sequence_as(initial_state, self.lstm_state)
         return initial_state

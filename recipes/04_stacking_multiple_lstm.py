@@ -158,7 +158,7 @@ def main(argv=None):
     exit_status = run.finish()
 
     # Plot loss over time
-    plot_loss(train_loss, run.dir, show=exit_status == 0)
+    plot_loss(train_loss, run.run_dir, show=exit_status == 0)
     return exit_status
 
 

@@ -16,8 +16,8 @@ SEED_RANGE = 2 ** 32  # NumPy's seeds: 0 to 2**32 - 1
 
 # Settings a resumed run may change: they do not change the graph's variables
 # or the batches. Every other setting must match the run's.
-SCHEDULE_SETTINGS = ('epochs', 'max_steps', 'learning_rate', 'save_every', 'eval_every',
-                     'cell_impl', 'softmax_blocks')
+SCHEDULE_SETTINGS = ('epochs', 'max_steps', 'learning_rate', 'lr_decay', 'save_every',
+                     'eval_every', 'cell_impl', 'softmax_blocks', 'tensorboard')
 
 
 def _int_at_least(minimum):
@@ -39,6 +39,28 @@ def _positive_float(text):
 
 
 _positive_float.__name__ = 'number'
+
+
+def _probability(text):
+    value = float(text)
+    if not 0 < value <= 1:
+        raise argparse.ArgumentTypeError(
+            'must be a number above 0 and at most 1, got {}'.format(text))
+    return value
+
+
+_probability.__name__ = 'number'
+
+
+def _fraction(text):
+    value = float(text)
+    if not 0 <= value < 1:
+        raise argparse.ArgumentTypeError(
+            'must be a number from 0 to below 1, got {}'.format(text))
+    return value
+
+
+_fraction.__name__ = 'number'
 
 
 def _seed(text):
@@ -88,6 +110,25 @@ FLAGS = {
                                          'all batch x seq outputs; N: the same in N blocks of '
                                          'rows, the same numbers with less memory at once '
                                          '(recipe 03: 5 is fastest, 10 uses least memory)'),
+    'cell': (('basic_lstm', 'lstm', 'gru', 'basic_rnn'),
+             "each layer's RNN cell, from tf.compat.v1.nn.rnn_cell: basic_lstm "
+             "(BasicLSTMCell, the book's), lstm (LSTMCell; see --peepholes), gru (GRUCell), "
+             'basic_rnn (BasicRNNCell)'),
+    'peepholes': (bool, 'with --cell lstm: peephole connections from the cell state to '
+                        'the gates'),
+    'dropout': (_probability, "keep probability of each layer's outputs while training "
+                              '(DropoutWrapper; 1: no dropout, the book\'s; the samples and '
+                              'the held-out loss never drop)'),
+    'residual': (bool, "add each layer's input to its output (ResidualWrapper; the "
+                       'embedding must be as wide as the cell)'),
+    'valid_fraction': (_fraction, 'hold out this last fraction of the text, never trained '
+                                  'on, and print its loss and perplexity after each epoch '
+                                  "(0: train on all of it, the book's batches)"),
+    'lr_decay': (_probability, 'multiply the learning rate by this after each epoch '
+                               "(epoch k trains at learning_rate x RATE**k; 1: no decay, "
+                               "the book's)"),
+    'tensorboard': (bool, 'write TensorBoard summaries (losses, perplexity, learning rate) '
+                          'and the graph into the run folder\'s tensorboard/'),
     'max_steps': (_int_at_least(0), 'stop after this many training iterations, counted from '
                                     'the start of the run (for smoke runs; 0: no limit)'),
     'seed': (_seed, 'seed Python, NumPy and TensorFlow (default: a seed drawn at random, as '
@@ -95,6 +136,9 @@ FLAGS = {
 }
 # Another name a flag is known by
 ALIASES = {'training_seq_len': '--seq-len'}
+# What a flag's value is called in --help, where not N
+METAVARS = {'learning_rate': 'RATE', 'dropout': 'KEEP_PROB', 'valid_fraction': 'F',
+            'lr_decay': 'RATE', 'seed': 'S'}
 
 
 def flag(name):
@@ -132,7 +176,8 @@ def parse(description, config_class, tiny, argv=None):
             parser.add_argument(*names, dest=field.name, choices=kind,
                                 default=argparse.SUPPRESS, help=text)
         else:
-            parser.add_argument(*names, dest=field.name, type=kind, metavar='N',
+            parser.add_argument(*names, dest=field.name, type=kind,
+                                metavar=METAVARS.get(field.name, 'N'),
                                 default=argparse.SUPPRESS, help=text)
     parser.add_argument('--corpus', metavar='PATH', default=None,
                         help='a raw Project Gutenberg text to train on instead of the '

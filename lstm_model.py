@@ -132,16 +132,75 @@ def sequence_loss_by_example(logits, targets, weights,
     return log_perps
 
 
-def _basic_lstm_cell(rnn_size):
+# --cell: TF1's RNN cells, each making its variables under TF1's own name
+# (basic_lstm_cell/kernel, lstm_cell/w_f_diag, gru_cell/gates/kernel, ...)
+CELLS = ('basic_lstm', 'lstm', 'gru', 'basic_rnn')
+
+
+def make_cell(cell, rnn_size, peepholes=False):
+    """One RNN cell of rnn_size units from tf.compat.v1.nn.rnn_cell.
+
+    cell: 'basic_lstm' (BasicLSTMCell, the book's), 'lstm' (LSTMCell, with
+    peephole connections if peepholes), 'gru' (GRUCell) or 'basic_rnn'
+    (BasicRNNCell). The LSTMs' state is an LSTMStateTuple (c, h) of
+    [batch_size x rnn_size] Tensors; the others' one such Tensor.
+    """
+    if cell not in CELLS:
+        raise ValueError('cell must be one of {}, not {!r}.'.format(', '.join(CELLS), cell))
+    if peepholes and cell != 'lstm':
+        raise ValueError('Peepholes are an option of the lstm cell (LSTMCell), not of '
+                         '{}.'.format(cell))
+    rnn_cell = tf1.nn.rnn_cell
     try:
-        return tf1.nn.rnn_cell.BasicLSTMCell(rnn_size)
+        if cell == 'basic_lstm':
+            return rnn_cell.BasicLSTMCell(rnn_size)
+        if cell == 'lstm':
+            return rnn_cell.LSTMCell(rnn_size, use_peepholes=peepholes)
+        if cell == 'gru':
+            return rnn_cell.GRUCell(rnn_size)
+        return rnn_cell.BasicRNNCell(rnn_size)
     except (ImportError, ValueError) as err:
         raise RuntimeError(
-            'TensorFlow could not build a legacy LSTM cell ({}). It needs the '
+            'TensorFlow could not build a legacy RNN cell ({}). It needs the '
             'tf-keras package and TF_USE_LEGACY_KERAS=1 set before TensorFlow '
             'is first imported: install this project with `pip install -e .` '
             'and import tf1_setup (or lstm_model) before anything else imports '
             'TensorFlow.'.format(err)) from err
+
+
+def wrapped_cell(cell, output_keep_prob=None, residual=False):
+    """cell with TF1's wrappers: dropout on its outputs, then its input added.
+
+    output_keep_prob: None for no DropoutWrapper, else the probability
+    (a float or a scalar Tensor) of keeping each output unit. residual: a
+    ResidualWrapper, which adds the cell's input to its output, so the input
+    must be as wide as the cell. Neither makes variables of its own: the
+    names stay the cell's.
+    """
+    if output_keep_prob is not None:
+        cell = tf1.nn.rnn_cell.DropoutWrapper(cell, output_keep_prob=output_keep_prob)
+    if residual:
+        cell = tf1.nn.rnn_cell.ResidualWrapper(cell)
+    return cell
+
+
+def stacked_cell(cell, rnn_size, num_layers, separate_layers=False, peepholes=False,
+                 output_keep_prob=None, residual=False):
+    """The model's cell: one layer (num_layers 1), or layers in a MultiRNNCell.
+
+    Each layer is make_cell(cell, rnn_size, peepholes) in wrapped_cell's
+    wrappers. separate_layers: each layer its own cell; otherwise, as the
+    printed code, one cell object for every layer, which since TF 1.2 shares
+    one set of weights between them (docs/errata.md).
+    """
+    def layer():
+        return wrapped_cell(make_cell(cell, rnn_size, peepholes), output_keep_prob, residual)
+    if num_layers == 1:
+        return layer()
+    if separate_layers:
+        return tf1.nn.rnn_cell.MultiRNNCell([layer() for _ in range(num_layers)])
+    one_cell = layer()
+    return tf1.nn.rnn_cell.MultiRNNCell([one_cell for _ in range(num_layers)])
 
 
 def softmax_loss(output, W, b, targets):
@@ -202,6 +261,15 @@ class LSTM_Model():
         The book passes one cell object num_layers times, which on
         TensorFlow >= 1.2 ties all layers to one set of weights; False keeps
         that (see docs/errata.md).
+      cell, peepholes: the RNN cell of each layer (make_cell): 'basic_lstm'
+        (BasicLSTMCell, the book's), 'lstm' (LSTMCell, peepholes optional),
+        'gru' or 'basic_rnn'.
+      dropout: the probability of keeping each output unit of each layer
+        while training (DropoutWrapper); 1 (the book's) for no dropout. The
+        sampling model never drops. keep_prob, the training model's tensor
+        of it, can be fed 1.0 to run it without dropout.
+      residual: wrap each layer in a ResidualWrapper (its input added to its
+        output); needs embedding_size equal to rnn_size.
       decoder: runs the cell over the inputs, called as rnn_decoder (the
         book's) is; fast_lstm.DECODERS holds faster ones with the same
         variables and numbers.
@@ -214,13 +282,17 @@ class LSTM_Model():
 
     def __init__(self, rnn_size, num_layers, batch_size, learning_rate,
                  training_seq_len, vocab_size, infer_sample=False,
-                 embedding_size=None, separate_layers=False,
+                 embedding_size=None, separate_layers=False, cell='basic_lstm',
+                 peepholes=False, dropout=1.0, residual=False,
                  decoder=rnn_decoder, loss_layer=softmax_loss, choose=greedy):
         if infer_sample and learning_rate is not None:
             raise ValueError('The sampling model has no optimizer: build it with '
                              'learning_rate=None.')
         if not infer_sample and learning_rate is None:
             raise ValueError('The training model needs a learning_rate.')
+        if not 0 < dropout <= 1:
+            raise ValueError('dropout is the probability of keeping a unit: above 0 and '
+                             'at most 1, not {}.'.format(dropout))
         if tf.executing_eagerly():
             raise RuntimeError(
                 'LSTM_Model builds a TF1 graph, and eager execution is on: call '
@@ -236,17 +308,19 @@ class LSTM_Model():
         self.batch_size = batch_size
         self.training_seq_len = training_seq_len
 
-        if num_layers == 1:
-            self.lstm_cell = _basic_lstm_cell(rnn_size)
-        elif separate_layers:
-            self.lstm_cell = tf1.nn.rnn_cell.MultiRNNCell(
-                [_basic_lstm_cell(rnn_size) for _ in range(num_layers)])
-        else:
-            # The printed code: one cell object for every layer. Since
-            # TF 1.2 this shares one set of weights between the layers.
-            one_cell = _basic_lstm_cell(rnn_size)
-            self.lstm_cell = tf1.nn.rnn_cell.MultiRNNCell(
-                [one_cell for _ in range(num_layers)])
+        # Dropout only where the model trains; a tensor, so that a held-out
+        # loss can run the same graph with every unit kept
+        self.keep_prob = None
+        if dropout < 1 and not infer_sample:
+            self.keep_prob = tf1.placeholder_with_default(
+                tf.constant(dropout, tf.float32), [], name='keep_prob')
+        if residual and self.embedding_size != rnn_size:
+            raise ValueError(
+                'The residual wrapper adds each layer\'s input to its output, so the '
+                'embedding ({}) must be as wide as the cell ({}).'.format(
+                    self.embedding_size, rnn_size))
+        self.lstm_cell = stacked_cell(cell, rnn_size, num_layers, separate_layers,
+                                      peepholes, self.keep_prob, residual)
         self.initial_state = self.lstm_cell.zero_state(self.batch_size, tf.float32)
 
         self.x_data = tf1.placeholder(
@@ -309,7 +383,11 @@ class LSTM_Model():
         self.cost = tf.reduce_sum(loss) / (self.batch_size * self.training_seq_len)
         trainable = tf1.trainable_variables()
         gradients, _ = tf.clip_by_global_norm(tf.gradients(self.cost, trainable), 4.5)
-        optimizer = tf1.train.AdamOptimizer(self.learning_rate)
+        # A tensor, so that a decay can set each epoch's rate (the default is
+        # the rate given; the same float32 number as the book's constant)
+        self.lr = tf1.placeholder_with_default(
+            tf.constant(self.learning_rate, tf.float32), [], name='learning_rate')
+        optimizer = tf1.train.AdamOptimizer(self.lr)
         self.train_op = optimizer.apply_gradients(zip(gradients, trainable))
 
     def sample(self, sess, ix2vocab, vocab2ix, num=10, prime_text='thou art',

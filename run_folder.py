@@ -48,6 +48,7 @@ RECORD_FILE = 'record.json'
 POINTER_FILE = 'checkpoint'
 LOSS_FIGURE = 'loss.png'
 LOCK_FILE = 'run.lock'
+TENSORBOARD_DIR = 'tensorboard'  # --tensorboard: event files, appended as the run goes
 PROGRESS_SUFFIX = '.progress.npz'
 TMP_SUFFIX = '.tmp'
 KEEP_CHECKPOINTS = 5  # the book's Saver(max_to_keep=5)
@@ -63,7 +64,7 @@ _TEMPORARY = re.compile(
     r'(?:\.index|\.meta|\.data-\d{5}-of-\d{5}|\.progress\.npz))\.tmp(?:\.tmp[0-9a-f]{32})?'
     r'|model-\d+_temp(?:_[0-9a-f]+)?')
 _RUN_FILES = (CONFIG_FILE, VOCAB_FILE, BOOK_VOCAB_FILE, RECORD_FILE, POINTER_FILE,
-              LOSS_FIGURE)
+              LOSS_FIGURE, TENSORBOARD_DIR)
 
 
 class RunError(Exception):
@@ -411,10 +412,25 @@ _CONFIG_CHECKS = {
     'separate_layers': (lambda v: isinstance(v, bool), 'true or false'),
     'exact_batches': (lambda v: isinstance(v, bool), 'true or false'),
     'softmax_blocks': (lambda v: _whole(v, 1), 'a whole number of at least 1'),
+    'cell': (lambda v: v in ('basic_lstm', 'lstm', 'gru', 'basic_rnn'),
+             'one of "basic_lstm", "lstm", "gru", "basic_rnn"'),
+    'peepholes': (lambda v: isinstance(v, bool), 'true or false'),
+    'residual': (lambda v: isinstance(v, bool), 'true or false'),
+    'dropout': (lambda v: isinstance(v, (int, float)) and not isinstance(v, bool)
+                and 0 < v <= 1, 'a number above 0 and at most 1'),
+    'valid_fraction': (lambda v: isinstance(v, (int, float)) and not isinstance(v, bool)
+                       and 0 <= v < 1, 'a number from 0 to below 1'),
+    'lr_decay': (lambda v: isinstance(v, (int, float)) and not isinstance(v, bool)
+                 and 0 < v <= 1, 'a number above 0 and at most 1'),
+    'tensorboard': (lambda v: isinstance(v, bool), 'true or false'),
     'prime_texts': (lambda v: isinstance(v, list) and all(isinstance(t, str) for t in v),
                     'a list of texts'),
     'corpus': (lambda v: isinstance(v, dict), 'a description of the text'),
 }
+# The settings added after the first run folders were written, at the
+# values those runs used (the book's: its cell, no wrappers, all text trained)
+BOOK_DEFAULTS = {'cell': 'basic_lstm', 'peepholes': False, 'residual': False, 'dropout': 1.0,
+                 'valid_fraction': 0.0, 'lr_decay': 1.0, 'tensorboard': False}
 REQUIRED_SETTINGS = ('recipe', 'level', 'rnn_size', 'num_layers', 'embedding_size',
                      'vocab_size', 'separate_layers')
 
@@ -434,6 +450,9 @@ def read_config(run_dir):
         config.setdefault('training_seq_len', config.pop('seq_len'))
     if config.get('max_steps', 0) is None:
         config['max_steps'] = 0
+    # settings a folder written before they existed trained with: the book's
+    for key, value in BOOK_DEFAULTS.items():
+        config.setdefault(key, value)
     for key in REQUIRED_SETTINGS:
         if key not in config:
             raise RunError('{}: the setting "{}" is missing. The folder is damaged; use a '

@@ -362,6 +362,32 @@ def make_batches(s_text_ix, batch_size, training_seq_len, exact=False):
     return [(x, np.roll(x, -1, axis=1)) for x in batches]
 
 
+def hold_out(s_text_ix, fraction, batch_size, training_seq_len):
+    """Keep the last fraction of the text out of training: (train_ix, held_out_batches).
+
+    train_ix: the indices before the cut, to batch as the book does.
+    held_out_batches: the rest in whole batches (make_batches(exact=True):
+    consecutive tokens, each target the one that follows), never trained on;
+    [] for fraction 0, which leaves the text whole (the book).
+    """
+    if fraction == 0:
+        return s_text_ix, []
+    n = len(s_text_ix)
+    held = int(round(n * fraction))
+    need = batch_size * training_seq_len + 1
+    if held < need:
+        raise CorpusError(
+            'A held-out fraction of {} keeps {} of the {} tokens out of training, too few '
+            'for one batch of {} x {} + 1: give a --valid-fraction of at least {:.4f}, or a '
+            'smaller --batch-size or --seq-len.'.format(
+                fraction, held, n, batch_size, training_seq_len, need / n))
+    if held >= n:
+        raise CorpusError('A held-out fraction of {} leaves nothing to train on.'.format(
+            fraction))
+    return s_text_ix[:n - held], make_batches(s_text_ix[n - held:], batch_size,
+                                              training_seq_len, exact=True)
+
+
 def prime_tokens(prime_text, vocab2ix, char_level):
     """A prime text cleaned like the training text and cut into tokens.
 

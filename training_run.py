@@ -110,6 +110,33 @@ def check_model_fits(rnn_size, embedding_size, num_layers, separate_layers, voca
                 have / 2 ** 30, flag))
 
 
+def check_settings(config):
+    """Refuse, in one line, settings that cannot go together."""
+    rows = config.batch_size * config.training_seq_len
+    if config.softmax_blocks > rows:
+        raise SystemExit('--softmax-blocks {}: each block needs at least one of the '
+                         'batch size x sequence length = {} rows; give at most {}.'.format(
+                             config.softmax_blocks, rows, rows))
+    if config.peepholes and config.cell != 'lstm':
+        raise SystemExit('--peepholes is an option of --cell lstm (LSTMCell); --cell {} has '
+                         'no peepholes. Add --cell lstm, or drop --peepholes.'.format(
+                             config.cell))
+    wrapped = [name for name, on in (('--dropout {}'.format(config.dropout),
+                                      config.dropout < 1),
+                                     ('--residual', config.residual)) if on]
+    if config.cell_impl != 'basic' and (config.cell != 'basic_lstm' or wrapped):
+        given = ['--cell {}'.format(config.cell)] * (config.cell != 'basic_lstm') + wrapped
+        raise SystemExit('--cell-impl {} runs the book\'s BasicLSTMCell alone, not {}: '
+                         'drop --cell-impl, or {}.'.format(
+                             config.cell_impl, ' with '.join(given),
+                             'that' if len(given) == 1 else 'those'))
+    embedding_size = getattr(config, 'embedding_size', config.rnn_size)
+    if config.residual and embedding_size != config.rnn_size:
+        raise SystemExit('--residual adds each layer\'s input to its output, so the embedding '
+                         'must be as wide as the cell: give --embedding-size {} (now {}).'.format(
+                             config.rnn_size, embedding_size))
+
+
 def check_prime_texts(prime_texts, vocab2ix, char_level):
     """Refuse, before training, prime texts the sampler could not read."""
     for text in prime_texts:
@@ -136,15 +163,37 @@ def has_display():
     return not any(name in backend for name in ('agg', 'pdf', 'ps', 'svg', 'cairo', 'template'))
 
 
-def plot_loss(train_loss, run_dir, show=True):
-    """The book's figure, saved in the run folder; shown where a screen is."""
+def held_out_loss(sess, model, batches):
+    """The training model's mean loss per token over the held-out batches.
+
+    Each batch (inputs and targets [batch_size, training_seq_len], whole and
+    in the text's order) from the zero state, so that the number depends on
+    the weights alone, not on the batch trained last; with every unit kept
+    (--dropout) and no training step. exp of it is the perplexity.
+    """
+    feed = {} if model.keep_prob is None else {model.keep_prob: 1.0}
+    losses = [sess.run(model.cost, feed_dict={model.x_data: x, model.y_output: y, **feed})
+              for x, y in batches]
+    return float(np.mean(losses))
+
+
+def plot_loss(train_loss, run_dir, show=True, held_out=()):
+    """The book's figure, saved in the run folder; shown where a screen is.
+
+    held_out: the run's held-out losses (TrainingRun.held_out), drawn at the
+    iteration ending each epoch when there are any.
+    """
     if 'MPLBACKEND' not in os.environ and sys.platform.startswith('linux') \
             and not (os.environ.get('DISPLAY') or os.environ.get('WAYLAND_DISPLAY')):
         import matplotlib
         matplotlib.use('Agg')
     import matplotlib.pyplot as plt
     import io
-    plt.plot(train_loss, 'k-')
+    plt.plot(train_loss, 'k-', label='Training loss')
+    if held_out:
+        plt.plot([h['iteration'] - 1 for h in held_out], [h['loss'] for h in held_out],
+                 'ro-', label='Held-out loss, end of epoch')
+        plt.legend(loc='upper right')
     plt.title('Sequence to Sequence Loss')
     plt.xlabel('Generation')
     plt.ylabel('Loss')
@@ -191,11 +240,7 @@ class TrainingRun:
         else:
             resumed = None
             run_dir = run_folder.new_run_dir(options.out, TEMP_DIR / recipe, options.overwrite)
-        rows = config.batch_size * config.training_seq_len
-        if config.softmax_blocks > rows:
-            raise SystemExit('--softmax-blocks {}: each block needs at least one of the '
-                             'batch size x sequence length = {} rows; give at most {}.'.format(
-                                 config.softmax_blocks, rows, rows))
+        check_settings(config)
         config = dataclasses.replace(config, seed=seed_everything(config.seed))
         print('Run folder: {}'.format(run_dir))
         return config, cls(recipe, run_dir, config, options, resumed)
@@ -219,6 +264,8 @@ class TrainingRun:
         self._versions = library_versions()
         self.train_loss = []
         self.rows, self.samples, self.resumptions = [], [], []
+        self.held_out = []  # after each whole epoch (--valid-fraction): its loss
+        self._writer = None  # --tensorboard: the event file writer
         self.kept = []  # the iterations of the checkpoints kept, oldest first
         self.last_saved = None
         self.interrupted = False
@@ -280,6 +327,37 @@ class TrainingRun:
             except RunError as err:
                 raise SystemExit('Cannot resume: {}'.format(err)) from None
         self._take_folder()
+        if self.config.tensorboard:
+            self._open_tensorboard(sess.graph)
+
+    # -- TensorBoard
+
+    def _open_tensorboard(self, graph):
+        """An event file in tensorboard/, with the graph; a resumed run's goes on.
+
+        Event files are appended as the run goes (TensorBoard reads them
+        live), the one thing in the folder not written whole. A resumed run
+        writes a new one that begins with TF1's SessionLog START at the
+        iteration it goes on from, so that TensorBoard drops what the
+        earlier file holds from that iteration on (trained after the
+        checkpoint, and trained again now).
+        """
+        import tensorflow as tf
+        tf1 = tf.compat.v1
+        self._writer = tf1.summary.FileWriter(str(self.run_dir / run_folder.TENSORBOARD_DIR),
+                                              graph)
+        if self._resumed is not None:
+            self._writer.add_session_log(
+                tf1.SessionLog(status=tf1.SessionLog.START), self.iteration + 1)
+
+    def _summary(self, iteration, scalars):
+        if self._writer is None:
+            return
+        import tensorflow as tf
+        tf1 = tf.compat.v1
+        self._writer.add_summary(tf1.Summary(value=[
+            tf1.Summary.Value(tag=tag, simple_value=value) for tag, value in scalars.items()]),
+            iteration)
 
     # -- resuming
 
@@ -328,6 +406,8 @@ class TrainingRun:
         self.lstm_state = progress['lstm_state']
         self.rows = rows
         self.samples = [s for s in record['samples'] if s['iteration'] <= iteration]
+        self.held_out = [h for h in record.get('held_out', []) if isinstance(h, dict)
+                         and isinstance(h.get('iteration'), int) and h['iteration'] <= iteration]
         self.resumptions = record.get('resumptions', [])
         self.resumptions.append({
             'at_iteration': iteration,
@@ -441,6 +521,22 @@ class TrainingRun:
             return tf.nest.pack_sequence_as(initial_state, self.lstm_state)
         return initial_state
 
+    def learning_rate(self, epoch):
+        """The learning rate of epoch (from 0): the book's, times --lr-decay ** epoch."""
+        return self.config.learning_rate * self.config.lr_decay ** epoch
+
+    def epoch_complete(self, epoch):
+        """True once every batch of epoch (from 0) has trained, and nothing went wrong."""
+        return self.epoch > epoch and self.diverged is None
+
+    def log_held_out(self, epoch, loss):
+        """Record the held-out loss after epoch (from 0), and its perplexity."""
+        perplexity = math.exp(loss)
+        self.held_out.append({'epoch': epoch + 1, 'iteration': self.iteration,
+                              'loss': float(loss), 'perplexity': perplexity})
+        self._summary(self.iteration, {'loss/held_out': loss, 'perplexity/held_out': perplexity})
+        return perplexity
+
     # -- during training
 
     def _request_stop(self, signum, frame):
@@ -478,6 +574,7 @@ class TrainingRun:
                 self._set_aside(self.last_saved)
             return
         self.iteration = iteration
+        self._summary(iteration, {'loss/train': loss, 'learning_rate': self.learning_rate(epoch)})
         self.epoch, self.batch = (epoch, ix + 1) if ix + 1 < self.num_batches else (epoch + 1, 0)
         self._state = state  # fresh arrays from sess.run; flattened only when saved
 
@@ -523,6 +620,8 @@ class TrainingRun:
             self._give_up_saving(iteration, prefix)
             return False
         print('Model Saved To: {}'.format(self.run_dir / 'model'))
+        if self._writer is not None:
+            self._writer.flush()
         if self._state is not None:
             self.lstm_state = tf.nest.flatten(self._state)
         # where the run stands now, kept until the rest of the save is written
@@ -604,6 +703,7 @@ class TrainingRun:
             'resumptions': self.resumptions,
             'iterations': {'columns': self.COLUMNS, 'rows': self.rows},
             'samples': self.samples,
+            'held_out': self.held_out,
         }
         run_folder.write_json(self.run_dir / RECORD_FILE, record)
 
@@ -618,6 +718,8 @@ class TrainingRun:
         try:
             return self._finish()
         finally:
+            if self._writer is not None:
+                self._writer.close()
             if self._lock is not None:
                 self._lock.release()
 

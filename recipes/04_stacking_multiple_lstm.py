@@ -21,7 +21,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run from a clone
 import shakespeare_data
 from command_line import exit_status_of
-from training_run import TEMP_DIR, TrainingRun, check_model_fits, plot_loss
+from training_run import TEMP_DIR, TrainingRun, check_model_fits, held_out_loss, plot_loss
 
 RECIPE = '04_stacking_multiple_lstm'
 
@@ -45,6 +45,14 @@ class Config:
     exact_batches: bool = False      # whole batches, each target the next character
     cell_impl: str = 'basic'         # the LSTM's graph: basic (the book's), fused, projected
     softmax_blocks: int = 1          # the softmax and loss in this many blocks of rows
+    # Not in the book either: what the chapter teaches next (docs/beyond-the-book.md)
+    cell: str = 'basic_lstm'         # each layer's cell: basic_lstm (the book's), lstm, gru, basic_rnn
+    peepholes: bool = False          # with cell lstm: peephole connections
+    dropout: float = 1.0             # keep probability of each layer's outputs in training (1: none)
+    residual: bool = False           # add each layer's input to its output
+    valid_fraction: float = 0.0      # the last fraction of the text, held out for perplexity
+    lr_decay: float = 1.0            # learning rate times this after each epoch (1: constant)
+    tensorboard: bool = False        # TensorBoard summaries and graph in the run folder
     max_steps: int = 0               # stop after this many iterations (0: no limit)
     seed: int = None                 # None: drawn at random, and recorded
 
@@ -86,6 +94,10 @@ def main(argv=None):
     s_text_ix = shakespeare_data.text_to_indices(char_list, vocab2ix)
     del char_list, s_text  # millions of entries, not needed again (40 MB at the peak)
 
+    # Hold out the end of the text, never trained on (--valid-fraction; the book trains on all)
+    s_text_ix, valid_batches = shakespeare_data.hold_out(
+        s_text_ix, config.valid_fraction, config.batch_size, config.training_seq_len)
+
     # Define LSTM model, and the sampling model that shares its weights
     check_model_fits(config.rnn_size, config.rnn_size, config.num_layers,
                      config.separate_layers, vocab_size, config.batch_size,
@@ -96,12 +108,16 @@ def main(argv=None):
         lstm_model = LSTM_Model(config.rnn_size, config.num_layers, config.batch_size,
                                 config.learning_rate, config.training_seq_len, vocab_size,
                                 separate_layers=config.separate_layers,
+                                cell=config.cell, peepholes=config.peepholes,
+                                dropout=config.dropout, residual=config.residual,
                                 decoder=fast_lstm.DECODERS[config.cell_impl],
                                 loss_layer=fast_lstm.blocked_softmax_loss(config.softmax_blocks))
         scope.reuse_variables()
         test_lstm_model = LSTM_Model(config.rnn_size, config.num_layers, 1, None, 1,
                                      vocab_size, infer_sample=True,
-                                     separate_layers=config.separate_layers)
+                                     separate_layers=config.separate_layers,
+                                     cell=config.cell, peepholes=config.peepholes,
+                                     residual=config.residual)
 
     # Create model saver
     saver = tf1.train.Saver(tf1.global_variables(), max_to_keep=5)
@@ -121,14 +137,17 @@ def main(argv=None):
     train_loss = run.train_loss  # a resumed run's earlier losses included
     for epoch, shuffled_batches in run.epochs(batches):
         print('Starting Epoch #{} of {}.'.format(epoch + 1, config.epochs))
+        # This epoch's learning rate: the book's, unless --lr-decay lowers it each epoch
+        learning_rate = run.learning_rate(epoch)
         # Reset initial LSTM state every epoch
         state = run.epoch_state(sess.run(lstm_model.initial_state))
         for iteration_count, ix, (batch, target) in shuffled_batches:
-            training_dict = {lstm_model.x_data: batch, lstm_model.y_output: target}
-            # We need to update initial state for each RNN cell:
-            for i, (c, h) in enumerate(lstm_model.initial_state):
-                training_dict[c] = state[i].c
-                training_dict[h] = state[i].h
+            training_dict = {lstm_model.x_data: batch, lstm_model.y_output: target,
+                             lstm_model.lr: learning_rate}
+            # We need to update initial state for each RNN cell: the book feeds
+            # each layer's c and h; one nested key does the same for any cell
+            # (an LSTM's (c, h), a GRU's or basic RNN's one state)
+            training_dict[lstm_model.initial_state] = state
 
             temp_loss, state, _ = sess.run(
                 [lstm_model.cost, lstm_model.final_state, lstm_model.train_op],
@@ -154,11 +173,18 @@ def main(argv=None):
                     print(text)
                     run.log_sample(iteration_count, sample, text)
 
+        # Held-out loss and perplexity after each whole epoch (--valid-fraction)
+        if valid_batches and run.epoch_complete(epoch):
+            valid_loss = held_out_loss(sess, lstm_model, valid_batches)
+            perplexity = run.log_held_out(epoch, valid_loss)
+            print('Epoch: {}, Held-out Loss: {:.2f}, Perplexity: {:.1f}'.format(
+                epoch + 1, valid_loss, perplexity))
+
     # Save the last weights too (unless just saved), and the run's record
     exit_status = run.finish()
 
     # Plot loss over time
-    plot_loss(train_loss, run.run_dir, show=exit_status == 0)
+    plot_loss(train_loss, run.run_dir, show=exit_status == 0, held_out=run.held_out)
     return exit_status
 
 

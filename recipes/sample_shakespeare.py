@@ -122,7 +122,13 @@ def main(argv=None):
     shape = dict(rnn_size=config['rnn_size'], num_layers=config['num_layers'],
                  batch_size=1, learning_rate=None, vocab_size=config['vocab_size'],
                  infer_sample=True, embedding_size=config['embedding_size'],
-                 separate_layers=config['separate_layers'])
+                 separate_layers=config['separate_layers'], cell=config['cell'],
+                 peepholes=config['peepholes'], residual=config['residual'])
+    if args.cell_impl == 'fused' and (config['cell'] != 'basic_lstm' or config['residual']):
+        raise run_folder.RunError(
+            '--cell-impl fused runs the book\'s BasicLSTMCell alone; this run has {}{}: '
+            'drop --cell-impl.'.format(config['cell'],
+                                       ' with --residual' if config['residual'] else ''))
     with tf1.variable_scope('lstm_model') as scope:
         step_model = LSTM_Model(training_seq_len=1, **shape)
         scope.reuse_variables()

@@ -4,7 +4,8 @@ import json
 from conftest import assert_float32_close, run_in_process
 
 RECORD_KEYS = {'format', 'status', 'recipe', 'config', 'corpus', 'seed', 'versions',
-               'last_checkpoint', 'stopped_because', 'resumptions', 'iterations', 'samples'}
+               'last_checkpoint', 'stopped_because', 'resumptions', 'iterations', 'samples',
+               'held_out'}
 
 
 def assert_losses_agree(got, want, rows, stages):

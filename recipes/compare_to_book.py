@@ -19,6 +19,7 @@ the figure); 1 when a judged figure lies outside its band on the book's
 edition; 2 when the run folder cannot be read.
 """
 import argparse
+import io
 import json
 import math
 import os
@@ -27,6 +28,8 @@ import sys
 from pathlib import Path
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(PROJECT_DIR))  # run from a clone
+import run_folder  # noqa: E402  (after the path: the project's own module)
 PUBLISHED_DIR = PROJECT_DIR / 'published'
 RECORD_FILE = 'record.json'  # as run_folder.RECORD_FILE
 FIGURE_FILE = 'comparison.png'
@@ -69,6 +72,17 @@ def book_settings(published):
     return {key: getattr(book, key) for key in published['compared_settings']}
 
 
+def run_config(record):
+    """The run's settings, in today's names, with the book's values for settings
+    added after the run was made (run_folder.BOOK_DEFAULTS)."""
+    config = dict(record['config'])
+    if 'seq_len' in config:  # a run written before the setting took the book's name
+        config.setdefault('training_seq_len', config.pop('seq_len'))
+    for key, value in run_folder.BOOK_DEFAULTS.items():
+        config.setdefault(key, value)
+    return config
+
+
 def graph_of(config):
     """Which of the published graphs the run built."""
     if config.get('level') == 'word':
@@ -100,9 +114,7 @@ def fmt(value, digits=2):
 
 def compare(record, published):
     """The comparison rows for one run record against its recipe's published figures."""
-    config = dict(record['config'])
-    if 'seq_len' in config:  # a run written before the setting took the book's name
-        config.setdefault('training_seq_len', config.pop('seq_len'))
+    config = run_config(record)
     graph = graph_of(config)
     judge = published['graphs'][graph]['judged_by']
     edition = (record.get('corpus') or {}).get('edition')
@@ -193,27 +205,51 @@ def compare(record, published):
         for it, v in sorted(printed.items(), key=lambda kv: int(kv[0])):
             out.append(Row('  loss at iteration {}'.format(it), label(entry),
                            v, losses.get(int(it)), None, SHOWN))
+
+    # The run's held-out text (--valid-fraction): no source printed one
+    for h in record.get('held_out') or []:
+        out.append(Row('held-out loss after epoch {} (perplexity {:.1f})'.format(
+            h['epoch'], h['perplexity']), 'this run', None, h['loss'], None, SHOWN))
     return out
 
 
-def final_samples(record):
-    """The samples printed at the run's last evaluation, in order."""
-    samples = record.get('samples') or []
-    if not samples:
-        return None, []
-    last = samples[-1]['iteration']
-    return last, [s['text'] for s in samples if s['iteration'] == last]
+def samples_at(record, iteration):
+    """The run's samples printed at iteration, in order."""
+    return [s['text'] for s in record.get('samples') or [] if s['iteration'] == iteration]
 
 
 def compare_samples(record, published):
-    iteration, texts = final_samples(record)
-    table = []
-    for entry in published['samples']:
-        pub = entry['texts']
-        matches = sum(1 for a, b in zip(pub, texts)
-                      if a is not None and a.split() == b.split())
-        table.append((entry['source'], pub, matches, sum(1 for a in pub if a is not None)))
-    return iteration, texts, table
+    """The run's samples beside the published ones, at every iteration a source printed.
+
+    Returns a list of (iteration, texts, table): first the run's final
+    samples (its last evaluation) beside the sources' final samples, then
+    for each iteration where a source printed samples in its log, the run's
+    samples at that iteration (none if it did not get there). table holds
+    (source, published texts, how many match word for word, how many given).
+    """
+    samples = record.get('samples') or []
+    last = samples[-1]['iteration'] if samples else None
+    groups = [(None, last)] + [(i, i) for i in sorted(
+        {e['iteration'] for e in published['samples'] if 'iteration' in e})]
+    out = []
+    for at, iteration in groups:
+        texts = samples_at(record, iteration) if iteration is not None else []
+        table = []
+        for entry in published['samples']:
+            if entry.get('iteration') != at:
+                continue
+            pub = entry['texts']
+            matches = sum(1 for a, b in zip(pub, texts)
+                          if a is not None and a.split() == b.split())
+            table.append((entry['source'], pub, matches, sum(1 for a in pub if a is not None)))
+        out.append((iteration, texts, table))
+    return out
+
+
+def samples_heading(k, iteration):
+    if k == 0:
+        return 'Final samples, this run (iteration {})'.format(iteration)
+    return 'Samples at iteration {}, where a source printed some'.format(iteration)
 
 
 def status(rows):
@@ -255,7 +291,6 @@ def describe_sources(published):
 
 
 def markdown(record, published, rows, samples, figure_name):
-    iteration, texts, table = samples
     lines = ['# {} compared with the book'.format(record.get('recipe')), '']
     lines += ['- ' + line for line in describe_run(record, published)]
     lines += ['', '| figure | source | published | this run | band (+/-) | verdict |',
@@ -266,17 +301,18 @@ def markdown(record, published, rows, samples, figure_name):
             r.figure.strip(), r.source, fmt(r.published), fmt(r.run), band,
             '**{}**'.format(r.verdict) if r.verdict == OUTSIDE else r.verdict))
     lines += [''] + ['- ' + line for line in describe_sources(published)]
-    lines += ['', '## Final samples', '']
-    if texts:
-        lines.append('This run, iteration {}: {}'.format(
-            iteration, ' / '.join('"{}"'.format(t) for t in texts)))
-    else:
-        lines.append('This run printed no samples.')
-    lines.append('')
-    for source, pub, matches, count in table:
-        lines.append('- {}: {} ({} of {} match word for word)'.format(
-            source, ' / '.join('"{}"'.format(t) if t else '(not given)' for t in pub),
-            matches, count))
+    for k, (iteration, texts, table) in enumerate(samples):
+        lines += ['', '## ' + samples_heading(k, iteration), '']
+        if texts:
+            lines.append('This run: {}'.format(' / '.join('"{}"'.format(t) for t in texts)))
+        else:
+            lines.append('This run printed no samples{}.'.format(
+                ' there' if k else ''))
+        lines.append('')
+        for source, pub, matches, count in table:
+            lines.append('- {}: {} ({} of {} match word for word)'.format(
+                source, ' / '.join('"{}"'.format(t) if t else '(not given)' for t in pub),
+                matches, count))
     lines += ['', '![loss with the published points]({})'.format(figure_name), '',
               'Exit status {}: {}.'.format(status(rows), 'a judged figure is outside its '
                                            'band' if status(rows) else 'nothing judged '
@@ -284,48 +320,115 @@ def markdown(record, published, rows, samples, figure_name):
     return '\n'.join(lines)
 
 
+def running_mean(values, window):
+    """The mean of each value and the window - 1 before it (fewer at the start)."""
+    out, total = [], 0.0
+    for k, v in enumerate(values):
+        total += v
+        if k >= window:
+            total -= values[k - window]
+        out.append(total / min(k + 1, window))
+    return out
+
+
 def plot(record, published, path):
+    """comparison.png: the whole run (left, log iterations) and epoch 10 (right).
+
+    Both draw the raw losses faint with their running mean over a tenth of
+    an epoch, and the published points; each judged figure's band is shaded
+    around its published value: the early losses' on the left, the epoch-10
+    mean's on the right, over the iterations it is taken from. A run with
+    held-out text adds its held-out loss at each epoch's end.
+    """
     import matplotlib
     if 'MPLBACKEND' not in os.environ:
         matplotlib.use('Agg')
     import matplotlib.pyplot as plt
-    rows = record['iterations']['rows']
-    graph = graph_of(record['config'])
-    fig, ax = plt.subplots(figsize=(9, 5))
-    ax.plot([r[0] for r in rows], [r[3] for r in rows], 'k-', lw=0.6, alpha=0.7,
-            label='this run')
+    config = run_config(record)
+    rows = [r for r in record['iterations']['rows'] if r[3] is not None]
+    graph = graph_of(config)
+    judge = published['graphs'][graph]['judged_by']
+    bands = published['bands'][graph]
+    num_batches = config.get('num_batches') or max(1, len(rows) // 10)
+    window = max(5, num_batches // 10)
+    iterations, losses = [r[0] for r in rows], [r[3] for r in rows]
+    smooth = running_mean(losses, window)
+    first_10, last_10 = 9 * num_batches + 1, 10 * num_batches
+    fig, (whole, zoom) = plt.subplots(1, 2, figsize=(14, 5.5),
+                                      gridspec_kw={'width_ratios': [3, 2]})
+    for ax in (whole, zoom):
+        ax.plot(iterations, losses, '-', color='0.6', lw=0.5, label='this run')
+        ax.plot(iterations, smooth, 'k-', lw=1.2,
+                label='this run, running mean of {}'.format(window))
+    held = record.get('held_out') or []
+    if held:
+        whole.plot([h['iteration'] for h in held], [h['loss'] for h in held], 'D-',
+                   color='tab:purple', label='this run, held-out loss')
     markers = {'book': ('o', 'tab:red'), 'notebook': ('s', 'tab:blue'),
                'faithful': ('^', 'tab:green')}
-    judge = published['graphs'][graph]['judged_by']
+    in_10 = [v for i, v in zip(iterations, smooth) if first_10 <= i <= last_10]
     for source, (marker, colour) in markers.items():
         for same_graph in (True, False):  # another graph's points: hollow, shown only
             def here(e):
                 return e['source'] == source and applies(e, graph) == same_graph
-            points = [(e['iteration'], e['loss']) for e in published['losses'] if here(e)]
+            judged = same_graph and source == judge
+            early = [(e['iteration'], e['loss']) for e in published['losses'] if here(e)]
+            late = []
             for e in published['epoch_10']:
-                if here(e):
-                    points += [(int(k), v) for k, v in e.get('printed', {}).items()]
-                    if 'first_iteration' in e:
-                        ax.hlines(e['mean'], e['first_iteration'], e['last_iteration'],
-                                  colors=colour, linestyles='--' if same_graph else ':',
-                                  label='{} epoch-10 mean'.format(source))
-            if not points:
+                if not here(e):
+                    continue
+                late += [(int(k), v) for k, v in e.get('printed', {}).items()]
+                printed = e.get('printed', {})
+                if 'first_iteration' in e:
+                    span = (e['first_iteration'], e['last_iteration'])
+                elif printed:
+                    span = (min(map(int, printed)), max(map(int, printed)))
+                else:
+                    span = (first_10, last_10)
+                mean = e['mean'] if 'mean' in e else statistics.mean(printed.values())
+                in_10 += list(printed.values()) + [mean]
+                zoom.hlines(mean, *span, colors=colour, linestyles='--' if same_graph else ':',
+                            label='{} epoch-10 mean{}'.format(
+                                source, '' if same_graph else ' ({})'.format(e['graph'])))
+                if judged:
+                    b = bands['epoch_10_mean']
+                    in_10 += [mean - b, mean + b]
+                    zoom.fill_between(span, mean - b, mean + b, color=colour, alpha=0.15,
+                                      label='{} mean +/- {} (judged)'.format(source, b))
+            if judged:
+                for i, v in early:
+                    b = bands['loss'][str(i)]
+                    whole.fill_between([i * 0.85, i * 1.15], v - b, v + b, color=colour,
+                                       alpha=0.2, lw=0)
+            if not early + late:
                 continue
             graphs = {e.get('graph') for e in published['losses'] + published['epoch_10']
                       if here(e)} - {None}
             label = '{}{}, {}'.format(
                 source, '' if same_graph else ' ({})'.format(', '.join(sorted(graphs))),
-                'judged' if same_graph and source == judge else 'shown')
-            ax.plot(*zip(*sorted(points)), linestyle='none', marker=marker, color=colour,
-                    markerfacecolor=colour if same_graph else 'none', label=label)
-    ax.set_xscale('log')  # the early published iterations stay visible
-    ax.set_xlabel('Iteration')
-    ax.set_ylabel('Loss')
-    ax.set_title('{}: this run and the published losses'.format(record.get('recipe')))
-    ax.legend()
+                'judged (band shaded)' if judged else 'shown')
+            style = dict(linestyle='none', marker=marker, color=colour,
+                         markerfacecolor=colour if same_graph else 'none')
+            whole.plot(*zip(*sorted(early + late)), label=label, **style)
+            if late:
+                zoom.plot(*zip(*sorted(late)), **style)
+    whole.set_xscale('log')  # the early published iterations stay visible
+    whole.set_xlabel('Iteration')
+    whole.set_ylabel('Loss')
+    whole.set_title('{}: this run and the published losses'.format(record.get('recipe')))
+    whole.legend(fontsize='small')
+    zoom.set_xlim(first_10 - 1, last_10 + 1)
+    if in_10:  # the running mean and the published figures; raw losses may leave the frame
+        margin = 0.2 * (max(in_10) - min(in_10)) + 0.05
+        zoom.set_ylim(min(in_10) - margin, max(in_10) + margin)
+    zoom.set_xlabel('Iteration (epoch 10)')
+    zoom.set_title('Epoch 10, each judged band shaded')
+    zoom.legend(fontsize='small')
     fig.tight_layout()
-    fig.savefig(path)
+    image = io.BytesIO()
+    fig.savefig(image, format='png')
     plt.close(fig)
+    run_folder.write_atomically(path, image.getvalue())
     return path
 
 
@@ -436,19 +539,19 @@ def main(argv=None):
     print()
     for line in describe_sources(published):
         print(line)
-    iteration, texts, table = samples
-    print()
-    print('Final samples, this run (iteration {}):'.format(iteration))
-    for text in texts:
-        print('  ' + text)
-    for source, pub, matches, count in table:
-        print('{} ({} of {} match word for word):'.format(source, matches, count))
-        for text in pub:
-            print('  ' + (text if text is not None else '(not given)'))
+    for k, (iteration, texts, table) in enumerate(samples):
+        print()
+        print(samples_heading(k, iteration) + ':')
+        for text in texts or ['(none printed there)']:
+            print('  ' + text)
+        for source, pub, matches, count in table:
+            print('{} ({} of {} match word for word):'.format(source, matches, count))
+            for text in pub:
+                print('  ' + (text if text is not None else '(not given)'))
     figure = plot(record, published, run_dir / FIGURE_FILE)
     report = run_dir / REPORT_FILE
-    report.write_text(markdown(record, published, rows, samples, FIGURE_FILE),
-                      encoding='utf-8')
+    run_folder.write_atomically(report, markdown(record, published, rows, samples,
+                                                 FIGURE_FILE).encode('utf-8'))
     print()
     print('Wrote {} and {}'.format(figure, report))
     code = status(rows)

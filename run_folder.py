@@ -55,16 +55,17 @@ KEEP_CHECKPOINTS = 5  # the book's Saver(max_to_keep=5)
 
 # Every name this project writes in a run folder; --overwrite removes these only
 _CHECKPOINT_FILE = re.compile(
-    r'model-\d+(\.diverged)?(\.index|\.meta|\.data-\d{5}-of-\d{5}|\.progress\.npz)')
+    r'model-\d+(\.diverged)?(\.index|\.meta|\.data-\d{5}-of-\d{5}|\.progress\.npz)'
+    r'|(?:lstm|bilstm|bilstm2)(?:\.index|\.data-\d{5}-of-\d{5})')  # recipe 05's models
 # Temporary files of those names: ours (NAME.tmp), TensorFlow's own atomic
 # writes beside them (NAME.tmp.tmp<32 hex digits>), and its sharded save's
 # folder (model-N_temp...)
 _TEMPORARY = re.compile(
     r'(?:config\.json|vocab\.json|vocab\.pkl|record\.json|checkpoint|loss\.png|model-\d+'
     r'(?:\.index|\.meta|\.data-\d{5}-of-\d{5}|\.progress\.npz))\.tmp(?:\.tmp[0-9a-f]{32})?'
-    r'|model-\d+_temp(?:_[0-9a-f]+)?')
+    r'|(?:model-\d+|lstm|bilstm|bilstm2)_temp(?:_[0-9a-f]+)?')
 _RUN_FILES = (CONFIG_FILE, VOCAB_FILE, BOOK_VOCAB_FILE, RECORD_FILE, POINTER_FILE,
-              LOSS_FIGURE, TENSORBOARD_DIR)
+              LOSS_FIGURE, TENSORBOARD_DIR, 'accuracy.png')
 
 
 class RunError(Exception):

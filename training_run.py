@@ -306,8 +306,9 @@ class TrainingRun:
         trainable = tf.compat.v1.trainable_variables()
         num_parameters = count_parameters(trainable)
         print('Trainable parameters = {:,}'.format(num_parameters))
-        self._weights_finite = tf.reduce_all(
-            [tf.reduce_all(tf.math.is_finite(w)) for w in trainable])
+        with tf.name_scope('weights_finite'):  # one box in TensorBoard's graph
+            self._weights_finite = tf.reduce_all(
+                [tf.reduce_all(tf.math.is_finite(w)) for w in trainable])
         settings = dataclasses.asdict(self.config)
         settings['prime_texts'] = list(self.config.prime_texts)
         settings.update(

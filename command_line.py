@@ -31,36 +31,20 @@ def _int_at_least(minimum):
     return parse
 
 
-def _positive_float(text):
-    value = float(text)
-    if not value > 0:
-        raise argparse.ArgumentTypeError('must be a number above 0, got {}'.format(text))
-    return value
+def _number(ok, what):
+    """A flag's reader of a number for which ok(value) holds; `what` says which."""
+    def parse(text):
+        value = float(text)
+        if not ok(value):
+            raise argparse.ArgumentTypeError('must be {}, got {}'.format(what, text))
+        return value
+    parse.__name__ = 'number'  # argparse: "invalid number value: 'x'"
+    return parse
 
 
-_positive_float.__name__ = 'number'
-
-
-def _probability(text):
-    value = float(text)
-    if not 0 < value <= 1:
-        raise argparse.ArgumentTypeError(
-            'must be a number above 0 and at most 1, got {}'.format(text))
-    return value
-
-
-_probability.__name__ = 'number'
-
-
-def _fraction(text):
-    value = float(text)
-    if not 0 <= value < 1:
-        raise argparse.ArgumentTypeError(
-            'must be a number from 0 to below 1, got {}'.format(text))
-    return value
-
-
-_fraction.__name__ = 'number'
+_positive_float = _number(lambda v: v > 0, 'a number above 0')
+_probability = _number(lambda v: 0 < v <= 1, 'a number above 0 and at most 1')
+_fraction = _number(lambda v: 0 <= v < 1, 'a number from 0 to below 1')
 
 
 def _seed(text):

@@ -61,11 +61,12 @@ _CHECKPOINT_FILE = re.compile(
 # writes beside them (NAME.tmp.tmp<32 hex digits>), and its sharded save's
 # folder (model-N_temp...)
 _TEMPORARY = re.compile(
-    r'(?:config\.json|vocab\.json|vocab\.pkl|record\.json|checkpoint|loss\.png|model-\d+'
+    r'(?:config\.json|vocab\.json|vocab\.pkl|record\.json|checkpoint|loss\.png|accuracy\.png'
+    r'|cell_states\.png|model-\d+'
     r'(?:\.index|\.meta|\.data-\d{5}-of-\d{5}|\.progress\.npz))\.tmp(?:\.tmp[0-9a-f]{32})?'
     r'|(?:model-\d+|lstm|bilstm|bilstm2)_temp(?:_[0-9a-f]+)?')
 _RUN_FILES = (CONFIG_FILE, VOCAB_FILE, BOOK_VOCAB_FILE, RECORD_FILE, POINTER_FILE,
-              LOSS_FIGURE, TENSORBOARD_DIR, 'accuracy.png')
+              LOSS_FIGURE, TENSORBOARD_DIR, 'accuracy.png', 'cell_states.png')
 
 
 class RunError(Exception):

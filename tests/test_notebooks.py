@@ -1,0 +1,60 @@
+"""The notebooks run, offline, a few steps each; the committed ones hold no outputs."""
+from pathlib import Path
+
+import nbformat
+import pytest
+from nbclient import NotebookClient
+
+NOTEBOOKS = Path(__file__).resolve().parent.parent / 'notebooks'
+# What the tests change in each notebook's parameters cell: a few steps only
+SHORT = {'03_implementing_lstm': 'max_steps = 3\ndata_dir = {tmp!r}',
+         '04_stacking_multiple_lstm': 'max_steps = 3\ndata_dir = {tmp!r}',
+         '05_bidirectional_lstm': 'max_examples = 64\nepochs = 1'}
+
+
+def test_every_notebook_is_tested():
+    assert sorted(p.stem for p in NOTEBOOKS.glob('*.ipynb')) == sorted(SHORT)
+
+
+@pytest.mark.parametrize('name', sorted(SHORT))
+def test_the_committed_notebook_holds_no_outputs(name):
+    notebook = nbformat.read(NOTEBOOKS / (name + '.ipynb'), as_version=4)
+    for cell in notebook.cells:
+        if cell.cell_type == 'code':
+            assert cell.outputs == [] and cell.execution_count is None, \
+                'clear the outputs of {} before committing it'.format(name)
+
+
+def short_run(name, tmp_path):
+    """The notebook with its parameters cell set for a few steps."""
+    notebook = nbformat.read(NOTEBOOKS / (name + '.ipynb'), as_version=4)
+    [parameters] = [c for c in notebook.cells if 'parameters' in c.metadata.get('tags', [])]
+    parameters.source += '\n' + SHORT[name].format(tmp=str(tmp_path))
+    return notebook
+
+
+@pytest.mark.parametrize('name', sorted(SHORT))
+def test_the_notebook_runs_offline(name, tmp_path):
+    notebook = short_run(name, tmp_path)
+    NotebookClient(notebook, timeout=300, kernel_name='python3',
+                   resources={'metadata': {'path': str(NOTEBOOKS)}}).execute()
+    outputs = ''.join(o.get('text', '') for c in notebook.cells if c.cell_type == 'code'
+                      for o in c.outputs)
+    assert 'Traceback' not in outputs
+    if name == '05_bidirectional_lstm':
+        assert 'bilstm, epoch 1: training accuracy' in outputs
+        assert 'forward output at the first word changed by  0.0' in outputs
+    else:
+        assert 'Trained 3 iterations' in outputs
+        # the equations against the cell (03) and the heatmap's units (04)
+        assert ('step 3: h from TensorFlow' in outputs) == (name == '03_implementing_lstm')
+        assert ('with place in word' in outputs) == (name == '04_stacking_multiple_lstm')
+
+
+def test_a_broken_cell_fails_the_run(tmp_path):
+    notebook = short_run('05_bidirectional_lstm', tmp_path)
+    notebook.cells.append(nbformat.v4.new_code_cell('raise RuntimeError("broken on purpose")'))
+    from nbclient.exceptions import CellExecutionError
+    with pytest.raises(CellExecutionError, match='broken on purpose'):
+        NotebookClient(notebook, timeout=300, kernel_name='python3',
+                       resources={'metadata': {'path': str(NOTEBOOKS)}}).execute()

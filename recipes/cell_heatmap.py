@@ -61,6 +61,8 @@ def main(argv=None):
     tf1 = tf.compat.v1
     tf1.disable_eager_execution()
     from lstm_model import LSTM_Model
+    tf1.reset_default_graph()
+    tf1.set_random_seed(0)  # its initializers never run (restored), but must be seeded
     with tf1.variable_scope('lstm_model'):
         model = LSTM_Model(config['rnn_size'], config['num_layers'], 1, None, 1,
                            config['vocab_size'], infer_sample=True,

@@ -321,13 +321,21 @@ def markdown(record, published, rows, samples, figure_name):
 
 
 def running_mean(values, window):
-    """The mean of each value and the window - 1 before it (fewer at the start)."""
-    out, total = [], 0.0
-    for k, v in enumerate(values):
-        total += v
-        if k >= window:
-            total -= values[k - window]
-        out.append(total / min(k + 1, window))
+    """The mean of the window of values centred on each.
+
+    Centred, not trailing, so that on a log scale of iterations the curve
+    does not lag behind the losses it summarizes; near the ends the window
+    narrows on both sides alike (the first value is its own mean).
+    """
+    half = window // 2
+    cumulative = [0.0]
+    for v in values:
+        cumulative.append(cumulative[-1] + v)
+    out = []
+    for k in range(len(values)):
+        reach = min(half, k, len(values) - 1 - k)
+        first, last = k - reach, k + reach + 1
+        out.append((cumulative[last] - cumulative[first]) / (last - first))
     return out
 
 
@@ -359,7 +367,7 @@ def plot(record, published, path):
     for ax in (whole, zoom):
         ax.plot(iterations, losses, '-', color='0.6', lw=0.5, label='this run')
         ax.plot(iterations, smooth, 'k-', lw=1.2,
-                label='this run, running mean of {}'.format(window))
+                label='this run, running mean of {} (centred)'.format(window))
     held = record.get('held_out') or []
     if held:
         whole.plot([h['iteration'] for h in held], [h['loss'] for h in held], 'D-',
@@ -367,6 +375,7 @@ def plot(record, published, path):
     markers = {'book': ('o', 'tab:red'), 'notebook': ('s', 'tab:blue'),
                'faithful': ('^', 'tab:green')}
     in_10 = [v for i, v in zip(iterations, smooth) if first_10 <= i <= last_10]
+    spans = [(first_10, last_10)]
     for source, (marker, colour) in markers.items():
         for same_graph in (True, False):  # another graph's points: hollow, shown only
             def here(e):
@@ -387,6 +396,7 @@ def plot(record, published, path):
                     span = (first_10, last_10)
                 mean = e['mean'] if 'mean' in e else statistics.mean(printed.values())
                 in_10 += list(printed.values()) + [mean]
+                spans.append(span)
                 zoom.hlines(mean, *span, colors=colour, linestyles='--' if same_graph else ':',
                             label='{} epoch-10 mean{}'.format(
                                 source, '' if same_graph else ' ({})'.format(e['graph'])))
@@ -417,7 +427,8 @@ def plot(record, published, path):
     whole.set_ylabel('Loss')
     whole.set_title('{}: this run and the published losses'.format(record.get('recipe')))
     whole.legend(fontsize='small')
-    zoom.set_xlim(first_10 - 1, last_10 + 1)
+    # the run's epoch 10 and every published epoch-10 span
+    zoom.set_xlim(min(a for a, _ in spans) - 1, max(b for _, b in spans) + 1)
     if in_10:  # the running mean and the published figures; raw losses may leave the frame
         margin = 0.2 * (max(in_10) - min(in_10)) + 0.05
         zoom.set_ylim(min(in_10) - margin, max(in_10) + margin)

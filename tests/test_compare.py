@@ -290,9 +290,10 @@ def test_held_out_losses_are_shown_and_other_cells_are_not_judged():
             'not comparable: other settings ({} {})'.format(key, value)
 
 
-def test_the_running_mean_averages_the_window_before_each_loss():
-    assert cmp.running_mean([1.0, 3.0, 5.0, 7.0], 2) == [1.0, 2.0, 4.0, 6.0]
-    assert cmp.running_mean([2.0, 4.0, 9.0], 5) == [2.0, 3.0, 5.0]
+def test_the_running_mean_averages_the_window_centred_on_each_loss():
+    # window 3: each value and its two neighbours; at the ends the value alone
+    assert cmp.running_mean([1.0, 3.0, 5.0, 10.0], 3) == [1.0, 3.0, 6.0, 10.0]
+    assert cmp.running_mean([2.0, 4.0, 9.0], 5) == [2.0, 5.0, 9.0]
 
 
 def test_the_word_recipe_is_judged_against_the_notebook():

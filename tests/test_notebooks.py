@@ -53,7 +53,8 @@ def test_the_notebook_runs_offline(name, tmp_path):
 
 def test_a_broken_cell_fails_the_run(tmp_path):
     notebook = short_run('05_bidirectional_lstm', tmp_path)
-    notebook.cells.append(nbformat.v4.new_code_cell('raise RuntimeError("broken on purpose")'))
+    [parameters] = [c for c in notebook.cells if 'parameters' in c.metadata.get('tags', [])]
+    parameters.source += '\nraise RuntimeError("broken on purpose")'
     from nbclient.exceptions import CellExecutionError
     with pytest.raises(CellExecutionError, match='broken on purpose'):
         NotebookClient(notebook, timeout=300, kernel_name='python3',

@@ -437,6 +437,23 @@ REQUIRED_SETTINGS = ('recipe', 'level', 'rnn_size', 'num_layers', 'embedding_siz
                      'vocab_size', 'separate_layers')
 
 
+def upgrade_config(config):
+    """A run's settings (config.json, or record.json's copy) in today's names.
+
+    A folder written before the settings became one object used seq_len and
+    max_steps null; one written before a setting existed trained with the
+    book's value of it (BOOK_DEFAULTS). Returns a new dict.
+    """
+    config = dict(config)
+    if 'seq_len' in config:
+        config.setdefault('training_seq_len', config.pop('seq_len'))
+    if config.get('max_steps', 0) is None:
+        config['max_steps'] = 0
+    for key, value in BOOK_DEFAULTS.items():
+        config.setdefault(key, value)
+    return config
+
+
 def read_config(run_dir):
     """config.json, each setting checked; RunError naming the first that is wrong."""
     path = Path(run_dir) / CONFIG_FILE
@@ -447,14 +464,7 @@ def read_config(run_dir):
     if not isinstance(config, dict):
         raise RunError('{}: holds {}, not the run\'s settings. The folder is damaged; use '
                        'a run folder a recipe wrote.'.format(path, type(config).__name__))
-    # the names a folder written before the settings became one object used
-    if 'seq_len' in config:
-        config.setdefault('training_seq_len', config.pop('seq_len'))
-    if config.get('max_steps', 0) is None:
-        config['max_steps'] = 0
-    # settings a folder written before they existed trained with: the book's
-    for key, value in BOOK_DEFAULTS.items():
-        config.setdefault(key, value)
+    config = upgrade_config(config)
     for key in REQUIRED_SETTINGS:
         if key not in config:
             raise RunError('{}: the setting "{}" is missing. The folder is damaged; use a '

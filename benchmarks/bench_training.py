@@ -46,12 +46,9 @@ OUT_DIR = PROJECT_DIR / 'temp' / 'benchmarks'
 
 def _recipe_config(name):
     """The Config of recipes/<name>.py: the book's values, as the recipe runs them."""
-    import importlib.util
-    spec = importlib.util.spec_from_file_location(
-        'recipe_' + name, PROJECT_DIR / 'recipes' / (name + '.py'))
-    recipe = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(recipe)
-    return recipe.Config()
+    sys.path.insert(0, str(PROJECT_DIR))
+    from training_run import recipe_module
+    return recipe_module(name).Config()
 
 
 def book_configs():

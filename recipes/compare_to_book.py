@@ -29,9 +29,10 @@ from pathlib import Path
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(PROJECT_DIR))  # run from a clone
-import run_folder  # noqa: E402  (after the path: the project's own module)
+import run_folder  # noqa: E402  (after the path: the project's own modules)
+from run_folder import RECORD_FILE  # noqa: E402
+from training_run import recipe_module  # noqa: E402
 PUBLISHED_DIR = PROJECT_DIR / 'published'
-RECORD_FILE = 'record.json'  # as run_folder.RECORD_FILE
 FIGURE_FILE = 'comparison.png'
 REPORT_FILE = 'comparison.md'
 
@@ -63,24 +64,13 @@ def book_settings(published):
     The values are the recipe's own Config (its hyperparameter block);
     the published file names which settings count.
     """
-    import importlib.util
-    path = PROJECT_DIR / 'recipes' / '{}.py'.format(published['recipe'])
-    spec = importlib.util.spec_from_file_location('recipe_' + published['recipe'], path)
-    recipe = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(recipe)
-    book = recipe.Config()
+    book = recipe_module(published['recipe']).Config()
     return {key: getattr(book, key) for key in published['compared_settings']}
 
 
 def run_config(record):
-    """The run's settings, in today's names, with the book's values for settings
-    added after the run was made (run_folder.BOOK_DEFAULTS)."""
-    config = dict(record['config'])
-    if 'seq_len' in config:  # a run written before the setting took the book's name
-        config.setdefault('training_seq_len', config.pop('seq_len'))
-    for key, value in run_folder.BOOK_DEFAULTS.items():
-        config.setdefault(key, value)
-    return config
+    """The run's settings, in today's names (run_folder.upgrade_config)."""
+    return run_folder.upgrade_config(record['config'])
 
 
 def graph_of(config):
@@ -386,8 +376,8 @@ def plot(record, published, path):
             for e in published['epoch_10']:
                 if not here(e):
                     continue
-                late += [(int(k), v) for k, v in e.get('printed', {}).items()]
                 printed = e.get('printed', {})
+                late += [(int(k), v) for k, v in printed.items()]
                 if 'first_iteration' in e:
                     span = (e['first_iteration'], e['last_iteration'])
                 elif printed:

@@ -41,6 +41,17 @@ def load_run(path, need_progress=False, allow_pickle=False):
     return run_dir, checkpoint, config, vocab2ix, ix2vocab, note
 
 
+def sampling_model_args(config):
+    """LSTM_Model's arguments for a run's sampling model, from its config.json:
+    batch 1, no optimizer, the run's cell and wrappers (never dropout); all
+    but training_seq_len."""
+    return dict(rnn_size=config['rnn_size'], num_layers=config['num_layers'],
+                batch_size=1, learning_rate=None, vocab_size=config['vocab_size'],
+                infer_sample=True, embedding_size=config['embedding_size'],
+                separate_layers=config['separate_layers'], cell=config['cell'],
+                peepholes=config['peepholes'], residual=config['residual'])
+
+
 def restore(sess, saver, checkpoint, config=None):
     """saver.restore, each variable's shape checked first; RunError naming what differs."""
     import tensorflow as tf

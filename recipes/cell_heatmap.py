@@ -64,11 +64,7 @@ def main(argv=None):
     tf1.reset_default_graph()
     tf1.set_random_seed(0)  # its initializers never run (restored), but must be seeded
     with tf1.variable_scope('lstm_model'):
-        model = LSTM_Model(config['rnn_size'], config['num_layers'], 1, None, 1,
-                           config['vocab_size'], infer_sample=True,
-                           embedding_size=config['embedding_size'],
-                           separate_layers=config['separate_layers'], cell=config['cell'],
-                           peepholes=config['peepholes'], residual=config['residual'])
+        model = LSTM_Model(training_seq_len=1, **resuming.sampling_model_args(config))
     sess = tf1.Session()
     resuming.restore(sess, tf1.train.Saver(tf1.global_variables()), checkpoint, config)
 

@@ -119,11 +119,7 @@ def main(argv=None):
     # a drawn seed when none is given: the draws stay random, and a graph
     # with random ops builds even where op determinism is on
     tf1.set_random_seed(args.seed if args.seed is not None else random.randrange(2 ** 31))
-    shape = dict(rnn_size=config['rnn_size'], num_layers=config['num_layers'],
-                 batch_size=1, learning_rate=None, vocab_size=config['vocab_size'],
-                 infer_sample=True, embedding_size=config['embedding_size'],
-                 separate_layers=config['separate_layers'], cell=config['cell'],
-                 peepholes=config['peepholes'], residual=config['residual'])
+    shape = resuming.sampling_model_args(config)
     if args.cell_impl == 'fused' and (config['cell'] != 'basic_lstm' or config['residual']):
         raise run_folder.RunError(
             '--cell-impl fused runs the book\'s BasicLSTMCell alone; this run has {}{}: '

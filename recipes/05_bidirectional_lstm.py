@@ -107,6 +107,31 @@ def balanced(passages, rng):
     return kept
 
 
+def load_plays(passage_words, num_words, rng):
+    """The plays task as (train, test, vocab2ix, sets).
+
+    sets: shakespeare_data.genre_passages, each set balanced (as many
+    comedy passages as tragedy ones). vocab2ix: the num_words - 1 most
+    frequent words of the training plays, from 1; every other word is 0.
+    train, test: (x [passages, passage_words] of indices, lengths, y).
+    """
+    passages = shakespeare_data.genre_passages(passage_words)
+    sets = {name: balanced(group, rng) for name, group in passages.items()}
+    counts = {}
+    for words, _, _ in sets['train']:
+        for word in words:
+            counts[word] = counts.get(word, 0) + 1
+    ranked = sorted(counts, key=lambda w: (-counts[w], w))[:num_words - 1]
+    vocab2ix = {word: ix + 1 for ix, word in enumerate(ranked)}
+
+    def arrays(group):
+        x = np.array([[vocab2ix.get(w, 0) for w in words] for words, _, _ in group],
+                     dtype=np.int32).reshape(len(group), passage_words)
+        return (x, np.full(len(group), passage_words, dtype=np.int32),
+                np.array([label for _, label, _ in group], dtype=np.float32))
+    return arrays(sets['train']), arrays(sets['test']), vocab2ix, sets
+
+
 def subset(data, max_examples, rng):
     """At most max_examples of (x, lengths, y), drawn at random (0: all)."""
     if not max_examples or len(data[2]) <= max_examples:
@@ -207,22 +232,7 @@ def main(argv=None, imdb_loader=None):
         dataset = 'plays'
         task = 'comedy or tragedy, passages of {} words, split by play'.format(
             config.passage_words)
-        passages = shakespeare_data.genre_passages(config.passage_words)
-        sets = {name: balanced(group, rng) for name, group in passages.items()}
-        # Vocabulary: the most frequent words of the training plays; 0 for the rest
-        counts = {}
-        for words, _, _ in sets['train']:
-            for word in words:
-                counts[word] = counts.get(word, 0) + 1
-        ranked = sorted(counts, key=lambda w: (-counts[w], w))[:config.num_words - 1]
-        vocab2ix = {word: ix + 1 for ix, word in enumerate(ranked)}
-
-        def arrays(group):
-            x = np.array([[vocab2ix.get(w, 0) for w in words] for words, _, _ in group],
-                         dtype=np.int32)
-            return (x, np.full(len(group), config.passage_words, dtype=np.int32),
-                    np.array([label for _, label, _ in group], dtype=np.float32))
-        train, test = arrays(sets['train']), arrays(sets['test'])
+        train, test, vocab2ix, sets = load_plays(config.passage_words, config.num_words, rng)
         print('Test plays: {}'.format(', '.join(sorted({p for _, _, p in sets['test']}))))
     train = subset(train, config.max_examples, rng)
     test = subset(test, config.max_examples, rng)

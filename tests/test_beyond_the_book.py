@@ -1,5 +1,6 @@
 """What the chapter teaches next: other cells and wrappers, held-out text, the
 learning rate's decay and TensorBoard, in the model and through the recipes."""
+import dataclasses
 import glob
 import json
 import math
@@ -8,9 +9,11 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
+import command_line
+import run_folder
 import shakespeare_data
-from conftest import FLOAT32_EPS, run_in_process
-from lstm_model import LSTM_Model, stacked_cell
+from conftest import FLOAT32_EPS, run_in_process, script_module
+from lstm_model import CELLS, LSTM_Model, stacked_cell
 
 tf1 = tf.compat.v1
 
@@ -109,6 +112,20 @@ def test_bad_cell_settings_are_clear_errors(graph):
     with pytest.raises(ValueError, match="cell must be one of basic_lstm, lstm, gru, "
                                          "basic_rnn, not 'rnn'"):
         LSTM_Model(8, 1, 2, 0.01, 3, 10, cell='rnn')
+
+
+def test_the_cells_flag_folder_check_and_old_folders_agree_with_the_model():
+    # The cell names live in three places (the flag, the run folder's check,
+    # the model) because the first two must not import TensorFlow: a cell
+    # added to the model alone would be refused by the sampler and --resume.
+    assert command_line.FLAGS['cell'][0] == CELLS
+    ok, _ = run_folder._CONFIG_CHECKS['cell']
+    assert [c for c in CELLS + ('rnn', 'lstm_cell') if ok(c)] == list(CELLS)
+    # A folder written before the new settings reads as the book's run: the
+    # recipes' defaults, so that --resume and the sampler rebuild what trained
+    for recipe in ('03', '04'):
+        book = dataclasses.asdict(script_module(recipe).Config())
+        assert {k: book[k] for k in run_folder.BOOK_DEFAULTS} == run_folder.BOOK_DEFAULTS
 
 
 def test_the_learning_rate_fed_reaches_adam(graph):

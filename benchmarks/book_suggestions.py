@@ -29,7 +29,8 @@ PROJECT = Path(__file__).resolve().parent.parent
 OUT = PROJECT / 'temp' / 'suggestions'
 COMMON = ['--offline', '--seed', '1', '--valid-fraction', '0.05']
 
-# (name, recipe, what it tries, flags beside COMMON); {epochs} is the row's length
+# (name, recipe, what it tries, flags beside COMMON; --double-epochs: twice the
+# recipe's --epochs of the other rows)
 ROWS = [
     ('03-book', '03_implementing_lstm', "the book's settings", []),
     ('03-seq100', '03_implementing_lstm', 'a longer sequence: 100 words, not 50',

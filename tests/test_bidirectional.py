@@ -91,6 +91,23 @@ def test_the_plays_are_split_by_play_and_balanced():
         sum(1 for _, label, _ in sets['test'] if label == k) for k in (0, 1))
 
 
+def test_the_plays_vocabulary_comes_from_the_training_plays_alone():
+    recipe = script_module('05')
+    _, _, capped, _ = recipe.load_plays(20, 300, np.random.RandomState(0))
+    assert sorted(capped.values()) == list(range(1, 300))  # 0: every other word
+    train, test, vocab2ix, sets = recipe.load_plays(20, 10 ** 6, np.random.RandomState(0))
+    train_words = {w for words, _, _ in sets['train'] for w in words}
+    assert set(vocab2ix) == train_words  # with room for all: the training words, no more
+    for (x, lengths, y), group in ((train, sets['train']), (test, sets['test'])):
+        assert x.shape == (len(group), 20) and (lengths == 20).all()
+        assert y.tolist() == [float(label) for _, label, _ in group]
+        words, _, _ = group[0]
+        assert x[0].tolist() == [vocab2ix.get(w, 0) for w in words]
+    # a word of the test plays only is unknown: 0, never an index of its own
+    test_only = {w for words, _, _ in sets['test'] for w in words} - train_words
+    assert test_only and not test_only & set(vocab2ix)
+
+
 def test_imdb_reviews_are_cut_and_padded_after_the_end():
     recipe = script_module('05')
 

@@ -37,6 +37,7 @@ import os
 import pickle
 import re
 import shutil
+import stat
 from pathlib import Path
 
 import numpy as np
@@ -81,19 +82,187 @@ def _saving(step):
     """
 
 
-# ------------------------------------------------------------ writing
+# ------------------------------------------------------------ the door
+#
+# Every file of a run folder is read and written through these few functions,
+# by every command, so the rules hold everywhere: a folder is data that may
+# have travelled from a stranger.
+#
+# - Only regular files are opened, and never through a symbolic link: what
+#   stands at a name this project writes must be absent, or a regular file
+#   (a folder for tensorboard/); a link, a pipe, a device or a file where a
+#   folder belongs is refused in one line that names it, before anything is
+#   opened or written.
+# - Every read is bounded (LIMITS) and JSON may nest only as deep as the
+#   project's own files do (MAX_JSON_DEPTH).
+# - A write goes to a temporary file created exclusively in the folder
+#   (O_CREAT | O_EXCL | O_NOFOLLOW), then renamed over the target.
+
+MiB = 2 ** 20
+# The largest file of each kind a run writes, with room to spare; a larger
+# one is not a run's and is refused before it is read.
+LIMITS = {
+    'config.json': 1 * MiB,  # the settings and the text's description: a few KB
+    # grows with the vocabulary, about 20 bytes a token: recipe 03's 8,009 words
+    # take 150 KB, so 64 MiB holds a vocabulary of millions
+    'vocab.json': 64 * MiB,
+    'vocab.pkl': 64 * MiB,
+    # about 70 bytes an iteration (one row), so 512 MiB is 7 million iterations;
+    # recipe 04's --tiny run over the whole text (2 x 148,159 iterations) is 24 MB
+    'record.json': 512 * MiB,
+    'checkpoint': 1 * MiB,  # the pointer: five lines
+    # the epoch's batch order (8 bytes a batch) and the LSTM state
+    '.progress.npz': 256 * MiB,
+    '.index': 64 * MiB,  # the checkpoint's table of variables
+    'files.json': 1 * MiB,  # the list of the run's files (a name a line, a few dozen)
+    'published': 1 * MiB,  # published/<recipe>.json
+}
+MAX_JSON_DEPTH = 8  # record.json nests 5 deep (resumptions, changed, a setting, from/to)
+
+_KINDS = ((stat.S_ISLNK, 'a symbolic link'), (stat.S_ISDIR, 'a folder'),
+          (stat.S_ISFIFO, 'a named pipe'), (stat.S_ISCHR, 'a device file'),
+          (stat.S_ISBLK, 'a device file'), (stat.S_ISSOCK, 'a socket'),
+          (stat.S_ISREG, 'a file'))
+
+
+def _kind(mode):
+    return next((name for test, name in _KINDS if test(mode)), 'not a file')
+
+
+def check_kind(path, folder=False):
+    """Refuse path if something other than a regular file (folder=True: a real
+    folder) stands there; a link is never followed. Returns its os.stat_result,
+    or None when nothing is there."""
+    try:
+        st = os.lstat(path)
+    except FileNotFoundError:
+        return None
+    if (stat.S_ISDIR if folder else stat.S_ISREG)(st.st_mode):
+        return st
+    raise RunError('{} is {}, where this project keeps {}: move it away (it is not '
+                   'one of this project\'s files), then run again.'.format(
+                       path, _kind(st.st_mode), 'a folder' if folder else 'a file'))
+
+
+def limit_of(path):
+    """The size limit (LIMITS) of the file at path, by its name."""
+    name = Path(path).name
+    for key in (name, Path(name).suffix, ''.join(Path(name).suffixes[-2:])):
+        if key in LIMITS:
+            return LIMITS[key]
+    raise KeyError('no size limit is set for {}'.format(name))
+
+
+def read_bytes(path, limit=None):
+    """The bytes of the regular file at path, at most limit (default: LIMITS).
+
+    Refuses (RunError, one line) a missing file, a link, a pipe, a device, a
+    folder and a file over the limit, without reading it; reads in pieces,
+    so that Ctrl-C stops it.
+    """
+    limit = limit_of(path) if limit is None else limit
+    st = check_kind(path)
+    if st is None:
+        raise RunError('{} is missing.'.format(path))
+    if st.st_size > limit:
+        raise RunError('{} is {:,} bytes, more than the {:,} a run writes there: it is not '
+                       'a run\'s file. Use a run folder a recipe wrote.'.format(
+                           path, st.st_size, limit))
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
+    except OSError as err:  # replaced since the check, or not readable
+        raise RunError('{} cannot be read ({}).'.format(path, err.strerror)) from None
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise RunError('{} is not a regular file: move it away, then run '
+                           'again.'.format(path))
+        pieces, size = [], 0
+        while True:
+            piece = os.read(fd, min(MiB, limit + 1 - size))
+            if not piece:
+                return b''.join(pieces)
+            pieces.append(piece)
+            size += len(piece)
+            if size > limit:  # it grew since the check
+                raise RunError('{} is larger than the {:,} bytes a run writes there: it '
+                               'is not a run\'s file.'.format(path, limit))
+    finally:
+        os.close(fd)
+
+
+def _refuse_constant(name):
+    raise ValueError('{} is not a number this project writes'.format(name))
+
+
+def _depth(value):
+    """How deep value nests (a number or string: 0), without recursion."""
+    deepest, stack = 0, [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, (dict, list)):
+            deepest = max(deepest, depth)
+            stack.extend((v, depth + 1) for v in (item.values() if isinstance(item, dict)
+                                                  else item))
+    return deepest
+
+
+def read_json(path, limit=None, max_depth=MAX_JSON_DEPTH):
+    """A JSON file read through read_bytes, nesting at most max_depth deep.
+
+    NaN and Infinity, which JSON does not have and this project never
+    writes, are refused. RunError names the file.
+    """
+    data = read_bytes(path, limit)
+    try:
+        value = json.loads(data.decode('utf-8'), parse_constant=_refuse_constant)
+    except RecursionError:
+        value = None
+    except (ValueError, UnicodeDecodeError) as err:
+        raise RunError('{} is corrupt ({}).'.format(path, err)) from None
+    if value is None and data.strip() != b'null' or _depth(value) > max_depth:
+        raise RunError('{} nests deeper than the {} levels a run writes: it is not a '
+                       'run\'s file. Use a run folder a recipe wrote.'.format(
+                           path, max_depth))
+    return value
+
+
+def _create_exclusive(path):
+    """A new file at path, opened for writing; never through a link.
+
+    A regular file already there is what an interrupted write left, and is
+    replaced; anything else (a link, a folder, a pipe) is refused.
+    """
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
+    try:
+        return os.open(path, flags, 0o644)
+    except FileExistsError:
+        if check_kind(path) is None:
+            raise  # removed meanwhile: a second writer
+        os.unlink(path)
+        return os.open(path, flags, 0o644)
+
 
 def write_atomically(path, data):
     """Write data (bytes or text) to path so that a crash leaves old or new, whole.
 
-    The temporary file is removed when the write fails (a full disk, say).
+    path must be absent or a regular file (a link there is refused, never
+    followed). The temporary file beside it is created exclusively, and
+    removed when the write fails (a full disk, say).
     """
     path = Path(path)
     if isinstance(data, str):
         data = data.encode('utf-8')
+    check_kind(path)
     tmp = path.with_name(path.name + TMP_SUFFIX)
     try:
-        with open(tmp, 'wb') as f:
+        fd = _create_exclusive(tmp)
+    except OSError as err:
+        if is_disk_full(err):
+            raise
+        raise RunError('Cannot write {} ({}): choose a folder you can write to.'.format(
+            path, err.strerror)) from None
+    try:
+        with os.fdopen(fd, 'wb') as f:
             f.write(data)
             f.flush()
             os.fsync(f.fileno())
@@ -106,7 +275,7 @@ def write_atomically(path, data):
 
 def sync_folder(folder):
     """fsync a folder, so that the renames in it reach the disk."""
-    fd = os.open(str(folder), os.O_RDONLY)
+    fd = os.open(str(folder), os.O_RDONLY | os.O_DIRECTORY)
     try:
         os.fsync(fd)
     finally:
@@ -114,8 +283,11 @@ def sync_folder(folder):
 
 
 def sync_file(path):
-    with open(path, 'rb') as f:
-        os.fsync(f.fileno())
+    fd = os.open(str(path), os.O_RDONLY | os.O_NOFOLLOW)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 def write_json(path, value):

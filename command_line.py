@@ -9,6 +9,8 @@ line for every error, status 130 on Ctrl-C.
 """
 import argparse
 import dataclasses
+import math
+import os
 import signal
 import sys
 
@@ -35,7 +37,7 @@ def _number(ok, what):
     """A flag's reader of a number for which ok(value) holds; `what` says which."""
     def parse(text):
         value = float(text)
-        if not ok(value):
+        if not math.isfinite(value) or not ok(value):
             raise argparse.ArgumentTypeError('must be {}, got {}'.format(what, text))
         return value
     parse.__name__ = 'number'  # argparse: "invalid number value: 'x'"
@@ -220,36 +222,48 @@ def enable_ctrl_c():
 STOPPED = 'Stopped by Ctrl-C; nothing was saved since the last checkpoint, if any.'
 
 
-def exit_status_of(main, argv=None, stopped=STOPPED):
+def exit_status_of(main, argv=None, stopped=STOPPED, errors=(), error_status=1):
     """Run a script's main() as a command: its exit status, every error in one line.
 
-    A refused input or an unusable run folder prints 'Error: ...' and gives
-    status 1, Ctrl-C (also during TensorFlow's import) prints `stopped` and
-    gives status 130; no stack.
+    A refused input or an unusable run folder (and `errors`) prints
+    'Error: ...' and gives error_status; a command with nothing to do says
+    so and gives 0; Ctrl-C (also during TensorFlow's import) prints
+    `stopped` and gives 130; a reader of the output that goes away (| head)
+    ends it quietly; a file the system refuses (read-only, full disk) is one
+    line. No stack.
     """
     import run_folder
     import shakespeare_data
     try:
         return main(argv)
-    except (shakespeare_data.CorpusError, run_folder.RunError) as err:
+    except run_folder.NothingToDo as err:
+        print(err, file=sys.stderr)
+        return 0
+    except (shakespeare_data.CorpusError, run_folder.RunError) + tuple(errors) as err:
         print('Error: {}'.format(err), file=sys.stderr)
-        return 1
+        return error_status
     except KeyboardInterrupt:
         signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C: we are stopping
         print('\n' + stopped, file=sys.stderr)
         return 130
-    except OSError as err:
-        if not run_folder.is_disk_full(err):
-            raise
-        print('Error: no space left on device ({}). Free some space and run again.'.format(
-            err.filename or err), file=sys.stderr)
+    except BrokenPipeError:
+        # what is left to print goes nowhere, not into a second error at exit
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 1
+    except OSError as err:
+        if run_folder.is_disk_full(err):
+            print('Error: no space left on device ({}). Free some space and run '
+                  'again.'.format(err.filename or err), file=sys.stderr)
+        else:
+            print('Error: {}{}.'.format(err.strerror or err, ': {}'.format(err.filename)
+                                        if err.filename else ''), file=sys.stderr)
+        return error_status
     except Exception as err:
         if type(err).__name__ != 'ResourceExhaustedError':
             raise
         print('Error: out of memory ({}). Give a smaller --rnn-size, --batch-size or '
               '--seq-len.'.format(first_line(err)), file=sys.stderr)
-        return 1
+        return error_status
 
 
 def first_line(err):

@@ -8,12 +8,13 @@ given that would change the model or its batches. The files themselves, and
 how they are written safely: run_folder.
 """
 import dataclasses
+import os
 import sys
 from pathlib import Path
 
 import run_folder
 from command_line import SCHEDULE_SETTINGS, first_line, flag
-from run_folder import RunError
+from run_folder import NothingToDo, RunError
 
 
 def load_run(path, need_progress=False, allow_pickle=False):
@@ -41,10 +42,18 @@ def load_run(path, need_progress=False, allow_pickle=False):
     return run_dir, checkpoint, config, vocab2ix, ix2vocab, note
 
 
-def sampling_model_args(config):
+def sampling_model_args(config, unrolled=1):
     """LSTM_Model's arguments for a run's sampling model, from its config.json:
     batch 1, no optimizer, the run's cell and wrappers (never dropout); all
-    but training_seq_len."""
+    but training_seq_len. Refuses first (RunError), as the recipes do before
+    they build a graph, a model that would not fit in memory when unrolled
+    over that many steps."""
+    run_folder.check_model_fits(config['rnn_size'], config['embedding_size'],
+                                config['num_layers'], config['separate_layers'],
+                                config['vocab_size'], 1, unrolled,
+                                advice='The settings in its config.json were edited or are '
+                                       'from a larger machine; sample on a machine with '
+                                       'more memory.')
     return dict(rnn_size=config['rnn_size'], num_layers=config['num_layers'],
                 batch_size=1, learning_rate=None, vocab_size=config['vocab_size'],
                 infer_sample=True, embedding_size=config['embedding_size'],
@@ -52,15 +61,28 @@ def sampling_model_args(config):
                 peepholes=config['peepholes'], residual=config['residual'])
 
 
+def _unreadable(checkpoint, err, advice):
+    """The RunError for a checkpoint TensorFlow could not read: gone, or damaged."""
+    if not run_folder.is_complete(checkpoint, need_progress=False):
+        return RunError('{} was removed while it was being read: a run writing in this '
+                        'folder keeps only its newest {} checkpoints. Run the command again; '
+                        'it takes the newest.'.format(checkpoint, run_folder.KEEP_CHECKPOINTS))
+    return RunError('{}: the checkpoint cannot be read ({}). {}'.format(
+        checkpoint, first_line(err), advice))
+
+
+DAMAGED = ('It is damaged: move its files ({}.*) out of the folder, then give the folder '
+           'again: its newest complete checkpoint is used.')
+
+
 def restore(sess, saver, checkpoint, config=None):
     """saver.restore, each variable's shape checked first; RunError naming what differs."""
     import tensorflow as tf
+    name = Path(checkpoint).name
     try:
         shapes = tf.train.load_checkpoint(checkpoint).get_variable_to_shape_map()
     except (tf.errors.OpError, ValueError) as err:
-        raise RunError('{}: the checkpoint cannot be read ({}). It is corrupt; use an '
-                       'earlier checkpoint of the run.'.format(
-                           checkpoint, first_line(err))) from None
+        raise _unreadable(checkpoint, err, DAMAGED.format(name)) from None
     for variable in sess.graph.get_collection(tf.compat.v1.GraphKeys.GLOBAL_VARIABLES):
         name, want = variable.op.name, variable.shape.as_list()
         if name not in shapes:
@@ -78,9 +100,7 @@ def restore(sess, saver, checkpoint, config=None):
     try:
         saver.restore(sess, checkpoint)
     except (tf.errors.OpError, ValueError) as err:
-        raise RunError('{}: the checkpoint cannot be read ({}). It is corrupt or from '
-                       'another model; use an earlier checkpoint of the run.'.format(
-                           checkpoint, first_line(err))) from None
+        raise _unreadable(checkpoint, err, DAMAGED.format(name)) from None
 
 
 class Resumed:
@@ -98,8 +118,10 @@ class Resumed:
         self.record = run_folder.read_record(run_dir)
         self.lock = None
 
-    def check_data(self, source, vocab2ix):
-        """Refuse a corpus or vocabulary other than the run's (before any training)."""
+    def check_data(self, source, vocab2ix, config):
+        """Refuse a corpus or vocabulary other than the run's (before any training),
+        and say so when nothing is left to train (NothingToDo), before the graph
+        is built and before anything is written."""
         saved = self.config.get('corpus', {})
         if saved.get('sha256') != source.get('sha256'):
             raise SystemExit(
@@ -115,6 +137,14 @@ class Resumed:
                 'here, {} there; new: {}; gone: {}). Resume with the settings and text '
                 'of the run.'.format(self.run_dir, run_folder.VOCAB_FILE, len(vocab2ix),
                                      len(self.vocab2ix), extra or 'none', missing or 'none'))
+        iteration = int(self.checkpoint.rsplit('-', 1)[1])
+        num_batches = self.config.get('num_batches')
+        if isinstance(num_batches, int) and num_batches > 0:
+            try:
+                nothing_left(iteration, iteration // num_batches, config)
+            except NothingToDo:
+                self.lock.release(remove=True)
+                raise
 
 
 def open_resumed(options, config, recipe_name):
@@ -130,14 +160,15 @@ def open_resumed(options, config, recipe_name):
                              'settings: drop --{}.'.format(name))
     # the run's folder: --resume itself, or the folder of a checkpoint in it
     folder = Path(options.resume)
-    if not folder.is_dir() and any(folder.parent.glob(
-            run_folder.glob_escape(folder.name) + '.*')):
+    if not folder.is_dir() and folder.parent.is_dir() and any(
+            n.startswith(folder.name + '.') for n in os.listdir(folder.parent)):
         folder = folder.parent
     lock = None
     if folder.is_dir():  # a missing one is named by load_run
-        run_folder.check_writable(folder, '--resume')
-        lock = run_folder.FolderLock(folder)
         try:
+            run_folder.check_writable(folder, '--resume')
+            run_folder.check_folder(folder)
+            lock = run_folder.FolderLock(folder)
             lock.acquire()
         except RunError as err:
             raise SystemExit('Cannot resume: {}'.format(err)) from None
@@ -154,6 +185,21 @@ def open_resumed(options, config, recipe_name):
     if resumed.note:
         print('Note: {}.'.format(resumed.note), file=sys.stderr)
     return resumed, config
+
+
+def nothing_left(iteration, epochs_done, config):
+    """Raise NothingToDo when a run at iteration, epochs_done epochs trained,
+    has nothing left to train under config's --max-steps and --epochs."""
+    max_steps, epochs = config.max_steps, config.epochs
+    if max_steps and iteration >= max_steps:
+        done = '{} iterations (--max-steps)'.format(max_steps)
+    elif epochs_done >= epochs:
+        done = '{} epochs'.format(epochs)
+    else:
+        return
+    raise NothingToDo('The run already did its {}; nothing is left to train. Nothing was '
+                      'written. Give a larger --max-steps (0: no limit) or --epochs to train '
+                      'it further.'.format(done))
 
 
 def _take_run_settings(options, config, resumed, recipe_name):

@@ -28,16 +28,20 @@ What a folder holds (N an iteration):
   loss.png                 the book's loss figure
   run.lock                 held by the run writing here
 """
+import contextlib
 import datetime
 import errno
 import fcntl
 import io
 import json
+import math
 import os
 import pickle
 import re
 import shutil
+import signal
 import stat
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -54,24 +58,45 @@ PROGRESS_SUFFIX = '.progress.npz'
 TMP_SUFFIX = '.tmp'
 KEEP_CHECKPOINTS = 5  # the book's Saver(max_to_keep=5)
 
-# Every name this project writes in a run folder; --overwrite removes these only
+FILES_LIST = 'files.json'  # the names of the files the run wrote: what --overwrite removes
+RECIPES = ('03_implementing_lstm', '04_stacking_multiple_lstm', '05_bidirectional_lstm')
+
+# The files this project writes in a run folder, by name. A run lists each
+# in files.json before it writes it: a single file by its name, a checkpoint
+# by its stem (model-N, or recipe 05's lstm, bilstm, bilstm2), which stands
+# for every file of that checkpoint.
+_OWN_FILE = (r'config\.json|vocab\.json|vocab\.pkl|record\.json|checkpoint|loss\.png'
+             r'|accuracy\.png|cell_states\.png|comparison\.png|comparison\.md|files\.json')
+_STEM = r'model-\d+|lstm|bilstm|bilstm2'
+_LISTED = re.compile(r'{}|{}|tensorboard'.format(_OWN_FILE, _STEM))
 _CHECKPOINT_FILE = re.compile(
-    r'model-\d+(\.diverged)?(\.index|\.meta|\.data-\d{5}-of-\d{5}|\.progress\.npz)'
-    r'|(?:lstm|bilstm|bilstm2)(?:\.index|\.data-\d{5}-of-\d{5})')  # recipe 05's models
+    r'(?:{})(\.diverged)?(\.index|\.meta|\.data-\d{{5}}-of-\d{{5}}|\.progress\.npz)'.format(_STEM))
 # Temporary files of those names: ours (NAME.tmp), TensorFlow's own atomic
 # writes beside them (NAME.tmp.tmp<32 hex digits>), and its sharded save's
-# folder (model-N_temp...)
+# folder (STEM_temp...)
 _TEMPORARY = re.compile(
-    r'(?:config\.json|vocab\.json|vocab\.pkl|record\.json|checkpoint|loss\.png|accuracy\.png'
-    r'|cell_states\.png|model-\d+'
-    r'(?:\.index|\.meta|\.data-\d{5}-of-\d{5}|\.progress\.npz))\.tmp(?:\.tmp[0-9a-f]{32})?'
-    r'|(?:model-\d+|lstm|bilstm|bilstm2)_temp(?:_[0-9a-f]+)?')
-_RUN_FILES = (CONFIG_FILE, VOCAB_FILE, BOOK_VOCAB_FILE, RECORD_FILE, POINTER_FILE,
-              LOSS_FIGURE, TENSORBOARD_DIR, 'accuracy.png', 'cell_states.png')
+    r'(?:{}|(?:{})(?:\.index|\.meta|\.data-\d{{5}}-of-\d{{5}}|\.progress\.npz))'
+    r'\.tmp(?:\.tmp[0-9a-f]{{32}})?'
+    r'|(?:{})_temp(?:_[0-9a-f]+)?'.format(_OWN_FILE, _STEM, _STEM))
+_FOLDERS = re.compile(r'tensorboard|(?:{})_temp(?:_[0-9a-f]+)?'.format(_STEM))
+
+
+def is_ours(name):
+    """True for a name this project writes in a run folder (its own or a temporary)."""
+    return bool(_LISTED.fullmatch(name) and not _STEM_ONLY.fullmatch(name)
+                or _CHECKPOINT_FILE.fullmatch(name) or _TEMPORARY.fullmatch(name))
+
+
+_STEM_ONLY = re.compile(_STEM)
 
 
 class RunError(Exception):
     """A run folder or checkpoint cannot be used; the message names the file."""
+
+
+class NothingToDo(RunError):
+    """The command would change nothing (a finished run resumed, say); it wrote
+    nothing, and the message says so. Not an error: exit status 0."""
 
 
 def _saving(step):
@@ -303,11 +328,33 @@ def is_disk_full(err):
 
 # ------------------------------------------------------------ the lock
 
+def _lock_holder(path):
+    """The PID holding a flock on path, from /proc/locks (Linux), or None."""
+    try:
+        st = os.stat(path, follow_symlinks=False)
+        table = read_bytes('/proc/locks', 16 * MiB) if check_kind('/proc/locks') else b''
+    except (OSError, RunError):
+        return None
+    want = (os.major(st.st_dev), os.minor(st.st_dev), st.st_ino)
+    for line in table.decode('ascii', 'replace').splitlines():
+        parts = line.split()
+        if len(parts) < 6 or parts[1] != 'FLOCK' or '->' in parts:
+            continue
+        try:
+            major, minor, inode = parts[5].split(':')
+            if (int(major, 16), int(minor, 16), int(inode)) == want:
+                return int(parts[4])
+        except ValueError:
+            continue
+    return None
+
+
 class FolderLock:
     """An exclusive lock on run.lock in a run folder, held while a run writes.
 
     The operating system drops the lock when its process ends, however it
-    ends, so a lock file left by a killed run is simply taken over.
+    ends, so a lock file left by a killed run is simply taken over. The
+    file is opened without following a link: a link there is refused.
     """
 
     def __init__(self, run_dir):
@@ -317,17 +364,29 @@ class FolderLock:
 
     def acquire(self):
         """Take the lock, or raise RunError naming the process that holds it."""
-        self._created = not self.path.exists()
-        f = open(self.path, 'a+')
+        self._created = check_kind(self.path) is None
         try:
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_NONBLOCK
+                         | os.O_CLOEXEC, 0o644)
+        except OSError as err:
+            if is_disk_full(err):
+                raise
+            raise RunError('Cannot open {} ({}): choose a folder you can write '
+                           'to.'.format(self.path, err.strerror)) from None
+        f = os.fdopen(fd, 'r+')
+        try:
+            check_kind(self.path)  # replaced since the first look
             fcntl.flock(f.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            f.seek(0)
-            owner = f.read().strip() or 'another process'
             f.close()
+            holder = _lock_holder(self.path)
             raise RunError('{} is in use: a run is writing there ({}). Wait for it to '
                            'end or stop it (Ctrl-C), or choose another folder.'.format(
-                               self.path.parent, owner)) from None
+                               self.path.parent, 'PID {}'.format(holder) if holder
+                               else 'another process')) from None
+        except BaseException:
+            f.close()
+            raise
         self._file = f
         return self
 
@@ -348,76 +407,232 @@ class FolderLock:
         self._file = None
 
 
-# ------------------------------------------------------------ a new run's folder
+# ------------------------------------------------------------ the run's own files
+
+def check_folder(folder):
+    """Refuse a folder where a name this project writes holds something else.
+
+    Each of its names (is_ours) must be a regular file, or a real folder
+    for tensorboard/ and TensorFlow's STEM_temp folders; a link, a pipe, a
+    device or a folder of the wrong kind is refused (RunError, naming it)
+    before anything reads or writes there. No link is followed.
+    """
+    folder = Path(folder)
+    check_kind(folder, folder=True)
+    with os.scandir(folder) as entries:
+        for entry in entries:
+            if entry.name == LOCK_FILE or is_ours(entry.name):
+                check_kind(folder / entry.name, folder=bool(_FOLDERS.fullmatch(entry.name)))
+
+
+def listed_files(folder):
+    """The entries of files.json (names, and checkpoint stems), or None without one."""
+    path = Path(folder) / FILES_LIST
+    if check_kind(path) is None:
+        return None
+    content = read_json(path)
+    entries = content.get('files') if isinstance(content, dict) else None
+    if not isinstance(entries, list) or not all(
+            isinstance(e, str) and _LISTED.fullmatch(e) for e in entries):
+        raise RunError('{}: not a list of the names this project writes (config.json, '
+                       'model-N, ...). The file was edited or damaged; remove the run\'s '
+                       'files by hand, or choose another folder.'.format(path))
+    return entries
+
+
+def register(folder, *entries):
+    """List entries in files.json before they are written (see listed_files).
+
+    Checkpoint stems whose files are all gone (old checkpoints removed) are
+    dropped from the list at the same time, so that it stays short.
+    """
+    listed = listed_files(folder) or []
+    new = [e for e in entries if e not in listed]
+    if not new:
+        return
+    names = _names(folder)
+    kept = [e for e in listed if not _STEM_ONLY.fullmatch(e)
+            or any(_belongs(n, e) for n in names)]
+    write_json(Path(folder) / FILES_LIST, {'format': 1, 'files': kept + new})
+
+
+def write_file(folder, name, data):
+    """A run's own file, listed in files.json first, then written atomically."""
+    register(folder, name)
+    write_atomically(Path(folder) / name, data)
+
+
+def write_json_file(folder, name, value):
+    """write_file of value as JSON, as every JSON file of a run is written."""
+    write_file(folder, name, json.dumps(value, indent=1) + '\n')
+
+
+@contextlib.contextmanager
+def recorded(folder, record, lock):
+    """Hold lock on folder while the block runs; then write record (a dict) as
+    record.json, its 'status' saying how the block ended: 'finished',
+    'interrupted' (Ctrl-C or SIGTERM) or 'failed' (an error). A run killed
+    outright leaves 'running', with no process holding run.lock.
+    """
+    lock.claim()
+
+    def stop(signum, frame):
+        raise KeyboardInterrupt
+    previous = signal.signal(signal.SIGTERM, stop)
+    status = 'failed'
+    try:
+        yield record
+        status = 'finished'
+    except KeyboardInterrupt:
+        status = 'interrupted'
+        raise
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+        record['status'] = status
+        try:
+            write_json_file(folder, RECORD_FILE, record)
+        finally:
+            lock.release()
+
+
+def _belongs(name, entry):
+    """True when name is entry's file: entry itself, or a file of checkpoint entry."""
+    if name == entry:
+        return True
+    if not _STEM_ONLY.fullmatch(entry):
+        return _TEMPORARY.fullmatch(name) is not None and name.startswith(entry + '.tmp')
+    return (name.startswith(entry + '.') or name.startswith(entry + '_temp')) \
+        and is_ours(name)
+
 
 def run_files(folder):
-    """The files this project wrote in folder (and only those), sorted by name."""
+    """The files the run in folder wrote, sorted by name.
+
+    Those files.json lists; for a folder from before files.json, whose
+    config.json this project wrote, every name this project writes.
+    """
     folder = Path(folder)
-    if not folder.is_dir():
+    if check_kind(folder, folder=True) is None:
         return []
-    return sorted(p for p in folder.iterdir()
-                  if p.name in _RUN_FILES or _CHECKPOINT_FILE.fullmatch(p.name)
-                  or _TEMPORARY.fullmatch(p.name))
+    listed = listed_files(folder)
+    names = sorted(e.name for e in os.scandir(folder))
+    if listed is None:
+        return [folder / n for n in names if is_ours(n)]
+    return [folder / n for n in names if n == FILES_LIST
+            or any(_belongs(n, entry) for entry in listed)]
 
 
 def holds_run(folder):
     folder = Path(folder)
-    return any((folder / name).exists()
+    return any(os.path.lexists(folder / name)
                for name in (CONFIG_FILE, POINTER_FILE, VOCAB_FILE, BOOK_VOCAB_FILE,
-                            RECORD_FILE))
+                            RECORD_FILE, FILES_LIST))
 
 
 def is_our_config(path):
     """True when path is a config.json written by a recipe of this project."""
     try:
-        config = json.loads(Path(path).read_text(encoding='utf-8'))
-    except (OSError, ValueError):
+        config = read_json(path)
+    except RunError:
         return False
-    return isinstance(config, dict) and isinstance(config.get('recipe'), str) \
-        and 'rnn_size' in config
+    return isinstance(config, dict) and config.get('recipe') in RECIPES \
+        and isinstance(config.get('rnn_size'), int)
+
+
+def _remove(path):
+    """Remove a file, or a folder and what it holds; never through a link."""
+    if stat.S_ISDIR(os.lstat(path).st_mode):
+        shutil.rmtree(path)  # removes links inside, never what they point to
+    else:
+        os.unlink(path)
 
 
 def remove_run_files(folder):
     """Remove what an earlier run of this project wrote in folder; return the names.
 
-    Other files stay. A config.json this project did not write is refused
-    (RunError): the folder is then not a run of ours to replace.
+    Only the files its files.json lists (or, in a folder from before
+    files.json, the names this project writes, if its config.json is this
+    project's); every other file stays. Raises RunError, before removing
+    anything, when the folder's files are not known to be a run's.
     """
     folder = Path(folder)
-    config = folder / CONFIG_FILE
-    if config.exists() and not is_our_config(config):
-        raise RunError('{} was not written by this project, so --overwrite will not '
-                       'replace it: move it away or choose another --out.'.format(config))
+    check_folder(folder)
+    unknown = unknown_run(folder)
+    if unknown:
+        raise RunError(unknown)
     removed = []
     for path in run_files(folder):
-        if path.is_dir():
-            shutil.rmtree(path)
-        else:
-            path.unlink()
-        removed.append(path.name)
+        if path.name != FILES_LIST:
+            _remove(path)
+            removed.append(path.name)
+    if os.path.lexists(folder / FILES_LIST):  # last: the list of what was removed
+        os.unlink(folder / FILES_LIST)
     sync_folder(folder)
     return removed
+
+
+def unknown_run(folder):
+    """Why the files of the run in folder are not known to be this project's,
+    so that --overwrite must not remove them; None when they are."""
+    config = Path(folder) / CONFIG_FILE
+    if listed_files(folder) is not None or is_our_config(config):
+        return None
+    if os.path.lexists(config):
+        return ('{} was not written by this project, so it is not a run to replace. Move '
+                'it away, or choose another --out.'.format(config))
+    return ('{} holds files of a run that this project did not list as its own (it has no '
+            '{} and no config.json), so --overwrite will not remove them. Move them away, '
+            'or choose another --out.'.format(folder, FILES_LIST))
 
 
 def remove_leftovers(folder):
     """Remove the temporary files an interrupted write left; return the names."""
     removed = []
-    for path in Path(folder).iterdir():
-        if _TEMPORARY.fullmatch(path.name):
-            if path.is_dir():
-                shutil.rmtree(path)
-            else:
-                path.unlink()
-            removed.append(path.name)
+    for name in sorted(e.name for e in os.scandir(folder)):
+        if _TEMPORARY.fullmatch(name):
+            _remove(Path(folder) / name)
+            removed.append(name)
     return removed
 
 
-# ------------------------------------------------------------ the vocabulary
+def take_folder(run_dir, overwrite):
+    """A new run's folder, locked: (lock, the names --overwrite removed).
+
+    Creates the folder, refuses one whose files are not of the kinds this
+    project writes (check_folder), takes the lock, and then, if a run is
+    there (one may have begun since new_run_dir looked), refuses it or,
+    with overwrite, removes that run's files. Nothing is removed unless
+    the lock is held.
+    """
+    run_dir = Path(run_dir)
+    try:
+        run_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        if is_disk_full(err):
+            raise
+        raise RunError('Cannot create the run folder {} ({}): choose a folder you can '
+                       'write to.'.format(run_dir, err.strerror)) from None
+    check_folder(run_dir)
+    lock = FolderLock(run_dir).acquire()
+    try:
+        removed = []
+        if holds_run(run_dir):
+            if not overwrite:
+                raise RunError('{} holds a run now. Choose another --out, or add '
+                               '--overwrite to replace that run.'.format(run_dir))
+            removed = remove_run_files(run_dir)
+    except BaseException:
+        lock.release(remove=True)
+        raise
+    return lock, removed
+
+
+# ------------------------------------------------------------ a new run's folder
 
 def _nearest_existing(path):
     """The path itself or its nearest ancestor that exists."""
     path = Path(os.path.abspath(path))
-    while not path.exists() and path != path.parent:
+    while not os.path.lexists(path) and path != path.parent:
         path = path.parent
     return path
 
@@ -426,61 +641,61 @@ def check_writable(run_dir, flag):
     """Refuse, before any work, a folder the run could not write in."""
     existing = _nearest_existing(run_dir)
     if not existing.is_dir():
-        raise SystemExit('{} {}: {} is a file, not a folder. Name a folder for the '
-                         'run.'.format(flag, run_dir, existing))
+        raise SystemExit('{} {}: {} is {}, not a folder. Name a folder for the run.'.format(
+            flag, run_dir, existing, _kind(os.lstat(existing).st_mode)))
     probe = existing / '.write-test-{}'.format(os.getpid())
     try:
-        os.close(os.open(str(probe), os.O_CREAT | os.O_EXCL | os.O_WRONLY))
+        os.close(os.open(str(probe), os.O_CREAT | os.O_EXCL | os.O_WRONLY | os.O_NOFOLLOW))
         probe.unlink()
     except OSError as err:
         raise SystemExit('{} {}: cannot write in {} ({}). Choose a folder you can write '
-                         'to.'.format(flag, run_dir, existing, err.strerror)) from None
+                       'to.'.format(flag, run_dir, existing, err.strerror)) from None
 
 
 def new_run_dir(out, runs_dir, overwrite=False):
     """The folder of a new run: out, or a new timestamped folder in runs_dir.
 
-    Checks only, before any work is done: the folder must be writable, and
-    one that already holds a run is refused unless overwrite is set (and then
-    only if that run is one of this project's). The run creates the folder
-    when it begins.
+    Checks only, before any work is done: the folder must be writable, hold
+    nothing of the wrong kind at the names a run writes, and one that
+    already holds a run is refused unless overwrite is set (and then only
+    if that run is known to be one of this project's). The run creates the
+    folder when it begins (take_folder).
     """
     if out is None:
         stamp = datetime.datetime.now().strftime('run-%Y%m%d-%H%M%S')
         run_dir = Path(runs_dir) / stamp
         suffix = 1
-        while run_dir.exists():
+        while os.path.lexists(run_dir):
             suffix += 1
             run_dir = Path(runs_dir) / '{}-{}'.format(stamp, suffix)
         check_writable(run_dir, 'the run folder')
         return run_dir
     run_dir = Path(out)
     check_writable(run_dir, '--out')
-    if run_dir.is_dir():  # a run writing there now is refused before any work
-        try:
-            FolderLock(run_dir).acquire().release(remove=True)
-        except RunError as err:
-            raise SystemExit('--out {}'.format(err)) from None
+    if not run_dir.is_dir():
+        return run_dir
+    try:
+        check_folder(run_dir)
+        FolderLock(run_dir).acquire().release(remove=True)  # a live run is refused now
+    except RunError as err:
+        raise SystemExit('--out {}'.format(err)) from None
     if holds_run(run_dir):
         if not overwrite:
             raise SystemExit(
-                '--out {} already holds a run (it has {}). Choose another --out, '
-                'or add --overwrite to replace that run.'.format(
-                    run_dir, ', '.join(p.name for p in run_files(run_dir))))
-        config = run_dir / CONFIG_FILE
-        if config.exists() and not is_our_config(config):
-            raise SystemExit('--overwrite: {} was not written by this project, so it is not '
-                             'a run to replace. Move it away, or choose another '
-                             '--out.'.format(config))
+                '--out {} already holds a run (it has {}). Choose another --out, or add '
+                '--overwrite to replace that run.'.format(
+                    run_dir, ', '.join(p.name for p in run_files(run_dir)) or 'its files'))
+        unknown = unknown_run(run_dir)
+        if unknown:
+            raise SystemExit('--overwrite: ' + unknown)
     return run_dir
 
 
 def write_vocab(run_dir, vocab2ix, ix2vocab):
     """vocab.json, which this project reads, and the book's vocab.pkl."""
-    write_json(Path(run_dir) / VOCAB_FILE, {'format': 1, 'vocab2ix': vocab2ix})
+    write_json_file(run_dir, VOCAB_FILE, {'format': 1, 'vocab2ix': vocab2ix})
     # As the book saves it; never read back unless asked (read_vocab)
-    write_atomically(Path(run_dir) / BOOK_VOCAB_FILE,
-                     pickle.dumps([vocab2ix, ix2vocab], protocol=4))
+    write_file(run_dir, BOOK_VOCAB_FILE, pickle.dumps([vocab2ix, ix2vocab], protocol=4))
 
 
 class _DataOnlyUnpickler(pickle.Unpickler):
@@ -522,14 +737,14 @@ def read_vocab(run_dir, allow_pickle=False):
     """
     run_dir = Path(run_dir)
     path = run_dir / VOCAB_FILE
-    if path.is_file():
-        content = _read_json(path)
+    if check_kind(path) is not None:
+        content = read_json(path)
         if not isinstance(content, dict) or 'vocab2ix' not in content:
             raise RunError('{}: no "vocab2ix" in it. The folder is damaged; use a run '
                            'folder a recipe wrote.'.format(path))
         return _check_vocab(content['vocab2ix'], path)
     book = run_dir / BOOK_VOCAB_FILE
-    if not book.is_file():
+    if check_kind(book) is None:
         raise RunError('{} is missing: the run saved no vocabulary.'.format(path))
     if not allow_pickle:
         raise RunError(
@@ -537,9 +752,9 @@ def read_vocab(run_dir, allow_pickle=False):
             'default: opening a pickle can run code hidden in it. If you trust where the '
             'folder came from, add --read-vocab-pkl: it reads the file with an unpickler '
             'that builds only plain data.'.format(path, book))
+    data = read_bytes(book)
     try:
-        with open(book, 'rb') as f:
-            content = _DataOnlyUnpickler(f).load()
+        content = _DataOnlyUnpickler(io.BytesIO(data)).load()
     except RunError as err:
         raise RunError('{}: {}.'.format(book, err)) from None
     except Exception as err:  # truncated or not a pickle
@@ -553,27 +768,63 @@ def read_vocab(run_dir, allow_pickle=False):
 
 # ------------------------------------------------------------ JSON files
 
-def _read_json(path):
-    try:
-        return json.loads(Path(path).read_text(encoding='utf-8'))
-    except FileNotFoundError:
-        raise RunError('{} is missing.'.format(path)) from None
-    except (ValueError, UnicodeDecodeError) as err:
-        raise RunError('{} is corrupt ({}).'.format(path, err)) from None
-
-
 def _whole(value, minimum):
     return isinstance(value, int) and not isinstance(value, bool) and value >= minimum
 
 
+def _number(value):
+    return isinstance(value, (int, float)) and not isinstance(value, bool) \
+        and math.isfinite(value)
+
+
+# The largest value of each setting that shapes the graph. The book's are 3
+# layers of 128 units and 8,009 words; a graph of 64 layers already takes
+# seconds a layer to build, and the memory check (check_model_fits) bounds
+# what these allow together.
+GRAPH_LIMITS = {'num_layers': 64, 'rnn_size': 16384, 'embedding_size': 16384,
+                'vocab_size': 2 ** 22}
+
+
+def _bounded(name, minimum):
+    return (lambda v: _whole(v, minimum) and v <= GRAPH_LIMITS[name],
+            'a whole number of at least {} and at most {:,}'.format(
+                minimum, GRAPH_LIMITS[name]))
+
+
+def check_model_fits(rnn_size, embedding_size, num_layers, separate_layers, vocab_size,
+                     batch_size, seq_len, flag='--rnn-size', advice=None):
+    """Refuse, before building it, a model larger than this machine's memory.
+
+    Counts 5 floats a parameter (the weight, its gradient, the clipped
+    gradient and Adam's two slots) and, for the unrolled steps, the logits
+    three times (logits, softmax, gradient) and about a dozen rnn_size-wide
+    activations a layer. A rough lower bound: a model refused here would not
+    have run. advice: what to do instead, where the flags are not the way.
+    """
+    layers = num_layers if separate_layers else 1
+    lstm = 4 * rnn_size * (embedding_size + rnn_size + 1) \
+        + (layers - 1) * 4 * rnn_size * (2 * rnn_size + 1)
+    parameters = lstm + rnn_size * vocab_size + vocab_size + vocab_size * embedding_size
+    steps = batch_size * seq_len * (3 * vocab_size + 12 * rnn_size * num_layers)
+    need = 4 * (5 * parameters + steps)
+    have = os.sysconf('SC_PAGE_SIZE') * os.sysconf('SC_PHYS_PAGES')
+    if need > have:
+        raise SystemExit(
+            'The model would need at least {:.1f} GiB of memory ({:,} parameters with '
+            'rnn_size {}, vocabulary {}, batches of {} x {}); this machine has {:.1f} GiB. '
+            '{}'.format(need / 2 ** 30, parameters, rnn_size, vocab_size, batch_size, seq_len,
+                        have / 2 ** 30, advice or 'Give a smaller {} (the book\'s is 128), '
+                        '--batch-size or --seq-len.'.format(flag)))
+
+
 # What each setting must be, for a config.json to rebuild its model and batches
 _CONFIG_CHECKS = {
-    'recipe': (lambda v: isinstance(v, str), 'a recipe name'),
+    'recipe': (lambda v: v in RECIPES, 'one of ' + ', '.join(RECIPES)),
     'level': (lambda v: v in ('word', 'char'), '"word" or "char"'),
-    'rnn_size': (lambda v: _whole(v, 1), 'a whole number of at least 1'),
-    'num_layers': (lambda v: _whole(v, 1), 'a whole number of at least 1'),
-    'embedding_size': (lambda v: _whole(v, 1), 'a whole number of at least 1'),
-    'vocab_size': (lambda v: _whole(v, 2), 'a whole number of at least 2'),
+    'rnn_size': _bounded('rnn_size', 1),
+    'num_layers': _bounded('num_layers', 1),
+    'embedding_size': _bounded('embedding_size', 1),
+    'vocab_size': _bounded('vocab_size', 2),
     'batch_size': (lambda v: _whole(v, 1), 'a whole number of at least 1'),
     'training_seq_len': (lambda v: _whole(v, 1), 'a whole number of at least 1'),
     'epochs': (lambda v: _whole(v, 1), 'a whole number of at least 1'),
@@ -581,8 +832,7 @@ _CONFIG_CHECKS = {
     'eval_every': (lambda v: _whole(v, 1), 'a whole number of at least 1'),
     'max_steps': (lambda v: _whole(v, 0), 'a whole number'),
     'seed': (lambda v: _whole(v, 0), 'a whole number'),
-    'learning_rate': (lambda v: isinstance(v, (int, float)) and not isinstance(v, bool)
-                      and v > 0, 'a number above 0'),
+    'learning_rate': (lambda v: _number(v) and v > 0, 'a number above 0'),
     'separate_layers': (lambda v: isinstance(v, bool), 'true or false'),
     'exact_batches': (lambda v: isinstance(v, bool), 'true or false'),
     'softmax_blocks': (lambda v: _whole(v, 1), 'a whole number of at least 1'),
@@ -590,16 +840,15 @@ _CONFIG_CHECKS = {
              'one of "basic_lstm", "lstm", "gru", "basic_rnn"'),
     'peepholes': (lambda v: isinstance(v, bool), 'true or false'),
     'residual': (lambda v: isinstance(v, bool), 'true or false'),
-    'dropout': (lambda v: isinstance(v, (int, float)) and not isinstance(v, bool)
-                and 0 < v <= 1, 'a number above 0 and at most 1'),
-    'valid_fraction': (lambda v: isinstance(v, (int, float)) and not isinstance(v, bool)
-                       and 0 <= v < 1, 'a number from 0 to below 1'),
-    'lr_decay': (lambda v: isinstance(v, (int, float)) and not isinstance(v, bool)
-                 and 0 < v <= 1, 'a number above 0 and at most 1'),
+    'dropout': (lambda v: _number(v) and 0 < v <= 1, 'a number above 0 and at most 1'),
+    'valid_fraction': (lambda v: _number(v) and 0 <= v < 1, 'a number from 0 to below 1'),
+    'lr_decay': (lambda v: _number(v) and 0 < v <= 1, 'a number above 0 and at most 1'),
     'tensorboard': (lambda v: isinstance(v, bool), 'true or false'),
     'prime_texts': (lambda v: isinstance(v, list) and all(isinstance(t, str) for t in v),
                     'a list of texts'),
     'corpus': (lambda v: isinstance(v, dict), 'a description of the text'),
+    'num_batches': (lambda v: _whole(v, 1), 'a whole number of at least 1'),
+    'trainable_parameters': (lambda v: _whole(v, 0), 'a whole number'),
 }
 # The settings added after the first run folders were written, at the
 # values those runs used (the book's: its cell, no wrappers, all text trained)
@@ -629,15 +878,20 @@ def upgrade_config(config):
 def read_config(run_dir):
     """config.json, each setting checked; RunError naming the first that is wrong."""
     path = Path(run_dir) / CONFIG_FILE
-    if not path.is_file():
+    if check_kind(path) is None:
         raise RunError('{} is missing: this folder was not written by a recipe of this '
                        'project, so the model cannot be rebuilt.'.format(path))
-    config = _read_json(path)
+    return check_config(read_json(path), path)
+
+
+def check_config(config, path, required=REQUIRED_SETTINGS):
+    """A run's settings (from path) in today's names, each checked; RunError
+    naming the first that is wrong or, of required, missing."""
     if not isinstance(config, dict):
         raise RunError('{}: holds {}, not the run\'s settings. The folder is damaged; use '
                        'a run folder a recipe wrote.'.format(path, type(config).__name__))
     config = upgrade_config(config)
-    for key in REQUIRED_SETTINGS:
+    for key in required:
         if key not in config:
             raise RunError('{}: the setting "{}" is missing. The folder is damaged; use a '
                            'run folder a recipe wrote.'.format(path, key))
@@ -652,24 +906,55 @@ def read_config(run_dir):
 RECORD_KEYS = ('status', 'config', 'iterations', 'samples')
 
 
+def _row(r):
+    """[iteration, epoch, batch, loss or None, seconds], as the run writes it."""
+    return isinstance(r, list) and len(r) >= 5 and _whole(r[0], 1) and _whole(r[1], 1) \
+        and _whole(r[2], 1) and (r[3] is None or _number(r[3])) and _number(r[4])
+
+
+def _sample(s):
+    return isinstance(s, dict) and _whole(s.get('iteration'), 0) \
+        and isinstance(s.get('prime'), str) and isinstance(s.get('text'), str)
+
+
+def _held_out(h):
+    return isinstance(h, dict) and _whole(h.get('iteration'), 0) and _whole(
+        h.get('epoch'), 1) and _number(h.get('loss')) and _number(h.get('perplexity'))
+
+
 def read_record(run_dir):
-    """record.json, its structure checked; RunError naming what is wrong."""
+    """record.json, its structure checked; RunError naming what is wrong.
+
+    The record of recipe 03 or 04: settings, one row an iteration, samples.
+    Recipe 05's record (one row an epoch, a variant) is refused here:
+    RECIPES names which recipe wrote it (record['recipe']).
+    """
     path = Path(run_dir) / RECORD_FILE
-    record = _read_json(path)
-    missing = [k for k in RECORD_KEYS if not isinstance(record, dict) or k not in record]
+    record = read_json(path)
+    if not isinstance(record, dict):
+        raise RunError('{} holds {}, not a run\'s record. The folder is damaged; use a '
+                       'run folder a recipe wrote.'.format(path, type(record).__name__))
+    missing = [k for k in RECORD_KEYS if k not in record]
     if missing:
         raise RunError('{}: "{}" is missing, so the run\'s losses so far are unknown. The '
                        'folder is damaged.'.format(path, missing[0]))
+    if 'recipe' in record and record['recipe'] not in RECIPES:
+        raise RunError('{}: "recipe" is {}, not a recipe of this project ({}). The file '
+                       'was edited or damaged; use a run folder a recipe wrote.'.format(
+                           path, json.dumps(record['recipe'])[:80], ', '.join(RECIPES)))
+    check_config(record['config'], path, required=())
     rows = record['iterations'].get('rows') if isinstance(record['iterations'], dict) \
         else None
-    if not isinstance(rows, list) or not all(
-            isinstance(r, list) and len(r) >= 5 and _whole(r[0], 1) for r in rows):
+    if not isinstance(rows, list) or not all(_row(r) for r in rows):
         raise RunError('{}: "iterations" holds no rows of [iteration, epoch, batch, loss, '
                        'seconds]. The folder is damaged.'.format(path))
     if not isinstance(record['samples'], list) or not all(
-            isinstance(s, dict) and _whole(s.get('iteration'), 0)
-            for s in record['samples']):
+            _sample(s) for s in record['samples']):
         raise RunError('{}: "samples" is not a list of samples. The folder is '
+                       'damaged.'.format(path))
+    if not isinstance(record.get('held_out', []), list) or not all(
+            _held_out(h) for h in record.get('held_out', [])):
+        raise RunError('{}: "held_out" is not a list of held-out losses. The folder is '
                        'damaged.'.format(path))
     return record
 
@@ -682,27 +967,36 @@ def checkpoint_prefix(run_dir, iteration):
 
 def _data_files_complete(prefix):
     """True when the .index and every .data shard it needs are there, none empty."""
-    index = Path(str(prefix) + '.index')
-    if not index.is_file() or index.stat().st_size == 0:
+    index = check_kind(str(prefix) + '.index')
+    if index is None or index.st_size == 0:
         return False
-    shards = list(prefix.parent.glob(prefix.name + '.data-?????-of-?????'))
+    shards = [n for n in _names(prefix.parent) if re.fullmatch(
+        re.escape(prefix.name) + r'\.data-\d{5}-of-\d{5}', n)]
     if not shards:
         return False
-    needed = int(shards[0].name[-5:])
-    return len(shards) == needed and all(s.stat().st_size > 0 for s in shards)
+    needed = int(shards[0][-5:])
+    return len(shards) == needed and all(
+        check_kind(prefix.parent / n).st_size > 0 for n in shards)
 
 
 def is_complete(prefix, need_progress):
     prefix = Path(prefix)
     return _data_files_complete(prefix) and (
-        not need_progress or Path(str(prefix) + PROGRESS_SUFFIX).is_file())
+        not need_progress or check_kind(str(prefix) + PROGRESS_SUFFIX) is not None)
+
+
+def _names(folder):
+    """The names in folder (a real folder, not a link)."""
+    check_kind(folder, folder=True)
+    with os.scandir(folder) as entries:
+        return [e.name for e in entries]
 
 
 def saved_iterations(run_dir):
     """The iterations of the checkpoints in run_dir, oldest first (set-aside ones not)."""
     found = []
-    for path in Path(run_dir).glob('model-*.index'):
-        match = re.fullmatch(r'model-(\d+)\.index', path.name)
+    for name in _names(run_dir):
+        match = re.fullmatch(r'model-(\d+)\.index', name)
         if match:
             found.append(int(match.group(1)))
     return sorted(found)
@@ -716,11 +1010,11 @@ def read_pointer(run_dir):
     file may hold absolute paths, stale once the folder is moved.
     """
     path = Path(run_dir) / POINTER_FILE
-    if not path.is_file():
+    if check_kind(path) is None:
         return [], 'there is no "checkpoint" file'
     try:
-        lines = path.read_text(encoding='utf-8').splitlines()
-    except (OSError, UnicodeDecodeError):
+        lines = read_bytes(path).decode('utf-8').splitlines()
+    except UnicodeDecodeError:
         return [], 'the "checkpoint" file is not text'
     latest, listed = None, []
     for line in lines:
@@ -747,7 +1041,7 @@ def write_pointer(run_dir, names):
     """
     lines = ['model_checkpoint_path: "{}"'.format(names[-1])]
     lines += ['all_model_checkpoint_paths: "{}"'.format(n) for n in names]
-    write_atomically(Path(run_dir) / POINTER_FILE, '\n'.join(lines) + '\n')
+    write_file(run_dir, POINTER_FILE, '\n'.join(lines) + '\n')
 
 
 def find_checkpoint(path, need_progress=False):
@@ -765,6 +1059,7 @@ def find_checkpoint(path, need_progress=False):
     path = Path(path)
     if path.is_dir():
         run_dir = path
+        check_folder(run_dir)
         needs = 'weights and progress file' if need_progress else 'weights'
         names, problem = read_pointer(run_dir)
         complete = [i for i in saved_iterations(run_dir)
@@ -785,14 +1080,17 @@ def find_checkpoint(path, need_progress=False):
         return run_dir, str(prefix), '{}: using {}, the newest complete one'.format(
             problem, prefix.name)
     prefix, run_dir = path, path.parent
-    if not any(run_dir.glob(glob_escape(prefix.name) + '.*')):
+    if not run_dir.is_dir() or not any(n.startswith(prefix.name + '.')
+                                       for n in _names(run_dir)):
         raise RunError('{}: no such run folder or checkpoint.'.format(path))
-    if not Path(str(prefix) + '.index').is_file():
+    check_folder(run_dir)
+    if check_kind(str(prefix) + '.index') is None:
         raise RunError('{}: the checkpoint is missing (no {}). Give a run folder or a '
                        'checkpoint that exists.'.format(prefix, prefix.name + '.index'))
     if not _data_files_complete(prefix):
-        raise RunError('{}: the checkpoint is partial: {} lacks its data file. Use an '
-                       'earlier checkpoint of the run.'.format(prefix, prefix.name + '.index'))
+        raise RunError('{}: the checkpoint is partial: {} lacks its data file. Give the run '
+                       'folder instead: its newest complete checkpoint is used.'.format(
+                           prefix, prefix.name + '.index'))
     if need_progress and not is_complete(prefix, True):
         raise RunError('{} is missing, so where the run stood at that checkpoint is '
                        'unknown. Resume from the run folder, which takes the newest '
@@ -800,17 +1098,13 @@ def find_checkpoint(path, need_progress=False):
     return run_dir, str(prefix), None
 
 
-def glob_escape(name):
-    return re.sub(r'([*?\[])', r'[\1]', name)
-
-
 def remove_checkpoint(prefix):
-    """Remove one checkpoint's files (weights, graph, progress)."""
+    """Remove one checkpoint's files (weights, graph, progress); never a link's target."""
     prefix = Path(prefix)
-    for path in prefix.parent.glob(glob_escape(prefix.name) + '.*'):
-        if _CHECKPOINT_FILE.fullmatch(path.name) and not path.name.startswith(
-                prefix.name + '.diverged'):
-            path.unlink()
+    for name in _names(prefix.parent):
+        if name.startswith(prefix.name + '.') and _CHECKPOINT_FILE.fullmatch(name) \
+                and not name.startswith(prefix.name + '.diverged'):
+            os.unlink(prefix.parent / name)
 
 
 # ------------------------------------------------------------ progress
@@ -835,6 +1129,7 @@ def write_progress(prefix, position, lstm_state, python_random, numpy_random):
         arrays['lstm_state_{}'.format(i)] = np.asarray(array)
     buffer = io.BytesIO()
     np.savez(buffer, **arrays)
+    register(Path(prefix).parent, Path(prefix).name)
     write_atomically(str(prefix) + PROGRESS_SUFFIX, buffer.getvalue())
 
 
@@ -848,15 +1143,21 @@ def read_progress(prefix, num_batches):
     path = Path(str(prefix) + PROGRESS_SUFFIX)
 
     def damaged(what):
-        return RunError('{}: {}. The file is damaged; resume from an earlier checkpoint '
-                        '(--resume {}), or start a new run.'.format(
-                            path, what, path.parent / 'model-K'))
-    try:
-        with np.load(path, allow_pickle=False) as npz:
-            arrays = {name: npz[name] for name in npz.files}
-    except FileNotFoundError:
+        return RunError('{}: {}. The file is damaged: move {}.* out of the folder, then '
+                        '--resume the folder: its newest complete checkpoint is used.'.format(
+                            path, what, Path(prefix).name))
+    if check_kind(path) is None:
         raise RunError('{} is missing, so where the run stood at that checkpoint is '
-                       'unknown.'.format(path)) from None
+                       'unknown.'.format(path))
+    data = read_bytes(path)
+    try:
+        # the arrays' sizes as the archive declares them, before any is unpacked
+        if sum(m.file_size for m in zipfile.ZipFile(io.BytesIO(data)).infolist()) \
+                > limit_of(path):
+            raise ValueError('its arrays unpack to more than {:,} bytes'.format(
+                limit_of(path)))
+        with np.load(io.BytesIO(data), allow_pickle=False) as npz:
+            arrays = {name: npz[name] for name in npz.files}
     except Exception as err:  # not a .npz, truncated, or holding objects
         raise damaged('it cannot be read ({}: {})'.format(type(err).__name__, err)) from None
     for name in ('meta', 'order', 'numpy_random_keys'):

@@ -46,7 +46,9 @@ def chooser(strategy, temperature=1.0, top_k=None, vocab_size=None):
     not_unknown[0] = -np.inf
 
     def choose(logits):
-        scaled = logits / temperature + not_unknown
+        # the largest logit made 0 before the division: no overflow at any temperature
+        shifted = logits + not_unknown
+        scaled = (shifted - tf.reduce_max(shifted, axis=1, keepdims=True)) / temperature
         if strategy == 'topk':
             kth_largest = tf.math.top_k(scaled, top_k).values[:, -1:]   # [batch, 1]
             scaled = tf.where(scaled < kth_largest,

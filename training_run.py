@@ -35,7 +35,7 @@ import numpy as np
 import command_line
 import resuming
 import run_folder
-from run_folder import RunError, CONFIG_FILE, RECORD_FILE, LOSS_FIGURE
+from run_folder import RunError, CONFIG_FILE, RECORD_FILE, LOSS_FIGURE, check_model_fits  # noqa: F401 (the recipes')
 
 PROJECT_DIR = Path(__file__).resolve().parent
 TEMP_DIR = PROJECT_DIR / 'temp'  # the book's data_dir: cached text and runs
@@ -47,6 +47,9 @@ def recipe_module(name):
     Its file name starts with digits, so it cannot be imported by name.
     """
     import importlib.util
+    if name not in run_folder.RECIPES:  # never a path or module a file names
+        raise RunError('{!r} is not a recipe of this project ({}).'.format(
+            name, ', '.join(run_folder.RECIPES)))
     path = PROJECT_DIR / 'recipes' / (name + '.py')
     spec = importlib.util.spec_from_file_location('recipe_' + name, path)
     module = importlib.util.module_from_spec(spec)
@@ -95,32 +98,6 @@ def library_versions():
     versions['machine'] = '{} {}, {} cores'.format(
         platform.system(), platform.machine(), os.cpu_count())
     return versions
-
-
-def check_model_fits(rnn_size, embedding_size, num_layers, separate_layers, vocab_size,
-                     batch_size, seq_len, flag='--rnn-size'):
-    """Refuse, before building it, a model larger than this machine's memory.
-
-    Counts 5 floats a parameter (the weight, its gradient, the clipped
-    gradient and Adam's two slots) and, for the unrolled steps, the logits
-    three times (logits, softmax, gradient) and about a dozen rnn_size-wide
-    activations a layer. A rough lower bound: a model refused here would not
-    have run.
-    """
-    layers = num_layers if separate_layers else 1
-    lstm = 4 * rnn_size * (embedding_size + rnn_size + 1) \
-        + (layers - 1) * 4 * rnn_size * (2 * rnn_size + 1)
-    parameters = lstm + rnn_size * vocab_size + vocab_size + vocab_size * embedding_size
-    steps = batch_size * seq_len * (3 * vocab_size + 12 * rnn_size * num_layers)
-    need = 4 * (5 * parameters + steps)
-    have = os.sysconf('SC_PAGE_SIZE') * os.sysconf('SC_PHYS_PAGES')
-    if need > have:
-        raise SystemExit(
-            'The model would need at least {:.1f} GiB of memory ({:,} parameters with '
-            'rnn_size {}, vocabulary {}, batches of {} x {}); this machine has {:.1f} GiB. '
-            'Give a smaller {} (the book\'s is 128), --batch-size or --seq-len.'.format(
-                need / 2 ** 30, parameters, rnn_size, vocab_size, batch_size, seq_len,
-                have / 2 ** 30, flag))
 
 
 def check_settings(config):
@@ -213,7 +190,7 @@ def plot_loss(train_loss, run_dir, show=True, held_out=()):
     path = Path(run_dir) / LOSS_FIGURE
     image = io.BytesIO()
     plt.savefig(image, format='png')
-    run_folder.write_atomically(path, image.getvalue())
+    run_folder.write_file(run_dir, LOSS_FIGURE, image.getvalue())
     print('Loss figure saved to: {}'.format(path))
     if show and has_display():
         plt.show()
@@ -297,7 +274,7 @@ class TrainingRun:
         texts must be in the vocabulary, for the samples printed as it trains.
         """
         if self._resumed is not None:
-            self._resumed.check_data(source, vocab2ix)
+            self._resumed.check_data(source, vocab2ix, self.config)
         check_prime_texts(self.config.prime_texts, vocab2ix, char_level)
         self.source, self.vocab2ix, self.ix2vocab = source, vocab2ix, ix2vocab
         self.level = 'char' if char_level else 'word'
@@ -338,6 +315,9 @@ class TrainingRun:
         if self._resumed is not None:
             try:
                 self._resume(self._resumed, model.initial_state)
+            except run_folder.NothingToDo:
+                self._resumed.lock.release(remove=True)
+                raise
             except RunError as err:
                 raise SystemExit('Cannot resume: {}'.format(err)) from None
         self._take_folder()
@@ -358,8 +338,10 @@ class TrainingRun:
         """
         import tensorflow as tf
         tf1 = tf.compat.v1
-        self._writer = tf1.summary.FileWriter(str(self.run_dir / run_folder.TENSORBOARD_DIR),
-                                              graph)
+        folder = self.run_dir / run_folder.TENSORBOARD_DIR
+        run_folder.register(self.run_dir, run_folder.TENSORBOARD_DIR)
+        run_folder.check_kind(folder, folder=True)  # a link there is refused, not followed
+        self._writer = tf1.summary.FileWriter(str(folder), graph)
         if self._resumed is not None:
             self._writer.add_session_log(
                 tf1.SessionLog(status=tf1.SessionLog.START), self.iteration + 1)
@@ -436,13 +418,7 @@ class TrainingRun:
         self.kept = [i for i in run_folder.saved_iterations(self.run_dir) if i <= iteration
                      and run_folder.is_complete(
                          run_folder.checkpoint_prefix(self.run_dir, i), True)]
-        max_steps, epochs = self.config.max_steps, self.config.epochs
-        if (max_steps and self.iteration >= max_steps) or self.epoch >= epochs:
-            print('The run already did its {}; nothing is left to train. Give a larger '
-                  '--max-steps (0: no limit) or --epochs to train it further.'.format(
-                      '{} iterations (--max-steps)'.format(max_steps)
-                      if max_steps and self.iteration >= max_steps
-                      else '{} epochs'.format(epochs)), file=sys.stderr)
+        resuming.nothing_left(self.iteration, self.epoch, self.config)  # before any write
         print('Resuming {} at iteration {} (epoch {}, batch {}){}.'.format(
             self.run_dir, self.iteration + 1, self.epoch + 1, self.batch + 1,
             ''.join('; {} {} -> {}'.format(k, a, b)
@@ -452,28 +428,15 @@ class TrainingRun:
 
     def _take_folder(self):
         """The folder: its lock, then config.json and, for a new run, the vocabulary."""
-        try:
-            self.run_dir.mkdir(parents=True, exist_ok=True)
-        except OSError as err:
-            raise SystemExit('Cannot create the run folder {} ({}).'.format(
-                self.run_dir, err.strerror)) from None
         if self._resumed is not None:
             self._lock = self._resumed.lock
         else:
             try:
-                self._lock = run_folder.FolderLock(self.run_dir).acquire()
+                self._lock, removed = run_folder.take_folder(self.run_dir,
+                                                             self.options.overwrite)
             except RunError as err:
                 raise SystemExit(str(err)) from None
-            if run_folder.holds_run(self.run_dir):  # a run that began since prepare_run
-                if not self.options.overwrite:
-                    self._lock.release()
-                    raise SystemExit('{} holds a run now. Choose another --out, or add '
-                                     '--overwrite to replace that run.'.format(self.run_dir))
-                try:
-                    removed = run_folder.remove_run_files(self.run_dir)
-                except RunError as err:
-                    self._lock.release()
-                    raise SystemExit('--overwrite: {}'.format(err)) from None
+            if removed:
                 print('--overwrite: removed the earlier run\'s {} files: {}'.format(
                     len(removed), ', '.join(removed)))
         if self._resumed is not None:  # what a save cut short left behind
@@ -486,7 +449,7 @@ class TrainingRun:
                 print('Removed what an interrupted save left: {}'.format(', '.join(left)),
                       file=sys.stderr)
         self._lock.claim()
-        run_folder.write_json(self.run_dir / CONFIG_FILE, self.settings)
+        run_folder.write_json_file(self.run_dir, CONFIG_FILE, self.settings)
         if self._resumed is None:
             run_folder.write_vocab(self.run_dir, self.vocab2ix, self.ix2vocab)
 
@@ -618,16 +581,16 @@ class TrainingRun:
             return False
         prefix = run_folder.checkpoint_prefix(self.run_dir, iteration)
         try:
+            run_folder.register(self.run_dir, prefix.name)  # before its files exist
             run_folder._saving('weights')
             self.saver.save(self.sess, str(self.run_dir / 'model'), global_step=iteration,
                             write_meta_graph=False, write_state=False)
             for path in self.run_dir.glob(prefix.name + '.[di]*'):
                 run_folder.sync_file(path)
             run_folder._saving('graph')
-            meta = Path(str(prefix) + '.meta' + run_folder.TMP_SUFFIX)
-            self.saver.export_meta_graph(str(meta))
-            run_folder.sync_file(meta)
-            os.replace(meta, str(prefix) + '.meta')
+            # the graph as the book's Saver writes it, through the folder's own write
+            run_folder.write_atomically(str(prefix) + '.meta', self.saver.export_meta_graph(
+                ).SerializeToString())
         except (OSError, tf.errors.OpError) as err:
             if not run_folder.is_disk_full(err):
                 raise
@@ -719,7 +682,7 @@ class TrainingRun:
             'samples': self.samples,
             'held_out': self.held_out,
         }
-        run_folder.write_json(self.run_dir / RECORD_FILE, record)
+        run_folder.write_json_file(self.run_dir, RECORD_FILE, record)
 
     def finish(self):
         """Save the last weights (unless just saved) and the record; say how it ended.

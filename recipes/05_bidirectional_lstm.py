@@ -187,7 +187,7 @@ def plot_curves(history, run_dir, title, show):
     image = io.BytesIO()
     fig.savefig(image, format='png')
     path = Path(run_dir) / 'accuracy.png'
-    run_folder.write_atomically(path, image.getvalue())
+    run_folder.write_file(run_dir, path.name, image.getvalue())
     print('Accuracy figure saved to: {}'.format(path))
     if show and has_display():
         plt.show()
@@ -243,9 +243,10 @@ def main(argv=None, imdb_loader=None):
         len(train[2]), train[2].mean(), len(test[2]), test[2].mean()))
     print('Vocabulary Length = {}'.format(vocab_size))
 
-    run_dir.mkdir(parents=True, exist_ok=True)
-    if run_folder.holds_run(run_dir):  # --overwrite, checked by new_run_dir
-        removed = run_folder.remove_run_files(run_dir)
+    # The run folder: locked while this run writes there (--overwrite: the earlier
+    # run's files removed first); its record says how the run ended
+    lock, removed = run_folder.take_folder(run_dir, options.overwrite)
+    if removed:
         print('--overwrite: removed the earlier run\'s {} files: {}'.format(
             len(removed), ', '.join(removed)))
     settings = dict(asdict(config), seed=seed, recipe=RECIPE, dataset_used=dataset, task=task,
@@ -254,63 +255,63 @@ def main(argv=None, imdb_loader=None):
     print('Configuration:')
     for key, value in sorted(settings.items()):
         print('  {} = {}'.format(key, value))
-    run_folder.write_json(run_dir / run_folder.CONFIG_FILE, settings)
-    if vocab2ix is not None:
-        run_folder.write_json(run_dir / run_folder.VOCAB_FILE, vocab2ix)
     record = {'format': 1, 'recipe': RECIPE, 'status': 'running', 'config': settings,
               'versions': library_versions(), 'parameters': {}, 'epochs': {}}
+    with run_folder.recorded(run_dir, record, lock):
+        run_folder.write_json_file(run_dir, run_folder.CONFIG_FILE, settings)
+        if vocab2ix is not None:
+            run_folder.write_json_file(run_dir, run_folder.VOCAB_FILE, vocab2ix)
 
-    variants = VARIANTS if config.variant == 'all' else (config.variant,)
-    for variant in variants:
-        # Define the model, a graph of its own for each variant
-        tf1.reset_default_graph()
-        tf1.set_random_seed(seed)
-        model = LSTM_Classifier(variant, vocab_size, config.embedding_size, config.rnn_size,
-                                config.dense_size, max_len, config.learning_rate)
-        parameters = count_parameters(tf1.trainable_variables())
-        print('Variant: {}, trainable parameters = {:,}'.format(variant, parameters))
-        record['parameters'][variant] = parameters
-        record['epochs'][variant] = history = []
-        saver = tf1.train.Saver(tf1.global_variables())
-        sess = tf1.Session()
-        sess.run(tf1.global_variables_initializer())
+        variants = VARIANTS if config.variant == 'all' else (config.variant,)
+        for variant in variants:
+            # Define the model, a graph of its own for each variant
+            tf1.reset_default_graph()
+            tf1.set_random_seed(seed)
+            model = LSTM_Classifier(variant, vocab_size, config.embedding_size, config.rnn_size,
+                                    config.dense_size, max_len, config.learning_rate)
+            parameters = count_parameters(tf1.trainable_variables())
+            print('Variant: {}, trainable parameters = {:,}'.format(variant, parameters))
+            record['parameters'][variant] = parameters
+            record['epochs'][variant] = history = []
+            saver = tf1.train.Saver(tf1.global_variables())
+            sess = tf1.Session()
+            sess.run(tf1.global_variables_initializer())
 
-        # Train: the examples shuffled each epoch, then the held-out examples scored
-        started = time.monotonic()
-        for epoch in range(config.epochs):
-            order = rng.permutation(len(train[2]))
-            losses, correct = [], []
-            for start in range(0, len(order), config.batch_size):
-                part = order[start:start + config.batch_size]
-                feed = {model.x_data: train[0][part], model.lengths: train[1][part],
-                        model.y_target: train[2][part]}
-                temp_loss, temp_accuracy, _ = sess.run(
-                    [model.cost, model.accuracy, model.train_op], feed_dict=feed)
-                losses.append(float(temp_loss) * len(part))
-                correct.append(float(temp_accuracy) * len(part))
-            test_loss, test_accuracy = evaluate(sess, model, test, config.batch_size)
-            history.append({'epoch': epoch + 1, 'loss': sum(losses) / len(order),
-                            'accuracy': sum(correct) / len(order), 'test_loss': test_loss,
-                            'test_accuracy': test_accuracy,
-                            'seconds': round(time.monotonic() - started, 1)})
-            print('Variant: {}, Epoch: {}, Loss: {:.3f}, Accuracy: {:.3f}, Held-out Loss: '
-                  '{:.3f}, Held-out Accuracy: {:.3f}'.format(
-                      variant, epoch + 1, history[-1]['loss'], history[-1]['accuracy'],
-                      test_loss, test_accuracy))
-            run_folder.write_json(run_dir / run_folder.RECORD_FILE, record)
+            # Train: the examples shuffled each epoch, then the held-out examples scored
+            started = time.monotonic()
+            for epoch in range(config.epochs):
+                order = rng.permutation(len(train[2]))
+                losses, correct = [], []
+                for start in range(0, len(order), config.batch_size):
+                    part = order[start:start + config.batch_size]
+                    feed = {model.x_data: train[0][part], model.lengths: train[1][part],
+                            model.y_target: train[2][part]}
+                    temp_loss, temp_accuracy, _ = sess.run(
+                        [model.cost, model.accuracy, model.train_op], feed_dict=feed)
+                    losses.append(float(temp_loss) * len(part))
+                    correct.append(float(temp_accuracy) * len(part))
+                test_loss, test_accuracy = evaluate(sess, model, test, config.batch_size)
+                history.append({'epoch': epoch + 1, 'loss': sum(losses) / len(order),
+                                'accuracy': sum(correct) / len(order), 'test_loss': test_loss,
+                                'test_accuracy': test_accuracy,
+                                'seconds': round(time.monotonic() - started, 1)})
+                print('Variant: {}, Epoch: {}, Loss: {:.3f}, Accuracy: {:.3f}, Held-out Loss: '
+                      '{:.3f}, Held-out Accuracy: {:.3f}'.format(
+                          variant, epoch + 1, history[-1]['loss'], history[-1]['accuracy'],
+                          test_loss, test_accuracy))
+                run_folder.write_json_file(run_dir, run_folder.RECORD_FILE, record)
 
-        # Save the model
-        saver.save(sess, str(run_dir / variant), write_meta_graph=False, write_state=False)
-        print('Model Saved To: {}'.format(run_dir / variant))
-        sess.close()
+            # Save the model
+            run_folder.register(run_dir, variant)  # before its files exist
+            saver.save(sess, str(run_dir / variant), write_meta_graph=False, write_state=False)
+            print('Model Saved To: {}'.format(run_dir / variant))
+            sess.close()
 
-    record['status'] = 'finished'
-    run_folder.write_json(run_dir / run_folder.RECORD_FILE, record)
-    print('Held-out accuracy after {} epochs: {}'.format(config.epochs, ', '.join(
-        '{} {:.3f}'.format(v, record['epochs'][v][-1]['test_accuracy']) for v in variants)))
+        print('Held-out accuracy after {} epochs: {}'.format(config.epochs, ', '.join(
+            '{} {:.3f}'.format(v, record['epochs'][v][-1]['test_accuracy']) for v in variants)))
 
-    # Plot accuracy and loss per epoch
-    plot_curves(record['epochs'], run_dir, task, show=True)
+        # Plot accuracy and loss per epoch
+        plot_curves(record['epochs'], run_dir, task, show=True)
     return 0
 
 

@@ -12,6 +12,7 @@ folder, or --out PATH, and prints each unit chosen with its correlation.
 """
 import argparse
 import io
+import os
 import sys
 from pathlib import Path
 
@@ -23,6 +24,7 @@ import run_folder
 import shakespeare_data
 from training_run import import_tensorflow
 
+FIGURE_FILE = 'cell_states.png'
 PASSAGE = ('To be, or not to be, that is the question: whether tis nobler in the mind to '
            'suffer the slings and arrows of outrageous fortune, or to take arms against '
            'a sea of troubles and by opposing end them.')
@@ -32,18 +34,34 @@ def main(argv=None):
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument('--checkpoint', metavar='DIR', required=True,
-                        help='a run folder of recipe 04 (or 03 with --text of its words)')
+                        help='a run folder of recipe 04 (a character model), or a checkpoint '
+                             'in one, such as DIR/model-500')
     parser.add_argument('--text', default=PASSAGE,
                         help='the text to read, cleaned as the training text was '
                              '(default: from Hamlet)')
     parser.add_argument('--units', type=command_line._int_at_least(1), default=3,
                         help='units to show for each feature (default %(default)s)')
     parser.add_argument('--out', metavar='PATH', default=None,
-                        help='where to write the PNG (default: cell_states.png in the run '
+                        help='a new PNG file to write (default: cell_states.png in the run '
                              'folder)')
-    parser.add_argument('--verbose', action='store_true')
+    parser.add_argument('--read-vocab-pkl', action='store_true',
+                        help='for a run folder from before vocab.json: read the book\'s '
+                             'vocab.pkl, with an unpickler that builds only plain data '
+                             '(open only folders you trust)')
+    parser.add_argument('--verbose', action='store_true',
+                        help="show TensorFlow's own start-up notices and warnings")
     args = parser.parse_args(argv)
-    run_dir, checkpoint, config, vocab2ix, ix2vocab, note = resuming.load_run(args.checkpoint)
+    if args.out is not None:  # checked before the work, not after it
+        out = Path(args.out)
+        if os.path.lexists(out):
+            raise run_folder.RunError('--out {}: something is there already; give the name '
+                                      'of a new file.'.format(out))
+        if not out.parent.is_dir():
+            raise run_folder.RunError('--out {}: the folder {} does not exist; create it or '
+                                      'give a path in a folder that does.'.format(
+                                          out, out.parent))
+    run_dir, checkpoint, config, vocab2ix, ix2vocab, note = resuming.load_run(
+        args.checkpoint, allow_pickle=args.read_vocab_pkl)
     if config['level'] != 'char':
         raise run_folder.RunError('{} is a run of recipe {}, over words; the heatmap reads '
                                   'characters: give a run of recipe 04.'.format(
@@ -51,7 +69,12 @@ def main(argv=None):
     if config['cell'] not in ('basic_lstm', 'lstm'):
         raise run_folder.RunError('{} trained --cell {}, which has no cell state c; give '
                                   'an LSTM run.'.format(run_dir, config['cell']))
-    text = shakespeare_data.clean_text(args.text)
+    try:
+        text = shakespeare_data.clean_text(args.text)
+    except shakespeare_data.CorpusError:
+        raise run_folder.RunError('--text {!r} is empty once punctuation and whitespace are '
+                                  'removed: give a line of text to read (the default is a '
+                                  'passage of Hamlet).'.format(args.text)) from None
     tokens, unknown = shakespeare_data.prime_tokens(text, vocab2ix, True)
     if unknown:
         raise run_folder.RunError('--text has characters outside the run\'s vocabulary: '
@@ -65,6 +88,7 @@ def main(argv=None):
     tf1.set_random_seed(0)  # its initializers never run (restored), but must be seeded
     with tf1.variable_scope('lstm_model'):
         model = LSTM_Model(training_seq_len=1, **resuming.sampling_model_args(config))
+    # (one step a call, so the memory check of sampling_model_args holds)
     sess = tf1.Session()
     resuming.restore(sess, tf1.train.Saver(tf1.global_variables()), checkpoint, config)
 
@@ -79,8 +103,12 @@ def main(argv=None):
             run_dir.name, Path(checkpoint).name))
     image = io.BytesIO()
     figure.savefig(image, format='png', dpi=110)
-    path = Path(args.out) if args.out else run_dir / 'cell_states.png'
-    run_folder.write_atomically(path, image.getvalue())
+    if args.out:
+        path = Path(args.out)
+        run_folder.write_atomically(path, image.getvalue())
+    else:
+        path = run_dir / FIGURE_FILE
+        run_folder.write_file(run_dir, FIGURE_FILE, image.getvalue())
     print('Heatmap saved to: {}'.format(path))
     return 0
 

@@ -29,7 +29,8 @@ from pathlib import Path
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(PROJECT_DIR))  # run from a clone
-import run_folder  # noqa: E402  (after the path: the project's own modules)
+import command_line  # noqa: E402  (after the path: the project's own modules)
+import run_folder  # noqa: E402
 from run_folder import RECORD_FILE  # noqa: E402
 from training_run import recipe_module  # noqa: E402
 PUBLISHED_DIR = PROJECT_DIR / 'published'
@@ -44,18 +45,39 @@ class CompareError(Exception):
     """The run or the published figures cannot be read; says which file."""
 
 
-def read_json(path, what):
-    try:
-        return json.loads(Path(path).read_text(encoding='utf-8'))
-    except FileNotFoundError:
-        raise CompareError('{} is missing: {}'.format(path, what)) from None
-    except ValueError as err:
-        raise CompareError('{} is corrupt ({}).'.format(path, err)) from None
+PUBLISHED_KEYS = ('recipe', 'edition', 'compared_settings', 'graphs', 'bands', 'counts',
+                  'losses', 'epoch_10', 'sources')
 
 
 def load_published(recipe, published_dir=PUBLISHED_DIR):
-    return read_json(Path(published_dir) / '{}.json'.format(recipe),
-                     'the published figures of recipe {} should be there.'.format(recipe))
+    """The published figures of recipe, one of run_folder.RECIPES (checked by
+    read_record), from published_dir/<recipe>.json."""
+    if recipe not in run_folder.RECIPES:  # never a path a folder names
+        raise CompareError('{!r} is not a recipe of this project.'.format(recipe))
+    path = Path(published_dir) / '{}.json'.format(recipe)
+    if run_folder.check_kind(path) is None and Path(published_dir) == PUBLISHED_DIR:
+        raise CompareError('recipe {} has no published figures (the book has no such '
+                           'recipe), so there is nothing to compare it with.'.format(recipe))
+    published = run_folder.read_json(path, run_folder.LIMITS['published'])
+    missing = [k for k in PUBLISHED_KEYS if not isinstance(published, dict) or k not in published]
+    if missing or published['recipe'] != recipe:
+        raise CompareError('{} is not the published figures of recipe {} ({}).'.format(
+            path, recipe, '"{}" is missing'.format(missing[0]) if missing
+            else 'it names recipe {!r}'.format(published['recipe'])))
+    return published
+
+
+def read_run(run_dir):
+    """A run folder's record.json, through the run folder's checks."""
+    run_dir = Path(run_dir)
+    if not run_dir.is_dir():
+        raise CompareError('{}: no such run folder.'.format(run_dir))
+    run_folder.check_folder(run_dir)
+    if run_folder.check_kind(run_dir / RECORD_FILE) is None:
+        raise CompareError('{} is missing: this folder was not written by a recipe of this '
+                           'project, or the run stopped before its first checkpoint.'.format(
+                               run_dir / RECORD_FILE))
+    return run_folder.read_record(run_dir)
 
 
 def book_settings(published):
@@ -64,7 +86,7 @@ def book_settings(published):
     The values are the recipe's own Config (its hyperparameter block);
     the published file names which settings count.
     """
-    book = recipe_module(published['recipe']).Config()
+    book = recipe_module(published['recipe']).Config()  # a name of run_folder.RECIPES
     return {key: getattr(book, key) for key in published['compared_settings']}
 
 
@@ -329,8 +351,8 @@ def running_mean(values, window):
     return out
 
 
-def plot(record, published, path):
-    """comparison.png: the whole run (left, log iterations) and epoch 10 (right).
+def plot(record, published, run_dir):
+    """comparison.png in run_dir: the whole run (left, log iterations) and epoch 10 (right).
 
     Both draw the raw losses faint with their running mean over a tenth of
     an epoch, and the published points; each judged figure's band is shaded
@@ -429,8 +451,8 @@ def plot(record, published, path):
     image = io.BytesIO()
     fig.savefig(image, format='png')
     plt.close(fig)
-    run_folder.write_atomically(path, image.getvalue())
-    return path
+    run_folder.write_file(run_dir, FIGURE_FILE, image.getvalue())
+    return Path(run_dir) / FIGURE_FILE
 
 
 # The bands: 3 x sqrt(2) x the seed-to-seed standard deviation of a figure.
@@ -513,14 +535,8 @@ def main(argv=None):
                         help='print the seed-to-seed spread of seeded runs of one graph, '
                              'and the bands it gives (how the published bands were made)')
     args = parser.parse_args(argv)
-    records = []
-    for run in args.run:
-        run_dir = Path(run)
-        if not run_dir.is_dir():
-            raise CompareError('{}: no such run folder.'.format(run_dir))
-        records.append(read_json(
-            run_dir / RECORD_FILE, 'this folder was not written by a recipe of this '
-            'project, or the run stopped before its first checkpoint.'))
+    records = [read_run(run) for run in args.run]
+    run_dir = Path(args.run[-1])
     if args.spread:
         result = spread(records, load_published(records[0].get('recipe'), args.published))
         print(json.dumps(result, indent=1))
@@ -549,10 +565,10 @@ def main(argv=None):
             print('{} ({} of {} match word for word):'.format(source, matches, count))
             for text in pub:
                 print('  ' + (text if text is not None else '(not given)'))
-    figure = plot(record, published, run_dir / FIGURE_FILE)
+    figure = plot(record, published, run_dir)
     report = run_dir / REPORT_FILE
-    run_folder.write_atomically(report, markdown(record, published, rows, samples,
-                                                 FIGURE_FILE).encode('utf-8'))
+    run_folder.write_file(run_dir, REPORT_FILE, markdown(record, published, rows, samples,
+                                                         FIGURE_FILE))
     print()
     print('Wrote {} and {}'.format(figure, report))
     code = status(rows)
@@ -562,8 +578,5 @@ def main(argv=None):
 
 
 if __name__ == '__main__':
-    try:
-        sys.exit(main())
-    except CompareError as err:
-        print('Error: {}'.format(err), file=sys.stderr)
-        sys.exit(2)
+    sys.exit(command_line.exit_status_of(main, stopped='Stopped by Ctrl-C.',
+                                         errors=(CompareError,), error_status=2))

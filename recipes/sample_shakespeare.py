@@ -119,7 +119,7 @@ def main(argv=None):
     # a drawn seed when none is given: the draws stay random, and a graph
     # with random ops builds even where op determinism is on
     tf1.set_random_seed(args.seed if args.seed is not None else random.randrange(2 ** 31))
-    shape = resuming.sampling_model_args(config)
+    shape = resuming.sampling_model_args(config, unrolled=min(args.num, CHUNK))
     if args.cell_impl == 'fused' and (config['cell'] != 'basic_lstm' or config['residual']):
         raise run_folder.RunError(
             '--cell-impl fused runs the book\'s BasicLSTMCell alone; this run has {}{}: '

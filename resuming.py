@@ -78,11 +78,11 @@ DAMAGED = ('It is damaged: move its files ({}.*) out of the folder, then give th
 def restore(sess, saver, checkpoint, config=None):
     """saver.restore, each variable's shape checked first; RunError naming what differs."""
     import tensorflow as tf
-    name = Path(checkpoint).name
+    prefix_name = Path(checkpoint).name
     try:
         shapes = tf.train.load_checkpoint(checkpoint).get_variable_to_shape_map()
     except (tf.errors.OpError, ValueError) as err:
-        raise _unreadable(checkpoint, err, DAMAGED.format(name)) from None
+        raise _unreadable(checkpoint, err, DAMAGED.format(prefix_name)) from None
     for variable in sess.graph.get_collection(tf.compat.v1.GraphKeys.GLOBAL_VARIABLES):
         name, want = variable.op.name, variable.shape.as_list()
         if name not in shapes:
@@ -100,7 +100,7 @@ def restore(sess, saver, checkpoint, config=None):
     try:
         saver.restore(sess, checkpoint)
     except (tf.errors.OpError, ValueError) as err:
-        raise _unreadable(checkpoint, err, DAMAGED.format(name)) from None
+        raise _unreadable(checkpoint, err, DAMAGED.format(prefix_name)) from None
 
 
 class Resumed:

@@ -150,7 +150,8 @@ _KINDS = ((stat.S_ISLNK, 'a symbolic link'), (stat.S_ISDIR, 'a folder'),
           (stat.S_ISREG, 'a file'))
 
 
-def _kind(mode):
+def kind_of(mode):
+    """What a file of that st_mode is, in words: 'a symbolic link', 'a folder'..."""
     return next((name for test, name in _KINDS if test(mode)), 'not a file')
 
 
@@ -166,7 +167,7 @@ def check_kind(path, folder=False):
         return st
     raise RunError('{} is {}, where this project keeps {}: move it away (it is not '
                    'one of this project\'s files), then run again.'.format(
-                       path, _kind(st.st_mode), 'a folder' if folder else 'a file'))
+                       path, kind_of(st.st_mode), 'a folder' if folder else 'a file'))
 
 
 def limit_of(path):
@@ -178,21 +179,23 @@ def limit_of(path):
     raise KeyError('no size limit is set for {}'.format(name))
 
 
-def read_bytes(path, limit=None):
+RUN_ADVICE = 'Use a run folder a recipe wrote.'
+
+
+def read_bytes(path, limit=None, advice=RUN_ADVICE):
     """The bytes of the regular file at path, at most limit (default: LIMITS).
 
-    Refuses (RunError, one line) a missing file, a link, a pipe, a device, a
-    folder and a file over the limit, without reading it; reads in pieces,
-    so that Ctrl-C stops it.
+    Refuses (RunError, one line, ending with advice) a missing file, a link,
+    a pipe, a device, a folder and a file over the limit, without reading
+    it; reads in pieces, so that Ctrl-C stops it.
     """
     limit = limit_of(path) if limit is None else limit
     st = check_kind(path)
     if st is None:
         raise RunError('{} is missing.'.format(path))
     if st.st_size > limit:
-        raise RunError('{} is {:,} bytes, more than the {:,} a run writes there: it is not '
-                       'a run\'s file. Use a run folder a recipe wrote.'.format(
-                           path, st.st_size, limit))
+        raise RunError('{} is {:,} bytes, more than the {:,} this project writes there: it '
+                       'is not one of its files. {}'.format(path, st.st_size, limit, advice))
     try:
         fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
     except OSError as err:  # replaced since the check, or not readable
@@ -209,8 +212,9 @@ def read_bytes(path, limit=None):
             pieces.append(piece)
             size += len(piece)
             if size > limit:  # it grew since the check
-                raise RunError('{} is larger than the {:,} bytes a run writes there: it '
-                               'is not a run\'s file.'.format(path, limit))
+                raise RunError('{} is larger than the {:,} bytes this project writes '
+                               'there: it is not one of its files. {}'.format(
+                                   path, limit, advice))
     finally:
         os.close(fd)
 
@@ -231,13 +235,13 @@ def _depth(value):
     return deepest
 
 
-def read_json(path, limit=None, max_depth=MAX_JSON_DEPTH):
+def read_json(path, limit=None, max_depth=MAX_JSON_DEPTH, advice=RUN_ADVICE):
     """A JSON file read through read_bytes, nesting at most max_depth deep.
 
     NaN and Infinity, which JSON does not have and this project never
     writes, are refused. RunError names the file.
     """
-    data = read_bytes(path, limit)
+    data = read_bytes(path, limit, advice)
     try:
         value = json.loads(data.decode('utf-8'), parse_constant=_refuse_constant)
     except RecursionError:
@@ -245,9 +249,8 @@ def read_json(path, limit=None, max_depth=MAX_JSON_DEPTH):
     except (ValueError, UnicodeDecodeError) as err:
         raise RunError('{} is corrupt ({}).'.format(path, err)) from None
     if value is None and data.strip() != b'null' or _depth(value) > max_depth:
-        raise RunError('{} nests deeper than the {} levels a run writes: it is not a '
-                       'run\'s file. Use a run folder a recipe wrote.'.format(
-                           path, max_depth))
+        raise RunError('{} nests deeper than the {} levels this project writes there: it '
+                       'is not one of its files. {}'.format(path, max_depth, advice))
     return value
 
 
@@ -642,7 +645,7 @@ def check_writable(run_dir, flag):
     existing = _nearest_existing(run_dir)
     if not existing.is_dir():
         raise SystemExit('{} {}: {} is {}, not a folder. Name a folder for the run.'.format(
-            flag, run_dir, existing, _kind(os.lstat(existing).st_mode)))
+            flag, run_dir, existing, kind_of(os.lstat(existing).st_mode)))
     probe = existing / '.write-test-{}'.format(os.getpid())
     try:
         os.close(os.open(str(probe), os.O_CREAT | os.O_EXCL | os.O_WRONLY | os.O_NOFOLLOW))
@@ -941,7 +944,7 @@ def read_record(run_dir):
     if 'recipe' in record and record['recipe'] not in RECIPES:
         raise RunError('{}: "recipe" is {}, not a recipe of this project ({}). The file '
                        'was edited or damaged; use a run folder a recipe wrote.'.format(
-                           path, json.dumps(record['recipe'])[:80], ', '.join(RECIPES)))
+                           path, json.dumps(record['recipe'])[:300], ', '.join(RECIPES)))
     check_config(record['config'], path, required=())
     rows = record['iterations'].get('rows') if isinstance(record['iterations'], dict) \
         else None

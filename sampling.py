@@ -20,6 +20,7 @@ from lstm_model import greedy
 tf = tf1_setup.import_tensorflow()
 
 STRATEGIES = ('greedy', 'weighted', 'topk')
+FLOAT32_TINY = float(np.finfo(np.float32).tiny)  # 1.2e-38
 
 
 def chooser(strategy, temperature=1.0, top_k=None, vocab_size=None):
@@ -46,9 +47,12 @@ def chooser(strategy, temperature=1.0, top_k=None, vocab_size=None):
     not_unknown[0] = -np.inf
 
     def choose(logits):
-        # the largest logit made 0 before the division: no overflow at any temperature
+        # The largest logit made 0 before the division, so that none overflows; a
+        # temperature below float32's smallest normal number would be read as 0
+        # (the CPU flushes it), so that number stands in for it: a greedy draw
         shifted = logits + not_unknown
-        scaled = (shifted - tf.reduce_max(shifted, axis=1, keepdims=True)) / temperature
+        scaled = (shifted - tf.reduce_max(shifted, axis=1, keepdims=True)) / max(
+            temperature, FLOAT32_TINY)
         if strategy == 'topk':
             kth_largest = tf.math.top_k(scaled, top_k).values[:, -1:]   # [batch, 1]
             scaled = tf.where(scaled < kth_largest,

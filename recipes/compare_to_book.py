@@ -577,6 +577,11 @@ def main(argv=None):
     return code
 
 
+def command(argv=None):
+    """main() as the command line runs it: its exit status, every error in one line."""
+    return command_line.exit_status_of(main, argv, stopped='Stopped by Ctrl-C.',
+                                       errors=(CompareError,), error_status=2)
+
+
 if __name__ == '__main__':
-    sys.exit(command_line.exit_status_of(main, stopped='Stopped by Ctrl-C.',
-                                         errors=(CompareError,), error_status=2))
+    sys.exit(command())

@@ -156,6 +156,11 @@ def test_hold_out_keeps_the_end_of_the_text_in_whole_batches():
                        match='keeps 4 of the 20 tokens out of training, too few for one '
                              r'batch of 2 x 3 \+ 1: give a --valid-fraction of at least 0.3500'):
         shakespeare_data.hold_out(ix, 0.2, 2, 3)
+    # a text too short for any fraction: no fraction to advise (it would be above 1)
+    with pytest.raises(shakespeare_data.CorpusError,
+                       match=r'The text has 6 tokens, too few to hold out one batch of 2 x 3 '
+                             r'\+ 1 and train on the rest: give a longer text'):
+        shakespeare_data.hold_out(ix[:6], 0.5, 2, 3)
 
 
 def events(folder):

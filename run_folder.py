@@ -127,13 +127,14 @@ MiB = 2 ** 20
 # The largest file of each kind a run writes, with room to spare; a larger
 # one is not a run's and is refused before it is read.
 LIMITS = {
-    'config.json': 1 * MiB,  # the settings and the text's description: a few KB
-    # grows with the vocabulary, about 20 bytes a token: recipe 03's 8,009 words
-    # take 150 KB, so 64 MiB holds a vocabulary of millions
-    'vocab.json': 64 * MiB,
-    'vocab.pkl': 64 * MiB,
-    # about 70 bytes an iteration (one row), so 512 MiB is 7 million iterations;
-    # recipe 04's --tiny run over the whole text (2 x 148,159 iterations) is 24 MB
+    'config.json': 1 * MiB,  # the settings and the text's description: about 1 KB
+    # grows with the vocabulary, about 18 bytes a word: recipe 03's 7,890 words of
+    # the offline plays take 144 KB; the largest vocabulary GRAPH_LIMITS allows,
+    # 4,194,304 words, about 75 MB
+    'vocab.json': 128 * MiB,
+    'vocab.pkl': 128 * MiB,
+    # about 78 bytes an iteration (one row), so 512 MiB is 6.9 million iterations;
+    # recipe 04's --tiny run over the whole text (2 x 148,159 iterations) writes 23 MB
     'record.json': 512 * MiB,
     'checkpoint': 1 * MiB,  # the pointer: five lines
     # the epoch's batch order (8 bytes a batch) and the LSTM state
@@ -973,6 +974,10 @@ def _data_files_complete(prefix):
     index = check_kind(str(prefix) + '.index')
     if index is None or index.st_size == 0:
         return False
+    if index.st_size > LIMITS['.index']:  # TensorFlow reads it: bounded here
+        raise RunError('{}.index is {:,} bytes, more than the {:,} this project writes there: '
+                       'it is not one of its files. {}'.format(
+                           prefix, index.st_size, LIMITS['.index'], RUN_ADVICE))
     shards = [n for n in _names(prefix.parent) if re.fullmatch(
         re.escape(prefix.name) + r'\.data-\d{5}-of-\d{5}', n)]
     if not shards:

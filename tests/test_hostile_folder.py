@@ -136,6 +136,23 @@ def test_a_link_at_a_name_the_project_writes_is_refused_and_followed_by_none(
     assert state(outside) == before_outside
 
 
+@pytest.mark.parametrize('command', ['resume', 'compare'])
+def test_a_record_linked_to_dev_zero_is_refused_unread(command, run_copy, corpus):
+    (run_copy / 'record.json').unlink()
+    os.symlink('/dev/zero', run_copy / 'record.json')
+    run, status = COMMANDS[command]
+    assert '{} is a symbolic link'.format(run_copy / 'record.json') in refused(
+        run(run_copy, corpus), status)
+
+
+def test_an_index_larger_than_a_run_writes_is_refused_before_tensorflow_reads_it(run_copy):
+    with open(run_copy / 'model-12.index', 'r+b') as f:
+        f.truncate(run_folder.LIMITS['.index'] + 1)  # sparse
+    line = refused(run_in_process('sample', '--checkpoint', run_copy), 1)
+    assert 'model-12.index is 67,108,865 bytes, more than the 67,108,864 this project ' \
+           'writes there' in line, line
+
+
 def test_a_dangling_lock_link_creates_nothing(run_copy, tmp_path, corpus):
     (run_copy / 'run.lock').unlink()
     os.symlink(tmp_path / 'created-by-the-lock', run_copy / 'run.lock')

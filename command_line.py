@@ -225,8 +225,9 @@ STOPPED = 'Stopped by Ctrl-C; nothing was saved since the last checkpoint, if an
 def exit_status_of(main, argv=None, stopped=STOPPED, errors=(), error_status=1):
     """Run a script's main() as a command: its exit status, every error in one line.
 
-    A refused input or an unusable run folder (and `errors`) prints
-    'Error: ...' and gives error_status; a command with nothing to do says
+    A refusal (run_folder.Refused) prints its line and gives 1; an unusable
+    run folder or text (and `errors`) prints 'Error: ...' and gives
+    error_status; a command with nothing to do says
     so and gives 0; Ctrl-C (also during TensorFlow's import) prints
     `stopped` and gives 130; a reader of the output that goes away (| head)
     ends it quietly; a file the system refuses (read-only, full disk) is one
@@ -239,6 +240,9 @@ def exit_status_of(main, argv=None, stopped=STOPPED, errors=(), error_status=1):
     except run_folder.NothingToDo as err:
         print(err, file=sys.stderr)
         return 0
+    except run_folder.Refused as err:  # the whole line, as it is
+        print(err, file=sys.stderr)
+        return 1
     except (shakespeare_data.CorpusError, run_folder.RunError) + tuple(errors) as err:
         print('Error: {}'.format(err), file=sys.stderr)
         return error_status

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import run_folder
 from command_line import SCHEDULE_SETTINGS, first_line, flag
-from run_folder import NothingToDo, RunError
+from run_folder import NothingToDo, Refused, RunError
 
 
 def load_run(path, need_progress=False, allow_pickle=False):
@@ -124,7 +124,7 @@ class Resumed:
         is built and before anything is written."""
         saved = self.config.get('corpus', {})
         if saved.get('sha256') != source.get('sha256'):
-            raise SystemExit(
+            raise Refused(
                 'Cannot resume {}: the corpus differs. The run trained on {} (sha256 {}), '
                 'this text is {} (sha256 {}). Give the run\'s text with --corpus PATH.'.format(
                     self.run_dir, saved.get('source'), saved.get('sha256'),
@@ -132,7 +132,7 @@ class Resumed:
         if vocab2ix != self.vocab2ix:
             extra = sorted(set(vocab2ix) - set(self.vocab2ix))[:5]
             missing = sorted(set(self.vocab2ix) - set(vocab2ix))[:5]
-            raise SystemExit(
+            raise Refused(
                 'Cannot resume {}: the vocabulary differs from the run\'s {} ({} entries '
                 'here, {} there; new: {}; gone: {}). Resume with the settings and text '
                 'of the run.'.format(self.run_dir, run_folder.VOCAB_FILE, len(vocab2ix),
@@ -156,7 +156,7 @@ def open_resumed(options, config, recipe_name):
     """
     for name in ('out', 'overwrite', 'tiny'):
         if getattr(options, name):
-            raise SystemExit('--resume continues the run in its own folder with its own '
+            raise Refused('--resume continues the run in its own folder with its own '
                              'settings: drop --{}.'.format(name))
     # the run's folder: --resume itself, or the folder of a checkpoint in it
     folder = Path(options.resume)
@@ -171,17 +171,17 @@ def open_resumed(options, config, recipe_name):
             lock = run_folder.FolderLock(folder)
             lock.acquire()
         except RunError as err:
-            raise SystemExit('Cannot resume: {}'.format(err)) from None
+            raise Refused('Cannot resume: {}'.format(err)) from None
     try:
         resumed = Resumed(*load_run(options.resume, need_progress=True))
         resumed.lock = lock
         config = _take_run_settings(options, config, resumed, recipe_name)
-    except (RunError, SystemExit) as err:
+    except (RunError, Refused) as err:
         if lock is not None:
             lock.release(remove=True)
-        if isinstance(err, SystemExit):
+        if isinstance(err, Refused):
             raise
-        raise SystemExit('Cannot resume: {}'.format(err)) from None
+        raise Refused('Cannot resume: {}'.format(err)) from None
     if resumed.note:
         print('Note: {}.'.format(resumed.note), file=sys.stderr)
     return resumed, config
@@ -205,7 +205,7 @@ def nothing_left(iteration, epochs_done, config):
 def _take_run_settings(options, config, resumed, recipe_name):
     saved = resumed.config
     if saved.get('recipe') != recipe_name:
-        raise SystemExit('Cannot resume {}: it is a run of recipe {}; resume it with '
+        raise Refused('Cannot resume {}: it is a run of recipe {}; resume it with '
                          'recipes/{}.py.'.format(resumed.run_dir, saved.get('recipe'),
                                                  saved.get('recipe')))
     taken = {}
@@ -217,7 +217,7 @@ def _take_run_settings(options, config, resumed, recipe_name):
             taken[key] = tuple(saved[key]) if isinstance(value, tuple) else saved[key]
         elif value != saved[key]:
             if key not in SCHEDULE_SETTINGS:
-                raise SystemExit(
+                raise Refused(
                     'Cannot resume {}: {} {} differs from the run\'s {} = {}, and that '
                     'setting shapes the model, its batches or its random state. Drop '
                     '{} to continue the run, or start a new run with --out.'.format(

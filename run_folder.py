@@ -94,6 +94,12 @@ class RunError(Exception):
     """A run folder or checkpoint cannot be used; the message names the file."""
 
 
+class Refused(Exception):
+    """A command refuses its settings or its folder. The message is the whole line
+    the command prints, as it is; library code raises it, and the command-line
+    entry point (command_line.exit_status_of) prints it and exits with status 1."""
+
+
 class NothingToDo(RunError):
     """The command would change nothing (a finished run resumed, say); it wrote
     nothing, and the message says so. Not an error: exit status 0."""
@@ -645,14 +651,14 @@ def check_writable(run_dir, flag):
     """Refuse, before any work, a folder the run could not write in."""
     existing = _nearest_existing(run_dir)
     if not existing.is_dir():
-        raise SystemExit('{} {}: {} is {}, not a folder. Name a folder for the run.'.format(
+        raise Refused('{} {}: {} is {}, not a folder. Name a folder for the run.'.format(
             flag, run_dir, existing, kind_of(os.lstat(existing).st_mode)))
     probe = existing / '.write-test-{}'.format(os.getpid())
     try:
         os.close(os.open(str(probe), os.O_CREAT | os.O_EXCL | os.O_WRONLY | os.O_NOFOLLOW))
         probe.unlink()
     except OSError as err:
-        raise SystemExit('{} {}: cannot write in {} ({}). Choose a folder you can write '
+        raise Refused('{} {}: cannot write in {} ({}). Choose a folder you can write '
                        'to.'.format(flag, run_dir, existing, err.strerror)) from None
 
 
@@ -682,16 +688,16 @@ def new_run_dir(out, runs_dir, overwrite=False):
         check_folder(run_dir)
         FolderLock(run_dir).acquire().release(remove=True)  # a live run is refused now
     except RunError as err:
-        raise SystemExit('--out {}'.format(err)) from None
+        raise Refused('--out {}'.format(err)) from None
     if holds_run(run_dir):
         if not overwrite:
-            raise SystemExit(
+            raise Refused(
                 '--out {} already holds a run (it has {}). Choose another --out, or add '
                 '--overwrite to replace that run.'.format(
                     run_dir, ', '.join(p.name for p in run_files(run_dir)) or 'its files'))
         unknown = unknown_run(run_dir)
         if unknown:
-            raise SystemExit('--overwrite: ' + unknown)
+            raise Refused('--overwrite: ' + unknown)
     return run_dir
 
 
@@ -813,7 +819,7 @@ def check_model_fits(rnn_size, embedding_size, num_layers, separate_layers, voca
     need = 4 * (5 * parameters + steps)
     have = os.sysconf('SC_PAGE_SIZE') * os.sysconf('SC_PHYS_PAGES')
     if need > have:
-        raise SystemExit(
+        raise Refused(
             'The model would need at least {:.1f} GiB of memory ({:,} parameters with '
             'rnn_size {}, vocabulary {}, batches of {} x {}); this machine has {:.1f} GiB. '
             '{}'.format(need / 2 ** 30, parameters, rnn_size, vocab_size, batch_size, seq_len,

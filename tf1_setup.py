@@ -17,14 +17,16 @@ two things happen before TensorFlow is first imported:
 import os
 import sys
 import tempfile
+import warnings
 
 os.environ['TF_USE_LEGACY_KERAS'] = '1'
 
 
 def import_tensorflow(verbose=False):
-    """TensorFlow, with Keras 2 and, unless verbose, without its start-up notices.
+    """TensorFlow, with Keras 2 and, unless verbose, without its start-up notices,
+    its INFO and WARNING logs and the deprecation notice of every legacy TF1 call.
 
-    Returns the tensorflow module; once imported, at once.
+    Returns the tensorflow module; once imported, at once (the first call decides).
     """
     if 'tensorflow' in sys.modules:
         import tensorflow as tf
@@ -34,6 +36,14 @@ def import_tensorflow(verbose=False):
     if verbose:
         import tensorflow as tf
         return tf
+    tf = _import_quietly()
+    tf.get_logger().setLevel('ERROR')
+    warnings.filterwarnings('ignore', category=UserWarning,
+                            message='.*is deprecated and will be removed')
+    return tf
+
+
+def _import_quietly():
     with tempfile.TemporaryFile() as held:
         sys.stderr.flush()
         real_stderr = os.dup(2)

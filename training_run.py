@@ -35,7 +35,8 @@ import numpy as np
 import command_line
 import resuming
 import run_folder
-from run_folder import RunError, CONFIG_FILE, RECORD_FILE, LOSS_FIGURE, check_model_fits  # noqa: F401 (the recipes')
+from tf1_setup import import_tensorflow
+from run_folder import Refused, RunError, CONFIG_FILE, RECORD_FILE, LOSS_FIGURE, check_model_fits  # noqa: F401 (the recipes')
 
 PROJECT_DIR = Path(__file__).resolve().parent
 TEMP_DIR = PROJECT_DIR / 'temp'  # the book's data_dir: cached text and runs
@@ -55,19 +56,6 @@ def recipe_module(name):
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
-
-
-def import_tensorflow(verbose=False):
-    """TensorFlow for the recipes: Keras 2, quiet unless verbose, no deprecation notices."""
-    import tf1_setup
-    tf = tf1_setup.import_tensorflow(verbose)
-    if not verbose:
-        import warnings
-        tf.get_logger().setLevel('ERROR')
-        # every legacy TF1 call announces its deprecation
-        warnings.filterwarnings('ignore', category=UserWarning,
-                                message='.*is deprecated and will be removed')
-    return tf
 
 
 def seed_everything(seed):
@@ -104,11 +92,11 @@ def check_settings(config):
     """Refuse, in one line, settings that cannot go together."""
     rows = config.batch_size * config.training_seq_len
     if config.softmax_blocks > rows:
-        raise SystemExit('--softmax-blocks {}: each block needs at least one of the '
+        raise Refused('--softmax-blocks {}: each block needs at least one of the '
                          'batch size x sequence length = {} rows; give at most {}.'.format(
                              config.softmax_blocks, rows, rows))
     if config.peepholes and config.cell != 'lstm':
-        raise SystemExit('--peepholes is an option of --cell lstm (LSTMCell); --cell {} has '
+        raise Refused('--peepholes is an option of --cell lstm (LSTMCell); --cell {} has '
                          'no peepholes. Add --cell lstm, or drop --peepholes.'.format(
                              config.cell))
     wrapped = [name for name, on in (('--dropout {}'.format(config.dropout),
@@ -116,13 +104,13 @@ def check_settings(config):
                                      ('--residual', config.residual)) if on]
     if config.cell_impl != 'basic' and (config.cell != 'basic_lstm' or wrapped):
         given = ['--cell {}'.format(config.cell)] * (config.cell != 'basic_lstm') + wrapped
-        raise SystemExit('--cell-impl {} runs the book\'s BasicLSTMCell alone, not {}: '
+        raise Refused('--cell-impl {} runs the book\'s BasicLSTMCell alone, not {}: '
                          'drop --cell-impl, or {}.'.format(
                              config.cell_impl, ' with '.join(given),
                              'that' if len(given) == 1 else 'those'))
     embedding_size = getattr(config, 'embedding_size', config.rnn_size)
     if config.residual and embedding_size != config.rnn_size:
-        raise SystemExit('--residual adds each layer\'s input to its output, so the embedding '
+        raise Refused('--residual adds each layer\'s input to its output, so the embedding '
                          'must be as wide as the cell: give --embedding-size {} (now {}).'.format(
                              config.rnn_size, embedding_size))
 
@@ -133,7 +121,7 @@ def check_prime_texts(prime_texts, vocab2ix, char_level):
         tokens = list(text) if char_level else text.split()
         missing = [t for t in tokens if t not in vocab2ix]
         if missing:
-            raise SystemExit(
+            raise Refused(
                 'Prime text {!r} has {} outside the vocabulary: {}. The samples '
                 'printed during training need them: train on a text where they '
                 'occur{}.'.format(
@@ -319,7 +307,7 @@ class TrainingRun:
                 self._resumed.lock.release(remove=True)
                 raise
             except RunError as err:
-                raise SystemExit('Cannot resume: {}'.format(err)) from None
+                raise Refused('Cannot resume: {}'.format(err)) from None
         self._take_folder()
         if self.config.tensorboard:
             self._open_tensorboard(sess.graph)
@@ -435,7 +423,7 @@ class TrainingRun:
                 self._lock, removed = run_folder.take_folder(self.run_dir,
                                                              self.options.overwrite)
             except RunError as err:
-                raise SystemExit(str(err)) from None
+                raise Refused(str(err)) from None
             if removed:
                 print('--overwrite: removed the earlier run\'s {} files: {}'.format(
                     len(removed), ', '.join(removed)))

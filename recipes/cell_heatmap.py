@@ -22,7 +22,7 @@ import command_line
 import resuming
 import run_folder
 import shakespeare_data
-from training_run import import_tensorflow
+from tf1_setup import import_tensorflow
 
 FIGURE_FILE = 'cell_states.png'
 PASSAGE = ('To be, or not to be, that is the question: whether tis nobler in the mind to '

@@ -30,7 +30,7 @@ import shakespeare_data
 import command_line
 import resuming
 import run_folder
-from training_run import import_tensorflow
+from tf1_setup import import_tensorflow
 
 BOOK_PRIME_TEXTS = ['thou art more', 'to be or not to', 'wherefore art thou']
 STRATEGIES = ('greedy', 'weighted', 'topk')  # as sampling.STRATEGIES (tested)

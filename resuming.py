@@ -13,7 +13,8 @@ import sys
 from pathlib import Path
 
 import run_folder
-from command_line import SCHEDULE_SETTINGS, first_line, flag
+from command_line import first_line, flag
+from settings import RESUMABLE
 from run_folder import NothingToDo, Refused, RunError
 
 
@@ -216,7 +217,7 @@ def _take_run_settings(options, config, resumed, recipe_name):
         if key not in options.given:
             taken[key] = tuple(saved[key]) if isinstance(value, tuple) else saved[key]
         elif value != saved[key]:
-            if key not in SCHEDULE_SETTINGS:
+            if key not in RESUMABLE:
                 raise Refused(
                     'Cannot resume {}: {} {} differs from the run\'s {} = {}, and that '
                     'setting shapes the model, its batches or its random state. Drop '

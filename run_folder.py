@@ -46,6 +46,9 @@ from pathlib import Path
 
 import numpy as np
 
+import settings
+from settings import RECIPES
+
 CONFIG_FILE = 'config.json'
 VOCAB_FILE = 'vocab.json'
 BOOK_VOCAB_FILE = 'vocab.pkl'
@@ -59,7 +62,6 @@ TMP_SUFFIX = '.tmp'
 KEEP_CHECKPOINTS = 5  # the book's Saver(max_to_keep=5)
 
 FILES_LIST = 'files.json'  # the names of the files the run wrote: what --overwrite removes
-RECIPES = ('03_implementing_lstm', '04_stacking_multiple_lstm', '05_bidirectional_lstm')
 
 # The files this project writes in a run folder, by name. A run lists each
 # in files.json before it writes it: a single file by its name, a checkpoint
@@ -135,7 +137,7 @@ MiB = 2 ** 20
 LIMITS = {
     'config.json': 1 * MiB,  # the settings and the text's description: about 1 KB
     # grows with the vocabulary, about 18 bytes a word: recipe 03's 7,890 words of
-    # the offline plays take 144 KB; the largest vocabulary GRAPH_LIMITS allows,
+    # the offline plays take 144 KB; the largest vocabulary settings.VOCABULARY allows,
     # 4,194,304 words, about 75 MB
     'vocab.json': 128 * MiB,
     'vocab.pkl': 128 * MiB,
@@ -787,20 +789,6 @@ def _number(value):
         and math.isfinite(value)
 
 
-# The largest value of each setting that shapes the graph. The book's are 3
-# layers of 128 units and 8,009 words; a graph of 64 layers already takes
-# seconds a layer to build, and the memory check (check_model_fits) bounds
-# what these allow together.
-GRAPH_LIMITS = {'num_layers': 64, 'rnn_size': 16384, 'embedding_size': 16384,
-                'vocab_size': 2 ** 22}
-
-
-def _bounded(name, minimum):
-    return (lambda v: _whole(v, minimum) and v <= GRAPH_LIMITS[name],
-            'a whole number of at least {} and at most {:,}'.format(
-                minimum, GRAPH_LIMITS[name]))
-
-
 def check_model_fits(rnn_size, embedding_size, num_layers, separate_layers, vocab_size,
                      batch_size, seq_len, flag='--rnn-size', advice=None):
     """Refuse, before building it, a model larger than this machine's memory.
@@ -827,60 +815,19 @@ def check_model_fits(rnn_size, embedding_size, num_layers, separate_layers, voca
                         '--batch-size or --seq-len.'.format(flag)))
 
 
-# What each setting must be, for a config.json to rebuild its model and batches
-_CONFIG_CHECKS = {
-    'recipe': (lambda v: v in RECIPES, 'one of ' + ', '.join(RECIPES)),
-    'level': (lambda v: v in ('word', 'char'), '"word" or "char"'),
-    'rnn_size': _bounded('rnn_size', 1),
-    'num_layers': _bounded('num_layers', 1),
-    'embedding_size': _bounded('embedding_size', 1),
-    'vocab_size': _bounded('vocab_size', 2),
-    'batch_size': (lambda v: _whole(v, 1), 'a whole number of at least 1'),
-    'training_seq_len': (lambda v: _whole(v, 1), 'a whole number of at least 1'),
-    'epochs': (lambda v: _whole(v, 1), 'a whole number of at least 1'),
-    'save_every': (lambda v: _whole(v, 1), 'a whole number of at least 1'),
-    'eval_every': (lambda v: _whole(v, 1), 'a whole number of at least 1'),
-    'max_steps': (lambda v: _whole(v, 0), 'a whole number'),
-    'seed': (lambda v: _whole(v, 0), 'a whole number'),
-    'learning_rate': (lambda v: _number(v) and v > 0, 'a number above 0'),
-    'separate_layers': (lambda v: isinstance(v, bool), 'true or false'),
-    'exact_batches': (lambda v: isinstance(v, bool), 'true or false'),
-    'softmax_blocks': (lambda v: _whole(v, 1), 'a whole number of at least 1'),
-    'cell': (lambda v: v in ('basic_lstm', 'lstm', 'gru', 'basic_rnn'),
-             'one of "basic_lstm", "lstm", "gru", "basic_rnn"'),
-    'peepholes': (lambda v: isinstance(v, bool), 'true or false'),
-    'residual': (lambda v: isinstance(v, bool), 'true or false'),
-    'dropout': (lambda v: _number(v) and 0 < v <= 1, 'a number above 0 and at most 1'),
-    'valid_fraction': (lambda v: _number(v) and 0 <= v < 1, 'a number from 0 to below 1'),
-    'lr_decay': (lambda v: _number(v) and 0 < v <= 1, 'a number above 0 and at most 1'),
-    'tensorboard': (lambda v: isinstance(v, bool), 'true or false'),
-    'prime_texts': (lambda v: isinstance(v, list) and all(isinstance(t, str) for t in v),
-                    'a list of texts'),
-    'corpus': (lambda v: isinstance(v, dict), 'a description of the text'),
-    'num_batches': (lambda v: _whole(v, 1), 'a whole number of at least 1'),
-    'trainable_parameters': (lambda v: _whole(v, 0), 'a whole number'),
-}
-# The settings added after the first run folders were written, at the
-# values those runs used (the book's: its cell, no wrappers, all text trained)
-BOOK_DEFAULTS = {'cell': 'basic_lstm', 'peepholes': False, 'residual': False, 'dropout': 1.0,
-                 'valid_fraction': 0.0, 'lr_decay': 1.0, 'tensorboard': False}
-REQUIRED_SETTINGS = ('recipe', 'level', 'rnn_size', 'num_layers', 'embedding_size',
-                     'vocab_size', 'separate_layers')
-
-
 def upgrade_config(config):
     """A run's settings (config.json, or record.json's copy) in today's names.
 
     A folder written before the settings became one object used seq_len and
     max_steps null; one written before a setting existed trained with the
-    book's value of it (BOOK_DEFAULTS). Returns a new dict.
+    book's value of it (settings.BEFORE). Returns a new dict.
     """
     config = dict(config)
     if 'seq_len' in config:
         config.setdefault('training_seq_len', config.pop('seq_len'))
     if config.get('max_steps', 0) is None:
         config['max_steps'] = 0
-    for key, value in BOOK_DEFAULTS.items():
+    for key, value in settings.BEFORE.items():
         config.setdefault(key, value)
     return config
 
@@ -894,7 +841,7 @@ def read_config(run_dir):
     return check_config(read_json(path), path)
 
 
-def check_config(config, path, required=REQUIRED_SETTINGS):
+def check_config(config, path, required=settings.REQUIRED):
     """A run's settings (from path) in today's names, each checked; RunError
     naming the first that is wrong or, of required, missing."""
     if not isinstance(config, dict):
@@ -905,11 +852,12 @@ def check_config(config, path, required=REQUIRED_SETTINGS):
         if key not in config:
             raise RunError('{}: the setting "{}" is missing. The folder is damaged; use a '
                            'run folder a recipe wrote.'.format(path, key))
-    for key, (ok, what) in _CONFIG_CHECKS.items():
-        if key in config and not ok(config[key]):
+    for key, value in config.items():
+        kind = settings.SETTINGS[key].kind if key in settings.SETTINGS else None
+        if kind is not None and not kind.ok(value):
             raise RunError('{}: "{}" is {}, it must be {}. The file was edited or damaged; '
                            'put back the value the run was trained with.'.format(
-                               path, key, json.dumps(config[key]), what))
+                               path, key, json.dumps(value), kind.what))
     return config
 
 

@@ -11,7 +11,7 @@ setup(
     python_requires='>=3.9',
     py_modules=['lstm_model', 'fast_lstm', 'sampling', 'shakespeare_data', 'command_line',
                 'resuming', 'run_folder', 'training_run', 'tf1_setup', 'lstm_classifier',
-                'lstm_equations', 'cell_states'],
+                'lstm_equations', 'cell_states', 'settings'],
     install_requires=[
         'tensorflow>=2.21,<2.22',
         'tf-keras>=2.21,<2.22',  # the legacy TF1 cells need Keras 2

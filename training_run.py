@@ -35,6 +35,7 @@ import numpy as np
 import command_line
 import resuming
 import run_folder
+import settings
 from tf1_setup import import_tensorflow
 from run_folder import Refused, RunError, CONFIG_FILE, RECORD_FILE, LOSS_FIGURE, check_model_fits  # noqa: F401 (the recipes')
 
@@ -89,30 +90,10 @@ def library_versions():
 
 
 def check_settings(config):
-    """Refuse, in one line, settings that cannot go together."""
-    rows = config.batch_size * config.training_seq_len
-    if config.softmax_blocks > rows:
-        raise Refused('--softmax-blocks {}: each block needs at least one of the '
-                         'batch size x sequence length = {} rows; give at most {}.'.format(
-                             config.softmax_blocks, rows, rows))
-    if config.peepholes and config.cell != 'lstm':
-        raise Refused('--peepholes is an option of --cell lstm (LSTMCell); --cell {} has '
-                         'no peepholes. Add --cell lstm, or drop --peepholes.'.format(
-                             config.cell))
-    wrapped = [name for name, on in (('--dropout {}'.format(config.dropout),
-                                      config.dropout < 1),
-                                     ('--residual', config.residual)) if on]
-    if config.cell_impl != 'basic' and (config.cell != 'basic_lstm' or wrapped):
-        given = ['--cell {}'.format(config.cell)] * (config.cell != 'basic_lstm') + wrapped
-        raise Refused('--cell-impl {} runs the book\'s BasicLSTMCell alone, not {}: '
-                         'drop --cell-impl, or {}.'.format(
-                             config.cell_impl, ' with '.join(given),
-                             'that' if len(given) == 1 else 'those'))
-    embedding_size = getattr(config, 'embedding_size', config.rnn_size)
-    if config.residual and embedding_size != config.rnn_size:
-        raise Refused('--residual adds each layer\'s input to its output, so the embedding '
-                         'must be as wide as the cell: give --embedding-size {} (now {}).'.format(
-                             config.rnn_size, embedding_size))
+    """Refuse, in one line, settings that cannot go together (settings.check_together)."""
+    message = settings.check_together(config)
+    if message:
+        raise Refused(message)
 
 
 def check_prime_texts(prime_texts, vocab2ix, char_level):

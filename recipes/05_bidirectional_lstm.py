@@ -197,11 +197,9 @@ def plot_curves(history, run_dir, title, show):
 
 def main(argv=None, imdb_loader=None):
     # The settings, the run folder, TensorFlow in graph mode, the seed
-    config, options = command_line.parse(__doc__, Config, TINY, argv)
-    for name, what in (('resume', 'a run takes minutes: start it again'),
-                       ('corpus', 'its text is the IMDB reviews or the plays (--dataset)')):
-        if getattr(options, name) is not None:
-            raise run_folder.Refused('Recipe 05 has no --{}: {}.'.format(name, what))
+    # (no --resume: a run takes minutes; no --corpus: its text is IMDB or the plays)
+    config, options = command_line.parse(__doc__, Config, TINY, argv, options=(
+        'offline', 'out', 'overwrite', 'verbose', 'tiny'))
     if config.dataset == 'imdb' and options.offline:
         raise run_folder.Refused('--dataset imdb needs the download, and --offline forbids it: drop '
                          'one of them.')

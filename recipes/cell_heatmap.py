@@ -21,6 +21,7 @@ import cell_states
 import command_line
 import resuming
 import run_folder
+import settings
 import shakespeare_data
 from tf1_setup import import_tensorflow
 
@@ -39,7 +40,7 @@ def main(argv=None):
     parser.add_argument('--text', default=PASSAGE,
                         help='the text to read, cleaned as the training text was '
                              '(default: from Hamlet)')
-    parser.add_argument('--units', type=command_line._int_at_least(1), default=3,
+    parser.add_argument('--units', type=settings.Whole(1).parse, default=3,
                         help='units to show for each feature (default %(default)s)')
     parser.add_argument('--out', metavar='PATH', default=None,
                         help='a new PNG file to write (default: cell_states.png in the run '

@@ -30,6 +30,7 @@ import shakespeare_data
 import command_line
 import resuming
 import run_folder
+import settings
 from tf1_setup import import_tensorflow
 
 BOOK_PRIME_TEXTS = ['thou art more', 'to be or not to', 'wherefore art thou']
@@ -46,13 +47,13 @@ def parse_args(argv=None):
     parser.add_argument('--prime', metavar='TEXT', action='append',
                         help='text to continue; repeat for more (default: the '
                              "book's three)")
-    parser.add_argument('--num', type=command_line._int_at_least(1), default=10,
+    parser.add_argument('--num', type=settings.Whole(1).parse, default=10,
                         help='tokens to generate after each prime text (default %(default)s)')
     parser.add_argument('--strategy', choices=STRATEGIES, default='greedy',
                         help='how each token is chosen (default %(default)s)')
-    parser.add_argument('--temperature', type=command_line._positive_float, default=1.0,
+    parser.add_argument('--temperature', type=settings.POSITIVE.parse, default=1.0,
                         help='divides the logits before a draw (default %(default)s)')
-    parser.add_argument('--top-k', type=command_line._int_at_least(1), default=10,
+    parser.add_argument('--top-k', type=settings.Whole(1).parse, default=10,
                         help='with --strategy topk: draw among this many (default %(default)s)')
     parser.add_argument('--seed', type=int, default=None,
                         help='seed the draws, so the same seed prints the same text')

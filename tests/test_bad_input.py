@@ -60,7 +60,9 @@ def test_bad_flag_values_are_refused_by_the_parser(args, message, tmp_path):
 
 
 def test_a_model_larger_than_memory_is_refused_before_it_is_built(corpus, tmp_path):
-    result = run_in_process('03', '--tiny', '--rnn-size', 100000, '--corpus', corpus,
+    # (each flag within its own bound: the memory check refuses them together)
+    result = run_in_process('03', '--tiny', '--rnn-size', 16384, '--embedding-size', 16384,
+                            '--batch-size', 1000, '--seq-len', 1000, '--corpus', corpus,
                             '--out', tmp_path / 'r')
     line = one_line_error(result)
     assert line.startswith('The model would need at least ')

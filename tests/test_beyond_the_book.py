@@ -9,8 +9,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-import command_line
-import run_folder
+import settings
 import shakespeare_data
 from conftest import FLOAT32_EPS, run_in_process, script_module
 from lstm_model import CELLS, LSTM_Model, stacked_cell
@@ -114,18 +113,16 @@ def test_bad_cell_settings_are_clear_errors(graph):
         LSTM_Model(8, 1, 2, 0.01, 3, 10, cell='rnn')
 
 
-def test_the_cells_flag_folder_check_and_old_folders_agree_with_the_model():
-    # The cell names live in three places (the flag, the run folder's check,
-    # the model) because the first two must not import TensorFlow: a cell
-    # added to the model alone would be refused by the sampler and --resume.
-    assert command_line.FLAGS['cell'][0] == CELLS
-    ok, _ = run_folder._CONFIG_CHECKS['cell']
-    assert [c for c in CELLS + ('rnn', 'lstm_cell') if ok(c)] == list(CELLS)
+def test_the_cell_setting_offers_the_models_cells_and_old_folders_read_as_the_book():
+    # The setting (flag and folder check) must not import TensorFlow, so the
+    # model's names are a second list: a cell added to the model alone would
+    # be refused by the flag, the sampler and --resume.
+    assert settings.SETTINGS['cell'].kind.names == CELLS
     # A folder written before the new settings reads as the book's run: the
     # recipes' defaults, so that --resume and the sampler rebuild what trained
     for recipe in ('03', '04'):
         book = dataclasses.asdict(script_module(recipe).Config())
-        assert {k: book[k] for k in run_folder.BOOK_DEFAULTS} == run_folder.BOOK_DEFAULTS
+        assert {k: book[k] for k in settings.BEFORE} == settings.BEFORE
 
 
 def test_the_learning_rate_fed_reaches_adam(graph):

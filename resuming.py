@@ -14,6 +14,7 @@ from pathlib import Path
 
 import run_folder
 from command_line import first_line, flag
+import settings
 from settings import RESUMABLE
 from run_folder import NothingToDo, Refused, RunError
 
@@ -45,21 +46,14 @@ def load_run(path, need_progress=False, allow_pickle=False):
 
 def sampling_model_args(config, unrolled=1):
     """LSTM_Model's arguments for a run's sampling model, from its config.json:
-    batch 1, no optimizer, the run's cell and wrappers (never dropout); all
-    but training_seq_len. Refuses first (RunError), as the recipes do before
-    they build a graph, a model that would not fit in memory when unrolled
-    over that many steps."""
-    run_folder.check_model_fits(config['rnn_size'], config['embedding_size'],
-                                config['num_layers'], config['separate_layers'],
-                                config['vocab_size'], 1, unrolled,
-                                advice='The settings in its config.json were edited or are '
-                                       'from a larger machine; sample on a machine with '
-                                       'more memory.')
-    return dict(rnn_size=config['rnn_size'], num_layers=config['num_layers'],
-                batch_size=1, learning_rate=None, vocab_size=config['vocab_size'],
-                infer_sample=True, embedding_size=config['embedding_size'],
-                separate_layers=config['separate_layers'], cell=config['cell'],
-                peepholes=config['peepholes'], residual=config['residual'])
+    the run's shape (settings.SHAPE), batch 1, no optimizer, never dropout; all
+    but training_seq_len. Refuses first, as the recipes do before they build a
+    graph, a model that would not fit in memory when unrolled that many steps."""
+    shape = {key: config[key] for key in settings.SHAPE}
+    run_folder.check_model_fits(shape, 1, unrolled, advice=(
+        'The settings in its config.json were edited or are from a larger machine; sample '
+        'on a machine with more memory.'))
+    return dict(shape, batch_size=1, learning_rate=None, infer_sample=True)
 
 
 def _unreadable(checkpoint, err, advice):

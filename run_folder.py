@@ -789,16 +789,19 @@ def _number(value):
         and math.isfinite(value)
 
 
-def check_model_fits(rnn_size, embedding_size, num_layers, separate_layers, vocab_size,
-                     batch_size, seq_len, flag='--rnn-size', advice=None):
+def check_model_fits(shape, batch_size, seq_len, flag='--rnn-size', advice=None):
     """Refuse, before building it, a model larger than this machine's memory.
 
-    Counts 5 floats a parameter (the weight, its gradient, the clipped
-    gradient and Adam's two slots) and, for the unrolled steps, the logits
-    three times (logits, softmax, gradient) and about a dozen rnn_size-wide
-    activations a layer. A rough lower bound: a model refused here would not
-    have run. advice: what to do instead, where the flags are not the way.
+    shape: LSTM_Model's arguments named in settings.SHAPE. Counts 5 floats a
+    parameter (the weight, its gradient, the clipped gradient and Adam's two
+    slots) and, for the unrolled steps, the logits three times (logits,
+    softmax, gradient) and about a dozen rnn_size-wide activations a layer.
+    A rough lower bound: a model refused here would not have run. advice:
+    what to do instead, where the flags are not the way.
     """
+    rnn_size, embedding_size, vocab_size = (shape['rnn_size'], shape['embedding_size'],
+                                            shape['vocab_size'])
+    num_layers, separate_layers = shape['num_layers'], shape['separate_layers']
     layers = num_layers if separate_layers else 1
     lstm = 4 * rnn_size * (embedding_size + rnn_size + 1) \
         + (layers - 1) * 4 * rnn_size * (2 * rnn_size + 1)

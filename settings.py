@@ -208,6 +208,12 @@ SETTINGS = {s.name: s for s in (
             'plays'),
 )}
 
+# What the model's variables are made of: LSTM_Model's arguments of these names,
+# for the training model, the sampling model and the memory check alike, and
+# config.json's values of them, for the sampler, the heatmap and --resume
+SHAPE = ('rnn_size', 'num_layers', 'embedding_size', 'vocab_size', 'separate_layers', 'cell',
+         'peepholes', 'residual')
+
 RESUMABLE = tuple(name for name, s in SETTINGS.items() if s.resume)
 BEFORE = {name: s.before for name, s in SETTINGS.items() if s.before is not NOT_BEFORE}
 REQUIRED = tuple(name for name, s in SETTINGS.items() if s.required)

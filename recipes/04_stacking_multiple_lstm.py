@@ -99,26 +99,26 @@ def main(argv=None):
     s_text_ix, valid_batches = shakespeare_data.hold_out(
         s_text_ix, config.valid_fraction, config.batch_size, config.training_seq_len)
 
-    # Define LSTM model, and the sampling model that shares its weights
-    check_model_fits(config.rnn_size, config.rnn_size, config.num_layers,
-                     config.separate_layers, vocab_size, config.batch_size,
-                     config.training_seq_len)
+    # Define LSTM model, and the sampling model that shares its weights. Their
+    # shape, once: the layers, the embedding as wide as the cell, the vocabulary
+    model_shape = dict(rnn_size=config.rnn_size, num_layers=config.num_layers,
+                       vocab_size=vocab_size, embedding_size=config.rnn_size,
+                       separate_layers=config.separate_layers, cell=config.cell,
+                       peepholes=config.peepholes, residual=config.residual)
+    check_model_fits(model_shape, config.batch_size, config.training_seq_len)
     tf1.reset_default_graph()
     tf1.set_random_seed(config.seed)
     with tf1.variable_scope('lstm_model') as scope:
-        lstm_model = LSTM_Model(config.rnn_size, config.num_layers, config.batch_size,
-                                config.learning_rate, config.training_seq_len, vocab_size,
-                                separate_layers=config.separate_layers,
-                                cell=config.cell, peepholes=config.peepholes,
-                                dropout=config.dropout, residual=config.residual,
+        lstm_model = LSTM_Model(batch_size=config.batch_size,
+                                learning_rate=config.learning_rate,
+                                training_seq_len=config.training_seq_len,
+                                dropout=config.dropout,
                                 decoder=fast_lstm.DECODERS[config.cell_impl],
-                                loss_layer=fast_lstm.blocked_softmax_loss(config.softmax_blocks))
+                                loss_layer=fast_lstm.blocked_softmax_loss(config.softmax_blocks),
+                                **model_shape)
         scope.reuse_variables()
-        test_lstm_model = LSTM_Model(config.rnn_size, config.num_layers, 1, None, 1,
-                                     vocab_size, infer_sample=True,
-                                     separate_layers=config.separate_layers,
-                                     cell=config.cell, peepholes=config.peepholes,
-                                     residual=config.residual)
+        test_lstm_model = LSTM_Model(batch_size=1, learning_rate=None, training_seq_len=1,
+                                     infer_sample=True, **model_shape)
 
     # Create model saver
     saver = tf1.train.Saver(tf1.global_variables(), max_to_keep=5)

@@ -122,7 +122,8 @@ STOPPED = 'Stopped by Ctrl-C; nothing was saved since the last checkpoint, if an
 def exit_status_of(main, argv=None, stopped=STOPPED, errors=(), error_status=1):
     """Run a script's main() as a command: its exit status, every error in one line.
 
-    A refusal (run_folder.Refused) prints its line and gives 1; an unusable
+    Ctrl-C works even where the command was started in the background
+    (enable_ctrl_c). A refusal (run_folder.Refused) prints its line and gives 1; an unusable
     run folder or text (and `errors`) prints 'Error: ...' and gives
     error_status; a command with nothing to do says
     so and gives 0; Ctrl-C (also during TensorFlow's import) prints
@@ -132,6 +133,7 @@ def exit_status_of(main, argv=None, stopped=STOPPED, errors=(), error_status=1):
     """
     import run_folder
     import shakespeare_data
+    enable_ctrl_c()
     try:
         return main(argv)
     except run_folder.NothingToDo as err:

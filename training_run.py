@@ -185,16 +185,15 @@ class TrainingRun:
     def open(cls, recipe, config_class, tiny, description, argv=None):
         """(config, run): the recipe's settings as the flags give them, and its run.
 
-        Reads the flags, makes Ctrl-C work, imports TensorFlow (quietly) in
+        Reads the flags, imports TensorFlow (quietly) in
         TF1 graph mode, takes --resume's folder and settings or checks the
         new run's folder, and seeds everything: config.seed is the seed used.
         """
         config, options = command_line.parse(description, config_class, tiny, argv)
-        command_line.enable_ctrl_c()
         tf = import_tensorflow(options.verbose)
         tf.compat.v1.disable_eager_execution()
         if options.resume is not None:
-            resumed, config = resuming.open_resumed(options, config, recipe)
+            resumed, config = resuming.open_resumed(options, config, recipe, TEMP_DIR)
             run_dir = resumed.run_dir
         else:
             resumed = None

@@ -203,7 +203,6 @@ def main(argv=None, imdb_loader=None):
     if config.dataset == 'imdb' and options.offline:
         raise run_folder.Refused('--dataset imdb needs the download, and --offline forbids it: drop '
                          'one of them.')
-    command_line.enable_ctrl_c()
     tf = import_tensorflow(options.verbose)
     tf1 = tf.compat.v1
     tf1.disable_eager_execution()

@@ -188,10 +188,12 @@ def compare(record, published):
     # Epoch 10: the run's printed losses (every 10th iteration) at the
     # iterations the source printed, or over the whole of epoch 10
     num_batches = config.get('num_batches')
-    whole_epoch = (list(range(10 * ((9 * num_batches) // 10 + 1), 10 * num_batches + 1, 10))
-                   if num_batches else [])
+    whole_epoch = (range(10 * ((9 * num_batches) // 10 + 1), 10 * num_batches + 1, 10)
+                   if num_batches else range(0))
 
     def run_mean(iterations):
+        if not iterations or iterations[-1] > reached:  # the run stopped before
+            return None
         values = [losses.get(i) for i in iterations]
         if not values or any(v is None for v in values):
             return None
@@ -200,7 +202,7 @@ def compare(record, published):
     for entry in published['epoch_10']:
         printed = entry.get('printed', {})
         if 'first_iteration' in entry:
-            iterations = list(range(entry['first_iteration'], entry['last_iteration'] + 1, 10))
+            iterations = range(entry['first_iteration'], entry['last_iteration'] + 1, 10)
         elif printed:
             iterations = sorted(int(k) for k in printed)
         else:
@@ -483,6 +485,10 @@ def spread(records, published):
     if len(records) < 2 or len(graphs) != 1:
         raise CompareError('--spread needs two or more runs of one graph.')
     graph = graphs.pop()
+    short = [len(r['iterations']['rows']) for r in records if len(r['iterations']['rows']) < POOL]
+    if short:
+        raise CompareError('--spread: a run has {} iterations; each needs at least {}.'.format(
+            short[0], POOL))
     losses = [{row[0]: row[3] for row in r['iterations']['rows']} for r in records]
     reached = min(max(l) for l in losses)
     result = {'graph': graph, 'seeds': [r.get('seed') for r in records],
@@ -503,8 +509,8 @@ def spread(records, published):
     # moves inside epoch 10 (from the runs given that finished epoch 10)
     within = []
     for r, l in zip(records, losses):
-        num_batches = r['config']['num_batches']
-        if max(l) < 10 * num_batches:
+        num_batches = r['config'].get('num_batches')
+        if not num_batches or max(l) < 10 * num_batches:
             continue
         epoch_10 = [l[j] for j in range(10 * ((9 * num_batches) // 10 + 1),
                                          10 * num_batches + 1, 10)]
@@ -538,13 +544,31 @@ def main(argv=None):
     records = [read_run(run) for run in args.run]
     run_dir = Path(args.run[-1])
     if args.spread:
-        result = spread(records, load_published(records[0].get('recipe'), args.published))
+        published = load_published(records[0].get('recipe'), args.published)
+        result = from_published(args.published, lambda: spread(records, published))
         print(json.dumps(result, indent=1))
         return 0
     if len(records) > 1:
         parser.error('compare one run folder at a time (several only with --spread)')
-    record = records[0]
-    published = load_published(record.get('recipe'), args.published)
+    published = load_published(records[0].get('recipe'), args.published)
+    return from_published(args.published, lambda: report(records[0], published, run_dir))
+
+
+def from_published(published_dir, work):
+    """work(); where the published figures are the user's own (--published), a file
+    of another form is said in one line, not as a stack."""
+    if Path(published_dir) == PUBLISHED_DIR:  # the project's own, tested
+        return work()
+    try:
+        return work()
+    except (KeyError, TypeError, ValueError, IndexError, AttributeError) as err:
+        raise CompareError('{}: the published figures are not of the form this command '
+                           'reads ({}).'.format(published_dir,
+                                                command_line.first_line(err))) from None
+
+
+def report(record, published, run_dir):
+    """Print the comparison, write comparison.png and .md; the exit status."""
     rows = compare(record, published)
     samples = compare_samples(record, published)
 

@@ -81,7 +81,6 @@ def parse_args(argv=None):
 
 def main(argv=None):
     args = parse_args(argv)
-    command_line.enable_ctrl_c()
     run_dir, checkpoint, config, vocab2ix, ix2vocab, note = resuming.load_run(
         args.checkpoint, allow_pickle=args.read_vocab_pkl)
     if note:

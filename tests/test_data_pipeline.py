@@ -2,6 +2,8 @@
 import json
 import os
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -123,11 +125,18 @@ def test_render_play():
 
 # ------------------------------------------------------------------ sources
 
-def test_corpus_file_is_used_and_not_cached(tmp_path, corpus_file):
+def test_corpus_file_is_used_not_cached_and_kept_by_its_sha256(tmp_path, corpus_file):
     s_text, record = sd.load_shakespeare(tmp_path / 'data', corpus_path=corpus_file)
     assert s_text.startswith('From fairest creatures')
     assert record['edition'] == 'gutenberg-2011'
-    assert not (tmp_path / 'data').exists()
+    # not the cache the next run reads; a copy --resume finds by the run's sha256
+    kept = tmp_path / 'data' / 'corpora' / (record['sha256'] + '.txt')
+    assert sorted(p.relative_to(tmp_path / 'data') for p in (tmp_path / 'data').rglob('*')) \
+        == [Path('corpora'), kept.relative_to(tmp_path / 'data')]
+    assert kept.read_bytes() == corpus_file.read_bytes()
+    assert sd.kept_corpus(tmp_path / 'data', record['sha256']) == kept
+    for not_a_digest in ('../' + record['sha256'], record['sha256'].upper(), None, 7):
+        assert sd.kept_corpus(tmp_path / 'data', not_a_digest) is None
 
 
 def test_missing_corpus_file_is_a_clear_error(tmp_path):

@@ -533,3 +533,148 @@ def test_recipe_05_takes_the_lock_and_its_record_says_how_it_ended(tmp_path, mon
     stopped = run_in_process('05', *args, '--overwrite')
     assert stopped.returncode == 130
     assert json.loads((out / 'record.json').read_text())['status'] == 'interrupted'
+
+
+# ---------------------------------------------------------------- what a hostile tester found
+
+def _edit(path, change):
+    content = json.loads(path.read_text())
+    change(content)
+    path.write_text(json.dumps(content))
+
+
+@pytest.mark.parametrize('command', ['resume', 'overwrite'])
+def test_a_hard_linked_lock_is_refused_and_the_file_it_shares_kept(command, run_copy, outside,
+                                                                    corpus):
+    (run_copy / 'run.lock').unlink()
+    os.link(outside / 'notes.txt', run_copy / 'run.lock')
+    run, status = COMMANDS[command]
+    line = refused(run(run_copy, corpus), status)
+    assert '{} is a hard link to a file elsewhere'.format(run_copy / 'run.lock') in line, line
+    assert (outside / 'notes.txt').read_text() == 'my own notes\n'
+
+
+def test_a_text_file_the_folder_names_is_never_opened(run_copy, outside, monkeypatch):
+    # the run trained on a --corpus file: its path in config.json is not read
+    def name_outside(config):
+        config['corpus'].update(source='file {}'.format(outside / 'notes.txt'),
+                                sha256='0' * 64)
+    _edit(run_copy / 'config.json', name_outside)
+    opened = []
+    real_read = run_folder.read_bytes
+    monkeypatch.setattr(run_folder, 'read_bytes', lambda path, *a: opened.append(
+        str(path)) or real_read(path, *a))
+    line = refused(run_in_process('04', '--resume', run_copy, '--max-steps', 14), 1)
+    assert 'a path read from a run folder is never opened. Give that text again: --corpus ' \
+           'PATH (its sha256 must be {})'.format('0' * 64) in line, line
+    assert str(outside / 'notes.txt') not in opened
+
+
+def test_a_run_trained_on_a_file_resumes_from_the_copy_kept_by_its_sha256(run_copy):
+    # the tiny run trained on --corpus; resumed without it, it finds the kept copy
+    resumed = run_in_process('04', '--resume', run_copy, '--max-steps', 13)
+    assert resumed.returncode == 0, resumed.stderr[-3000:]
+    assert 'corpora' in resumed.stdout  # Text source: file .../temp/corpora/<sha256>.txt
+
+
+def _progress(run_copy, change):
+    """Rewrite model-12's progress file with change(arrays) applied."""
+    import io
+    import numpy as np
+    path = run_copy / 'model-12.progress.npz'
+    with np.load(path) as npz:
+        arrays = {k: npz[k] for k in npz.files}
+    change(arrays)
+    buffer = io.BytesIO()
+    np.savez(buffer, **arrays)
+    path.write_bytes(buffer.getvalue())
+
+
+def _meta(**changes):
+    def change(arrays):
+        import numpy as np
+        meta = json.loads(arrays['meta'].tobytes())
+        meta.update(changes)
+        arrays['meta'] = np.frombuffer(json.dumps(meta).encode(), np.uint8)
+    return change
+
+
+@pytest.mark.parametrize('change, message', [
+    (lambda a: a.update(order=__import__('numpy').zeros(10 ** 9, dtype='V0')),
+     'it cannot be read (ValueError: an array of items of no size)'),
+    (_meta(batch=999999999), 'batch 999999999 is beyond the epoch'),
+])
+def test_a_progress_file_that_would_take_memory_or_skip_batches_is_refused(change, message,
+                                                                          run_copy):
+    _progress(run_copy, change)
+    before = state(run_copy)
+    line = refused(run_in_process('04', '--resume', run_copy, '--max-steps', 14), 1)
+    assert message in line, line
+    assert state(run_copy) == before
+
+
+@pytest.mark.parametrize('name, change, message', [
+    ('record.json', lambda r: r.update(resumptions='x'),
+     '"resumptions" is not a list of resumptions'),
+    ('record.json', lambda r: r['iterations']['rows'][3].__setitem__(4, 10 ** 400),
+     '"iterations" holds no rows'),
+    ('record.json', lambda r: r['iterations']['rows'][3].__setitem__(3, 1e308),
+     '"iterations" holds no rows'),
+    ('record.json', lambda r: r['iterations']['rows'].pop(4), '"iterations" holds no rows'),
+    ('config.json', lambda c: c.update(learning_rate=10 ** 400), '"learning_rate" is 1000'),
+    ('config.json', lambda c: c.update(training_seq_len=5000000),
+     '"training_seq_len" is 5000000, it must be a whole number of at least 1 and at most '
+     '1,000'),
+    ('config.json', lambda c: c['corpus'].update(source=5), '"corpus" is'),
+])
+def test_values_no_run_writes_are_refused_in_one_line(name, change, message, run_copy):
+    _edit(run_copy / name, change)
+    before = state(run_copy)
+    line = refused(run_in_process('04', '--resume', run_copy, '--max-steps', 14), 1)
+    assert message in line, line
+    assert state(run_copy) == before
+
+
+def test_compare_with_published_figures_of_another_form_says_so(run_copy, tmp_path):
+    published = tmp_path / 'published'
+    published.mkdir()
+    figures = json.loads((PROJECT_DIR / 'published' / '04_stacking_multiple_lstm.json')
+                         .read_text())
+    figures['graphs'] = {}
+    (published / '04_stacking_multiple_lstm.json').write_text(json.dumps(figures))
+    line = refused(compare_in_process(run_copy, '--published', published), 2)
+    assert 'the published figures are not of the form this command reads (KeyError' in line
+
+
+def test_compare_spread_of_runs_too_short_says_so(run_copy, tmp_path):
+    other = tmp_path / 'other'
+    shutil.copytree(run_copy, other)
+    _edit(other / 'record.json', lambda r: r['iterations'].update(rows=[]))
+    line = refused(compare_in_process(run_copy, other, '--spread'), 2)
+    assert '--spread: a run has 0 iterations; each needs at least 10.' in line
+
+
+@pytest.mark.parametrize('pickled, message', [
+    # LONG_BINPUT at place 2**27: the unpickler would grow its memory to match
+    (b'\x80\x04]r' + (2 ** 27).to_bytes(4, 'little') + b'.',
+     'it stores an object at place 134217728 of its memory after 3 steps'),
+    # a tuple nested a million deep as a dict key: hashing it crashes Python
+    (b'\x80\x04]})' + b'\x85' * 1000000 + b'K\x00s}aa.', 'it asks for EMPTY_TUPLE'),
+    (b'\x80\x04]' + b']' * 100 + b'a' * 100 + b'.', 'nests deeper than the book'),
+])
+def test_a_crafted_vocab_pkl_is_refused_before_it_costs_memory(pickled, message, tmp_path):
+    (tmp_path / 'vocab.pkl').write_bytes(pickled)
+    with pytest.raises(run_folder.RunError) as caught:
+        run_folder.read_vocab(tmp_path, allow_pickle=True)
+    assert message in str(caught.value)
+
+
+def test_a_folder_of_the_users_own_checkpoints_is_not_a_new_runs(tmp_path, outside, corpus):
+    out = tmp_path / 'mine'
+    out.mkdir()
+    (out / 'model-10.index').write_text('my own checkpoint\n')
+    (out / 'loss.png').write_text('my own figure\n')
+    before = state(out)
+    line = refused(run_in_process('04', *TINY_04, '--corpus', corpus, '--out', out), 1)
+    assert 'already holds a run (it has loss.png, model-10.index)' in line, line
+    assert state(out) == before

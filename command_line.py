@@ -107,6 +107,16 @@ def parse(description, config_class, tiny, argv=None, options=OPTIONS):
     return config, options
 
 
+def add_folder_reader_options(parser):
+    """The options of the tools that read a run folder: --read-vocab-pkl, --verbose."""
+    parser.add_argument('--read-vocab-pkl', action='store_true',
+                        help='for a run folder from before vocab.json: read the book\'s '
+                             'vocab.pkl, after checking it holds only plain data (open only '
+                             'folders you trust)')
+    parser.add_argument('--verbose', action='store_true',
+                        help="show TensorFlow's own start-up notices and warnings")
+
+
 def enable_ctrl_c():
     """Make Ctrl-C stop the run even where it was started in the background.
 

@@ -45,12 +45,7 @@ def main(argv=None):
     parser.add_argument('--out', metavar='PATH', default=None,
                         help='a new PNG file to write (default: cell_states.png in the run '
                              'folder)')
-    parser.add_argument('--read-vocab-pkl', action='store_true',
-                        help='for a run folder from before vocab.json: read the book\'s '
-                             'vocab.pkl, with an unpickler that builds only plain data '
-                             '(open only folders you trust)')
-    parser.add_argument('--verbose', action='store_true',
-                        help="show TensorFlow's own start-up notices and warnings")
+    command_line.add_folder_reader_options(parser)
     args = parser.parse_args(argv)
     if args.out is not None:  # checked before the work, not after it
         out = Path(args.out)

@@ -62,12 +62,7 @@ def parse_args(argv=None):
                              "reading them as 'unknown'")
     parser.add_argument('--python-loop', action='store_true',
                         help="use the book's per-token sampler (greedy only)")
-    parser.add_argument('--read-vocab-pkl', action='store_true',
-                        help='for a run folder from before vocab.json: read the book\'s '
-                             'vocab.pkl, with an unpickler that builds only plain data '
-                             '(open only folders you trust)')
-    parser.add_argument('--verbose', action='store_true',
-                        help="show TensorFlow's own start-up notices and warnings")
+    command_line.add_folder_reader_options(parser)
     parser.add_argument('--cell-impl', choices=('basic', 'fused'), default='basic',
                         help="the generator's cell: basic, the book's cell step by step; "
                              "fused: one fused LSTM op per layer and step, the same "

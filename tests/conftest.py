@@ -242,3 +242,22 @@ def graph():
     with g.as_default():
         with tf.compat.v1.Session(graph=g) as sess:
             yield sess
+
+
+@pytest.fixture(scope='module')
+def saved_run(corpus, tmp_path_factory):
+    """A tiny run of recipe 04 (--tiny --seed 2): checkpoints at iterations 10 and 12."""
+    out = tmp_path_factory.mktemp('saved') / 'run'
+    result = run_in_process('04', '--tiny', '--seed', 2, '--max-steps', 12, '--corpus', corpus,
+                            '--out', out)
+    assert result.returncode == 0, result.stderr[-3000:]
+    return out
+
+
+@pytest.fixture
+def run_copy(saved_run, tmp_path):
+    """A copy of saved_run, for a test to change."""
+    import shutil
+    copy = tmp_path / 'copy'
+    shutil.copytree(saved_run, copy)
+    return copy

@@ -6,7 +6,6 @@ as their command lines run them.
 import errno
 import json
 import os
-import shutil
 
 import numpy as np
 import pytest
@@ -15,23 +14,6 @@ import run_folder
 from conftest import folder_bytes, run_in_process
 
 TINY_04 = ('--tiny', '--seed', 2)
-
-
-@pytest.fixture(scope='module')
-def saved_run(corpus, tmp_path_factory):
-    """A tiny run of recipe 04: checkpoints at iterations 10 and 12."""
-    out = tmp_path_factory.mktemp('saved') / 'run'
-    result = run_in_process('04', *TINY_04, '--max-steps', 12, '--corpus', corpus,
-                            '--out', out)
-    assert result.returncode == 0, result.stderr[-3000:]
-    return out
-
-
-@pytest.fixture
-def run_copy(saved_run, tmp_path):
-    copy = tmp_path / 'copy'
-    shutil.copytree(saved_run, copy)
-    return copy
 
 
 def one_line_error(result, status=1):

@@ -25,23 +25,6 @@ TINY_04 = ('--tiny', '--seed', 2)
 COMPARE = PROJECT_DIR / 'recipes' / 'compare_to_book.py'
 
 
-@pytest.fixture(scope='module')
-def saved_run(corpus, tmp_path_factory):
-    """A tiny run of recipe 04: checkpoints at iterations 10 and 12."""
-    out = tmp_path_factory.mktemp('hostile') / 'run'
-    result = run_in_process('04', *TINY_04, '--max-steps', 12, '--corpus', corpus,
-                            '--out', out)
-    assert result.returncode == 0, result.stderr[-3000:]
-    return out
-
-
-@pytest.fixture
-def run_copy(saved_run, tmp_path):
-    copy = tmp_path / 'copy'
-    shutil.copytree(saved_run, copy)
-    return copy
-
-
 @pytest.fixture
 def outside(tmp_path):
     """A user's files outside the run folder: a file, a folder with a file."""

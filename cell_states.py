@@ -6,7 +6,7 @@ state c, one coloured cell per character, the character written in it.
 The recipes clean their text of punctuation but '-' and "'", of line ends
 and of case, so no unit can track line ends or quotation marks, which the
 paper found; what is left to find is the words. The rule that picks the
-units, stated once and used by recipes/cell_heatmap.py and the notebooks:
+units, stated once and used by tools/cell_heatmap.py and the notebooks:
 the units whose state correlates most (largest |Pearson r| over the text)
 with the character's place in its word (1 for a word's first letter, 0
 for a space), and those that correlate most with "this character is a

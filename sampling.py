@@ -9,7 +9,7 @@ to plug in as `choose`:
                choose=sampling.chooser('topk', 0.8, 5, vocab_size))
 
 and prime_state / generate drive such a model: text in one session call per
-unroll instead of one per token (recipes/sample_shakespeare.py). Like
+unroll instead of one per token (tools/sample_shakespeare.py). Like
 lstm_model, this module only builds and runs graphs; it reads no files.
 """
 import numpy as np

@@ -129,8 +129,8 @@ def pytest_configure(config):
 RECIPES = {'03': PROJECT_DIR / 'recipes' / '03_implementing_lstm.py',
            '04': PROJECT_DIR / 'recipes' / '04_stacking_multiple_lstm.py',
            '05': PROJECT_DIR / 'recipes' / '05_bidirectional_lstm.py',
-           'sample': PROJECT_DIR / 'recipes' / 'sample_shakespeare.py',
-           'heatmap': PROJECT_DIR / 'recipes' / 'cell_heatmap.py'}
+           'sample': PROJECT_DIR / 'tools' / 'sample_shakespeare.py',
+           'heatmap': PROJECT_DIR / 'tools' / 'cell_heatmap.py'}
 _SCRIPTS = {}
 
 

@@ -8,7 +8,7 @@ import pytest
 
 from conftest import PROJECT_DIR
 
-sys.path.insert(0, str(PROJECT_DIR / 'recipes'))
+sys.path.insert(0, str(PROJECT_DIR / 'tools'))
 import compare_to_book as cmp  # noqa: E402
 
 PUBLISHED = {recipe: json.loads((PROJECT_DIR / 'published' / (recipe + '.json')).read_text())
@@ -321,7 +321,7 @@ def test_spread_gives_the_sd_across_seeds_and_its_band():
 
 
 def run_cli(*args):
-    return subprocess.run([sys.executable, str(PROJECT_DIR / 'recipes' / 'compare_to_book.py')]
+    return subprocess.run([sys.executable, str(PROJECT_DIR / 'tools' / 'compare_to_book.py')]
                           + [str(a) for a in args], capture_output=True, text=True,
                           env={'MPLBACKEND': 'Agg', 'PATH': '/usr/bin:/bin'}, timeout=120)
 

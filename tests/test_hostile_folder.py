@@ -22,7 +22,7 @@ import run_folder
 from conftest import PROJECT_DIR, run_in_process, script_module
 
 TINY_04 = ('--tiny', '--seed', 2)
-COMPARE = PROJECT_DIR / 'recipes' / 'compare_to_book.py'
+COMPARE = PROJECT_DIR / 'tools' / 'compare_to_book.py'
 
 
 @pytest.fixture

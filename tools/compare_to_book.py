@@ -1,6 +1,6 @@
 """Check a run against the figures the book and the author's notebooks printed.
 
-    python recipes/compare_to_book.py temp/04_stacking_multiple_lstm/run-...
+    python tools/compare_to_book.py temp/04_stacking_multiple_lstm/run-...
 
 It reads the run's record.json and the published figures of its recipe
 (published/<recipe>.json) and prints them side by side: vocabulary, batch and

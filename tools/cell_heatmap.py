@@ -1,6 +1,6 @@
 """What the cells learned: a heatmap of a trained run's cell states under a text.
 
-    python recipes/cell_heatmap.py --checkpoint temp/04_stacking_multiple_lstm/run-...
+    python tools/cell_heatmap.py --checkpoint temp/04_stacking_multiple_lstm/run-...
 
 Rebuilds the run's sampling model from its folder (as the sampler does),
 reads the text one character at a time, and draws the last layer's cell

@@ -3,8 +3,8 @@
 The model is rebuilt from what the run folder holds (config.json, vocab.json
 and the newest complete checkpoint), so nothing else needs to be given:
 
-    python recipes/sample_shakespeare.py --checkpoint temp/03_implementing_lstm/run-...
-    python recipes/sample_shakespeare.py --checkpoint DIR --prime 'Thou art' --num 30 \\
+    python tools/sample_shakespeare.py --checkpoint temp/03_implementing_lstm/run-...
+    python tools/sample_shakespeare.py --checkpoint DIR --prime 'Thou art' --num 30 \\
         --strategy weighted --temperature 0.8 --seed 1
 
 Strategies: greedy is the book's sampler (the most probable token each time,

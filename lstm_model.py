@@ -10,7 +10,7 @@ model made with TF1 loads into this graph.
 """
 import numpy as np
 
-import tf1_setup
+from cookbook_lstm import tf1_setup
 
 # TensorFlow with Keras 2, which the legacy cells need (see tf1_setup)
 tf = tf1_setup.import_tensorflow()
@@ -164,7 +164,7 @@ def make_cell(cell, rnn_size, peepholes=False):
             'TensorFlow could not build a legacy RNN cell ({}). It needs the '
             'tf-keras package and TF_USE_LEGACY_KERAS=1 set before TensorFlow '
             'is first imported: install this project with `pip install -e .` '
-            'and import tf1_setup (or lstm_model) before anything else imports '
+            'and import cookbook_lstm.tf1_setup (or lstm_model) before anything else imports '
             'TensorFlow.'.format(err)) from err
 
 

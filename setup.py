@@ -9,9 +9,8 @@ setup(
     long_description=open('README.md', encoding='utf-8').read(),
     long_description_content_type='text/markdown',
     python_requires='>=3.9',
-    py_modules=['lstm_model', 'fast_lstm', 'sampling', 'shakespeare_data', 'command_line',
-                'resuming', 'run_folder', 'training_run', 'tf1_setup', 'lstm_classifier',
-                'lstm_equations', 'cell_states', 'settings'],
+    py_modules=['lstm_model'],  # the book's model
+    packages=['cookbook_lstm'],  # the support code, one package
     install_requires=[
         'tensorflow>=2.21,<2.22',
         'tf-keras>=2.21,<2.22',  # the legacy TF1 cells need Keras 2

@@ -47,7 +47,7 @@ OUT_DIR = PROJECT_DIR / 'temp' / 'benchmarks'
 def _recipe_config(name):
     """The Config of recipes/<name>.py: the book's values, as the recipe runs them."""
     sys.path.insert(0, str(PROJECT_DIR))
-    from training_run import recipe_module
+    from cookbook_lstm.training_run import recipe_module
     return recipe_module(name).Config()
 
 
@@ -116,7 +116,7 @@ def import_ours():
     """
     sys.path.insert(0, str(PROJECT_DIR))
     import lstm_model  # noqa: F401  (through tf1_setup: TF_USE_LEGACY_KERAS first)
-    import training_run
+    from cookbook_lstm import training_run
     import tensorflow as tf
     tf.compat.v1.disable_eager_execution()
     tf.get_logger().setLevel('ERROR')
@@ -132,7 +132,7 @@ def parse_ours(name):
 
 def build_ours(config, impl, batch, seq, blocks=1):
     """LSTM_Model's training graph, as the recipes build it, and a session on it."""
-    import fast_lstm
+    from cookbook_lstm import fast_lstm
     from lstm_model import LSTM_Model
     import tensorflow as tf
     tf1 = tf.compat.v1
@@ -387,8 +387,8 @@ def softmax_products(config, batch=BATCH, seq=SEQ, repeats=5):
 def work_generate(config, num):
     """Characters per second: the book's per-token sampler and the graph-side one."""
     sys.path.insert(0, str(PROJECT_DIR))
-    import fast_lstm
-    import sampling
+    from cookbook_lstm import fast_lstm
+    from cookbook_lstm import sampling
     from lstm_model import LSTM_Model
     import numpy as np
     import tensorflow as tf

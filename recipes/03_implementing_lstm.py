@@ -14,9 +14,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run from a clone
-import shakespeare_data
-from command_line import exit_status_of
-from training_run import TEMP_DIR, TrainingRun, check_model_fits, held_out_loss, plot_loss
+from cookbook_lstm import shakespeare_data
+from cookbook_lstm.command_line import exit_status_of
+from cookbook_lstm.run_folder import check_model_fits
+from cookbook_lstm.training_run import TEMP_DIR, TrainingRun, held_out_loss, plot_loss
 
 RECIPE = '03_implementing_lstm'
 
@@ -63,7 +64,7 @@ def main(argv=None):
     # The settings (--resume: the run's own) and the run that trains with them
     config, run = TrainingRun.open(RECIPE, Config, TINY, __doc__, argv)
     # TensorFlow's TF1 API and the model, once the flags are read (--help answers at once)
-    import fast_lstm
+    from cookbook_lstm import fast_lstm
     from lstm_model import LSTM_Model, tf1
 
     # Load the Shakespeare data

@@ -29,12 +29,12 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run from a clone
-import command_line
-import run_folder
-import shakespeare_data
-from command_line import exit_status_of
-from tf1_setup import import_tensorflow
-from training_run import (TEMP_DIR, count_parameters, has_display,
+from cookbook_lstm import command_line
+from cookbook_lstm import run_folder
+from cookbook_lstm import shakespeare_data
+from cookbook_lstm.command_line import exit_status_of
+from cookbook_lstm.tf1_setup import import_tensorflow
+from cookbook_lstm.training_run import (TEMP_DIR, count_parameters, has_display,
                           library_versions, seed_everything)
 
 RECIPE = '05_bidirectional_lstm'
@@ -201,12 +201,12 @@ def main(argv=None, imdb_loader=None):
     config, options = command_line.parse(__doc__, Config, TINY, argv, options=(
         'offline', 'out', 'overwrite', 'verbose', 'tiny'))
     if config.dataset == 'imdb' and options.offline:
-        raise run_folder.Refused('--dataset imdb needs the download, and --offline forbids it: drop '
-                         'one of them.')
+        raise run_folder.Refused('--dataset imdb needs the download, and --offline forbids '
+                                 'it: drop one of them.')
     tf = import_tensorflow(options.verbose)
     tf1 = tf.compat.v1
     tf1.disable_eager_execution()
-    from lstm_classifier import LSTM_Classifier, VARIANTS
+    from cookbook_lstm.lstm_classifier import LSTM_Classifier, VARIANTS
     run_dir = run_folder.new_run_dir(options.out, TEMP_DIR / RECIPE, options.overwrite)
     seed = seed_everything(config.seed)
     rng = np.random.RandomState(seed)

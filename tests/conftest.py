@@ -13,7 +13,8 @@ os.environ.setdefault('MPLBACKEND', 'Agg')
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(PROJECT_DIR))
 
-import tf1_setup  # noqa: E402,F401  (TF_USE_LEGACY_KERAS, before any test imports TensorFlow)
+# TF_USE_LEGACY_KERAS, before any test imports TensorFlow
+from cookbook_lstm import tf1_setup  # noqa: E402,F401
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
@@ -162,7 +163,7 @@ def run_in_process(name, *args):
     import contextlib
     import io
     import signal
-    from command_line import exit_status_of
+    from cookbook_lstm.command_line import exit_status_of
     out, err = io.StringIO(), io.StringIO()
     with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
         try:

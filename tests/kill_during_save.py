@@ -17,9 +17,9 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-import run_folder  # noqa: E402
-from command_line import exit_status_of  # noqa: E402
-from tf1_setup import import_tensorflow  # noqa: E402
+from cookbook_lstm import run_folder  # noqa: E402
+from cookbook_lstm.command_line import exit_status_of  # noqa: E402
+from cookbook_lstm.tf1_setup import import_tensorflow  # noqa: E402
 
 nth, base, script = int(sys.argv[1]), Path(sys.argv[2]), sys.argv[3]
 split = sys.argv.index('--')

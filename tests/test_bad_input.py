@@ -10,7 +10,7 @@ import os
 import numpy as np
 import pytest
 
-import run_folder
+from cookbook_lstm import run_folder
 from conftest import folder_bytes, run_in_process
 
 TINY_04 = ('--tiny', '--seed', 2)

@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-import settings
-import shakespeare_data
+from cookbook_lstm import settings
+from cookbook_lstm import shakespeare_data
 from conftest import FLOAT32_EPS, run_in_process, script_module
 from lstm_model import CELLS, LSTM_Model, stacked_cell
 

@@ -5,10 +5,10 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-import run_folder
-import shakespeare_data
+from cookbook_lstm import run_folder
+from cookbook_lstm import shakespeare_data
 from conftest import run_in_process, script_module
-from lstm_classifier import LSTM_Classifier
+from cookbook_lstm.lstm_classifier import LSTM_Classifier
 
 tf1 = tf.compat.v1
 

@@ -1,7 +1,7 @@
 """What the cells learned: the rule that picks units, and the heatmap of a run."""
 import numpy as np
 
-import cell_states
+from cookbook_lstm import cell_states
 from conftest import run_in_process
 
 

@@ -3,8 +3,8 @@ import dataclasses
 
 import pytest
 
-import command_line
-import settings
+from cookbook_lstm import command_line
+from cookbook_lstm import settings
 from conftest import script_module
 
 

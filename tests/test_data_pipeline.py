@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-import shakespeare_data as sd
+from cookbook_lstm import shakespeare_data as sd
 from conftest import synthetic_gutenberg
 
 
@@ -295,7 +295,7 @@ def test_available_memory_without_proc_is_the_free_pages(monkeypatch):
 
 
 def test_corpus_too_large_for_memory_is_refused_before_it_is_read(tmp_path, monkeypatch):
-    import run_folder
+    from cookbook_lstm import run_folder
     corpus = tmp_path / 'big.txt'
     corpus.write_bytes(b'to be ' * 166 + b'or not')  # 1,002 bytes
     monkeypatch.setattr(sd, 'available_memory', lambda: 6000)
@@ -317,7 +317,7 @@ def test_corpus_too_large_for_memory_is_refused_before_it_is_read(tmp_path, monk
 
 
 def test_cache_too_large_for_memory_is_refused_before_it_is_read(tmp_path, monkeypatch):
-    import run_folder
+    from cookbook_lstm import run_folder
     (tmp_path / sd.CACHE_TEXT).write_text('to be ' * 200, encoding='utf-8')
     monkeypatch.setattr(sd, 'available_memory', lambda: 6000)
     monkeypatch.setattr(run_folder, 'read_bytes', None)  # must not be called
@@ -469,7 +469,7 @@ def test_cache_record_keeps_its_known_fields_only(tmp_path):
 
 
 def test_cache_is_never_written_through_a_link(tmp_path, monkeypatch):
-    import run_folder
+    from cookbook_lstm import run_folder
     outside = tmp_path / 'outside.txt'
     outside.write_text('not to be overwritten')
     data_dir = tmp_path / 'temp'

@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-import fast_lstm
+from cookbook_lstm import fast_lstm
 from conftest import assert_float32_close, seeded_graph
 from lstm_model import LSTM_Model, rnn_decoder, softmax_loss
 
@@ -97,6 +97,6 @@ def test_more_softmax_blocks_than_rows_is_a_clear_error(graph):
 
 
 def test_the_cell_impl_flag_offers_exactly_the_decoders():
-    import settings
+    from cookbook_lstm import settings
     assert settings.SETTINGS['cell_impl'].kind.names == tuple(fast_lstm.DECODERS)
     assert fast_lstm.DECODERS['basic'] is rnn_decoder

@@ -18,7 +18,7 @@ import textwrap
 
 import pytest
 
-import run_folder
+from cookbook_lstm import run_folder
 from conftest import PROJECT_DIR, run_in_process, script_module
 
 TINY_04 = ('--tiny', '--seed', 2)
@@ -333,7 +333,7 @@ def test_the_lock_refusal_names_the_process_that_holds_it_now(run_copy, corpus):
         [sys.executable, '-c', textwrap.dedent('''\
             import sys, time
             sys.path.insert(0, {!r})
-            import run_folder
+            from cookbook_lstm import run_folder
             lock = run_folder.FolderLock({!r}).acquire()
             print('held', flush=True)
             time.sleep(60)
@@ -394,7 +394,7 @@ def test_heatmap_refuses_its_own_bad_input_before_any_work(args, message, run_co
 
 def test_a_checkpoint_removed_while_read_is_called_removed_not_corrupt(graph, tmp_path):
     import tensorflow as tf
-    import resuming
+    from cookbook_lstm import resuming
     tf.compat.v1.get_variable('w', [2])
     saver = tf.compat.v1.train.Saver()
     with pytest.raises(run_folder.RunError, match=r'model-5 was removed while it was being '

@@ -12,7 +12,7 @@ import sys
 
 import pytest
 
-import run_folder
+from cookbook_lstm import run_folder
 from conftest import PROJECT_DIR, RECIPES, run_in_process
 
 ARGS = ('--tiny', '--seed', 2, '--save-every', 2, '--max-steps', 14)

@@ -4,7 +4,7 @@ import pytest
 import tensorflow as tf
 
 from conftest import assert_float32_close
-from lstm_equations import lstm_step, split_kernel
+from cookbook_lstm.lstm_equations import lstm_step, split_kernel
 
 tf1 = tf.compat.v1
 

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-import shakespeare_data as sd
+from cookbook_lstm import shakespeare_data as sd
 from conftest import (interrupt_recipe, run_in_process, run_recipe,
                       seeded_graph)
 from lstm_model import LSTM_Model

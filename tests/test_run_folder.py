@@ -7,8 +7,8 @@ import pickle
 import numpy as np
 import pytest
 
-import run_folder as rf
-from run_folder import RunError
+from cookbook_lstm import run_folder as rf
+from cookbook_lstm.run_folder import RunError
 
 
 # ---------------------------------------------------------------- atomic writes

@@ -7,8 +7,8 @@ import tensorflow as tf
 
 from conftest import (assert_float32_close, run_in_process,
                       seeded_graph, synthetic_gutenberg)
-import fast_lstm
-import sampling
+from cookbook_lstm import fast_lstm
+from cookbook_lstm import sampling
 from lstm_model import LSTM_Model
 
 tf1 = tf.compat.v1

@@ -17,13 +17,13 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run from a clone
-import cell_states
-import command_line
-import resuming
-import run_folder
-import settings
-import shakespeare_data
-from tf1_setup import import_tensorflow
+from cookbook_lstm import cell_states
+from cookbook_lstm import command_line
+from cookbook_lstm import resuming
+from cookbook_lstm import run_folder
+from cookbook_lstm import settings
+from cookbook_lstm import shakespeare_data
+from cookbook_lstm.tf1_setup import import_tensorflow
 
 FIGURE_FILE = 'cell_states.png'
 PASSAGE = ('To be, or not to be, that is the question: whether tis nobler in the mind to '

@@ -29,10 +29,10 @@ from pathlib import Path
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(PROJECT_DIR))  # run from a clone
-import command_line  # noqa: E402  (after the path: the project's own modules)
-import run_folder  # noqa: E402
-from run_folder import RECORD_FILE  # noqa: E402
-from training_run import recipe_module  # noqa: E402
+from cookbook_lstm import command_line  # noqa: E402  (after the path: the project's own modules)
+from cookbook_lstm import run_folder  # noqa: E402
+from cookbook_lstm.run_folder import RECORD_FILE  # noqa: E402
+from cookbook_lstm.training_run import recipe_module  # noqa: E402
 PUBLISHED_DIR = PROJECT_DIR / 'published'
 FIGURE_FILE = 'comparison.png'
 REPORT_FILE = 'comparison.md'

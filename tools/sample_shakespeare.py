@@ -26,12 +26,12 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run from a clone
-import shakespeare_data
-import command_line
-import resuming
-import run_folder
-import settings
-from tf1_setup import import_tensorflow
+from cookbook_lstm import shakespeare_data
+from cookbook_lstm import command_line
+from cookbook_lstm import resuming
+from cookbook_lstm import run_folder
+from cookbook_lstm import settings
+from cookbook_lstm.tf1_setup import import_tensorflow
 
 BOOK_PRIME_TEXTS = ['thou art more', 'to be or not to', 'wherefore art thou']
 STRATEGIES = ('greedy', 'weighted', 'topk')  # as sampling.STRATEGIES (tested)
@@ -106,8 +106,8 @@ def main(argv=None):
     # Rebuild the sampling model from the run's settings
     tf = import_tensorflow(args.verbose)
     tf1 = tf.compat.v1
-    import fast_lstm
-    import sampling
+    from cookbook_lstm import fast_lstm
+    from cookbook_lstm import sampling
     from lstm_model import LSTM_Model
     tf1.disable_eager_execution()
     tf1.reset_default_graph()

@@ -6,7 +6,7 @@ relu -> Dense 1 sigmoid, with the LSTM read forwards only, both ways
 lstm_model, this module only builds graphs: everything it needs arrives
 through the constructor.
 """
-import tf1_setup
+from cookbook_lstm import tf1_setup
 
 tf = tf1_setup.import_tensorflow()
 tf1 = tf.compat.v1

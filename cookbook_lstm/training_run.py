@@ -32,14 +32,14 @@ from pathlib import Path
 
 import numpy as np
 
-import command_line
-import resuming
-import run_folder
-import settings
-from tf1_setup import import_tensorflow
-from run_folder import Refused, RunError, CONFIG_FILE, RECORD_FILE, LOSS_FIGURE, check_model_fits  # noqa: F401 (the recipes')
+from cookbook_lstm import command_line
+from cookbook_lstm import resuming
+from cookbook_lstm import run_folder
+from cookbook_lstm import settings
+from cookbook_lstm.tf1_setup import import_tensorflow
+from cookbook_lstm.run_folder import Refused, RunError, CONFIG_FILE, RECORD_FILE, LOSS_FIGURE
 
-PROJECT_DIR = Path(__file__).resolve().parent
+PROJECT_DIR = Path(__file__).resolve().parent.parent
 TEMP_DIR = PROJECT_DIR / 'temp'  # the book's data_dir: cached text and runs
 
 

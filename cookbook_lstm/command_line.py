@@ -13,7 +13,7 @@ import os
 import signal
 import sys
 
-from settings import RESUMABLE, SETTINGS, Choice, Switch
+from cookbook_lstm.settings import RESUMABLE, SETTINGS, Choice, Switch
 
 
 def _folder(text):
@@ -141,8 +141,8 @@ def exit_status_of(main, argv=None, stopped=STOPPED, errors=(), error_status=1):
     ends it quietly; a file the system refuses (read-only, full disk) is one
     line. No stack.
     """
-    import run_folder
-    import shakespeare_data
+    from cookbook_lstm import run_folder
+    from cookbook_lstm import shakespeare_data
     enable_ctrl_c()
     try:
         return main(argv)

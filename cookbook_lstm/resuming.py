@@ -12,12 +12,12 @@ import os
 import sys
 from pathlib import Path
 
-import run_folder
-import settings
-import shakespeare_data
-from command_line import first_line, flag
-from run_folder import NothingToDo, Refused, RunError
-from settings import RESUMABLE
+from cookbook_lstm import run_folder
+from cookbook_lstm import settings
+from cookbook_lstm import shakespeare_data
+from cookbook_lstm.command_line import first_line, flag
+from cookbook_lstm.run_folder import NothingToDo, Refused, RunError
+from cookbook_lstm.settings import RESUMABLE
 
 
 def load_run(path, need_progress=False, allow_pickle=False):

@@ -25,7 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
-import run_folder
+from cookbook_lstm import run_folder
 
 GUTENBERG_URL = 'http://www.gutenberg.org/cache/epub/100/pg100.txt'
 DOWNLOAD_TIMEOUT = 30  # seconds before the download is given up

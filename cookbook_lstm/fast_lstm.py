@@ -17,7 +17,7 @@ Each makes its variables by the cell's own first call, as rnn_decoder does,
 so names, shapes and initial values are the book's and a checkpoint moves
 freely between the graphs. Like lstm_model, this module only builds graphs.
 """
-import tf1_setup
+from cookbook_lstm import tf1_setup
 from lstm_model import rnn_decoder, sequence_loss_by_example, softmax_loss
 
 tf = tf1_setup.import_tensorflow()

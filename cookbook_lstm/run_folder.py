@@ -46,8 +46,8 @@ from pathlib import Path
 
 import numpy as np
 
-import settings
-from settings import RECIPES
+from cookbook_lstm import settings
+from cookbook_lstm.settings import RECIPES
 
 CONFIG_FILE = 'config.json'
 VOCAB_FILE = 'vocab.json'

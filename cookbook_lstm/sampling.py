@@ -14,7 +14,7 @@ lstm_model, this module only builds and runs graphs; it reads no files.
 """
 import numpy as np
 
-import tf1_setup
+from cookbook_lstm import tf1_setup
 from lstm_model import greedy
 
 tf = tf1_setup.import_tensorflow()

@@ -461,16 +461,30 @@ def register(folder, *entries):
     """List entries in files.json before they are written (see listed_files).
 
     Checkpoint stems whose files are all gone (old checkpoints removed) are
-    dropped from the list at the same time, so that it stays short.
+    dropped from the list at the same time, so that it stays short. In a
+    folder from before files.json whose config.json is this project's, the
+    list starts with the files that earlier run wrote.
     """
-    listed = listed_files(folder) or []
-    new = [e for e in entries if e not in listed]
-    if not new:
-        return
+    listed = listed_files(folder)
     names = _names(folder)
+    if listed is None:  # a run of this project from before files.json: its files too
+        listed = sorted({_entry_of(n) for n in names if _entry_of(n)}) \
+            if is_our_config(Path(folder) / CONFIG_FILE) else []
+    new = [e for e in entries if e not in listed]
+    if not new and os.path.lexists(Path(folder) / FILES_LIST):
+        return
     kept = [e for e in listed if not _STEM_ONLY.fullmatch(e)
             or any(_belongs(n, e) for n in names)]
     write_json(Path(folder) / FILES_LIST, {'format': 1, 'files': kept + new})
+
+
+def _entry_of(name):
+    """The files.json entry that stands for a file named name, or None (a
+    temporary file, or a name this project does not write)."""
+    if _TEMPORARY.fullmatch(name) or not is_ours(name):
+        return None
+    match = _CHECKPOINT_FILE.fullmatch(name)
+    return name.split('.', 1)[0] if match else name
 
 
 def write_file(folder, name, data):

@@ -661,3 +661,12 @@ def test_a_folder_of_the_users_own_checkpoints_is_not_a_new_runs(tmp_path, outsi
     line = refused(run_in_process('04', *TINY_04, '--corpus', corpus, '--out', out), 1)
     assert 'already holds a run (it has loss.png, model-10.index)' in line, line
     assert state(out) == before
+
+
+def test_a_folder_from_before_files_json_lists_its_earlier_files_once_resumed(run_copy):
+    (run_copy / 'files.json').unlink()  # as a run of an earlier version left it
+    resumed = run_in_process('04', '--resume', run_copy, '--max-steps', 13)
+    assert resumed.returncode == 0, resumed.stderr[-3000:]
+    assert json.loads((run_copy / 'files.json').read_text())['files'] == [
+        'checkpoint', 'config.json', 'loss.png', 'model-10', 'model-12', 'record.json',
+        'vocab.json', 'vocab.pkl', 'model-13']

@@ -670,3 +670,11 @@ def test_a_folder_from_before_files_json_lists_its_earlier_files_once_resumed(ru
     assert json.loads((run_copy / 'files.json').read_text())['files'] == [
         'checkpoint', 'config.json', 'loss.png', 'model-10', 'model-12', 'record.json',
         'vocab.json', 'vocab.pkl', 'model-13']
+
+
+def test_compare_on_a_run_claiming_ten_trillion_batches_builds_no_list_of_them(run_copy):
+    # the epoch-10 span is a range, looked at only when the run reached it
+    _edit(run_copy / 'record.json', lambda r: r['config'].update(num_batches=10 ** 13))
+    result = compare_in_process(run_copy)
+    assert result.returncode == 0 and 'Traceback' not in result.stderr, result.stderr
+    assert 'not reached' in result.stdout or 'not comparable' in result.stdout

@@ -311,21 +311,22 @@ def write_atomically(path, data):
     sync_folder(path.parent)
 
 
-def sync_folder(folder):
-    """fsync a folder, so that the renames in it reach the disk."""
-    fd = os.open(str(folder), os.O_RDONLY | os.O_DIRECTORY)
+def _fsync(path, flags):
+    fd = os.open(str(path), os.O_RDONLY | flags)
     try:
         os.fsync(fd)
     finally:
         os.close(fd)
+
+
+def sync_folder(folder):
+    """fsync a folder, so that the renames in it reach the disk."""
+    _fsync(folder, os.O_DIRECTORY)
 
 
 def sync_file(path):
-    fd = os.open(str(path), os.O_RDONLY | os.O_NOFOLLOW)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+    """fsync a file TensorFlow wrote (never through a link)."""
+    _fsync(path, os.O_NOFOLLOW)
 
 
 def write_json(path, value):
@@ -426,6 +427,15 @@ class FolderLock:
 
 # ------------------------------------------------------------ the run's own files
 
+def run_dir_of(folder):
+    """folder as a Path, refused (RunError) unless it is a folder. The run folder
+    the user names may itself be a link they chose; nothing inside it is followed."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise RunError('{} is not a folder: give a run folder a recipe wrote.'.format(folder))
+    return folder
+
+
 def check_folder(folder):
     """Refuse a folder where a name this project writes holds something else.
 
@@ -434,8 +444,7 @@ def check_folder(folder):
     device or a folder of the wrong kind is refused (RunError, naming it)
     before anything reads or writes there. No link is followed.
     """
-    folder = Path(folder)
-    check_kind(folder, folder=True)
+    folder = run_dir_of(folder)
     with os.scandir(folder) as entries:
         for entry in entries:
             if entry.name == LOCK_FILE or is_ours(entry.name):
@@ -543,8 +552,9 @@ def run_files(folder):
     config.json this project wrote, every name this project writes.
     """
     folder = Path(folder)
-    if check_kind(folder, folder=True) is None:
+    if not os.path.lexists(folder):
         return []
+    run_dir_of(folder)
     listed = listed_files(folder)
     names = sorted(e.name for e in os.scandir(folder))
     if listed is None:
@@ -1033,9 +1043,8 @@ def is_complete(prefix, need_progress):
 
 
 def _names(folder):
-    """The names in folder (a real folder, not a link)."""
-    check_kind(folder, folder=True)
-    with os.scandir(folder) as entries:
+    """The names in a run folder (run_dir_of)."""
+    with os.scandir(run_dir_of(folder)) as entries:
         return [e.name for e in entries]
 
 

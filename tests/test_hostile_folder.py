@@ -678,3 +678,14 @@ def test_compare_on_a_run_claiming_ten_trillion_batches_builds_no_list_of_them(r
     result = compare_in_process(run_copy)
     assert result.returncode == 0 and 'Traceback' not in result.stderr, result.stderr
     assert 'not reached' in result.stdout or 'not comparable' in result.stdout
+
+
+def test_a_run_folder_the_user_names_through_a_link_is_used(run_copy, tmp_path):
+    # the user's own path may be a link; what is inside the folder is never followed
+    link = tmp_path / 'shortcut'
+    os.symlink(run_copy, link)
+    sampled = run_in_process('sample', '--checkpoint', link, '--num', 3)
+    assert sampled.returncode == 0, sampled.stderr[-3000:]
+    resumed = run_in_process('04', '--resume', link, '--max-steps', 13)
+    assert resumed.returncode == 0, resumed.stderr[-3000:]
+    assert (run_copy / 'model-13.index').is_file()

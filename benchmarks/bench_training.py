@@ -47,7 +47,7 @@ OUT_DIR = PROJECT_DIR / 'temp' / 'benchmarks'
 def _recipe_config(name):
     """The Config of recipes/<name>.py: the book's values, as the recipe runs them."""
     sys.path.insert(0, str(PROJECT_DIR))
-    from cookbook_lstm.training_run import recipe_module
+    from cookbook_lstm.settings import recipe_module
     return recipe_module(name).Config()
 
 
@@ -116,11 +116,11 @@ def import_ours():
     """
     sys.path.insert(0, str(PROJECT_DIR))
     import lstm_model  # noqa: F401  (through tf1_setup: TF_USE_LEGACY_KERAS first)
-    from cookbook_lstm import training_run
+    from cookbook_lstm import tf1_setup
     import tensorflow as tf
     tf.compat.v1.disable_eager_execution()
     tf.get_logger().setLevel('ERROR')
-    training_run.seed_everything(0)
+    tf1_setup.seed_everything(0)
 
 
 def parse_ours(name):

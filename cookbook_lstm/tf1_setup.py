@@ -1,4 +1,4 @@
-"""TensorFlow 2 set up to run the book's TF1 code, imported quietly.
+"""TensorFlow 2 set up to run the book's TF1 code, imported quietly; seeded runs.
 
 Every module of this project that needs TensorFlow gets it from here, so that
 two things happen before TensorFlow is first imported:
@@ -15,6 +15,7 @@ two things happen before TensorFlow is first imported:
   as Python exceptions.
 """
 import os
+import random
 import sys
 import tempfile
 import warnings
@@ -60,3 +61,30 @@ def _import_quietly():
             os.dup2(real_stderr, 2)
             os.close(real_stderr)
     return tf
+
+
+def seed_everything(seed):
+    """Seed Python, NumPy and TensorFlow, and make TensorFlow's ops deterministic.
+
+    Without a seed one is drawn, so that every run can be repeated with
+    --seed. Returns the seed. TensorFlow's graph-level seed is set again with
+    each new graph (tf1.set_random_seed) by the recipe.
+    """
+    import numpy as np
+    if seed is None:
+        seed = random.SystemRandom().randrange(2 ** 31)
+    random.seed(seed)
+    np.random.seed(seed)
+    import_tensorflow().config.experimental.enable_op_determinism()
+    return seed
+
+
+def count_parameters(variables):
+    """The number of weights in variables (tf.compat.v1.trainable_variables())."""
+    total = 0
+    for variable in variables:
+        size = 1
+        for dimension in variable.shape.as_list():
+            size *= dimension
+        total += size
+    return total

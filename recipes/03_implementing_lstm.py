@@ -17,7 +17,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run from a cl
 from cookbook_lstm import shakespeare_data
 from cookbook_lstm.command_line import exit_status_of
 from cookbook_lstm.run_folder import check_model_fits
-from cookbook_lstm.training_run import TEMP_DIR, TrainingRun, held_out_loss, plot_loss
+from cookbook_lstm.settings import TEMP_DIR
+from cookbook_lstm.training_run import TrainingRun, pyplot
 
 RECIPE = '03_implementing_lstm'
 
@@ -117,7 +118,7 @@ def main(argv=None):
         test_lstm_model = LSTM_Model(batch_size=1, learning_rate=None, training_seq_len=1,
                                      infer_sample=True, **model_shape)
 
-    # Create model saver
+    # Create model saver (run.save saves with it, and keeps its max_to_keep newest)
     saver = tf1.train.Saver(tf1.global_variables(), max_to_keep=5)
 
     # Create batches for each epoch (inputs and their targets)
@@ -128,7 +129,7 @@ def main(argv=None):
     # Initialize all variables (--resume: restore them, and where the run stood)
     sess = tf1.Session()
     sess.run(tf1.global_variables_initializer())
-    run.begin(sess, saver, lstm_model, num_batches)
+    run.begin(sess, saver, lstm_model, num_batches, test_lstm_model, valid_batches)
 
     # Train model. run.epochs() shuffles the batches each epoch, goes on from
     # where a resumed run stood, and ends early at --max-steps or on Ctrl-C.
@@ -172,16 +173,22 @@ def main(argv=None):
 
         # Held-out loss and perplexity after each whole epoch (--valid-fraction)
         if valid_batches and run.epoch_complete(epoch):
-            valid_loss = held_out_loss(sess, lstm_model, valid_batches)
-            perplexity = run.log_held_out(epoch, valid_loss)
-            print('Epoch: {}, Held-out Loss: {:.2f}, Perplexity: {:.1f}'.format(
-                epoch + 1, valid_loss, perplexity))
+            run.log_held_out(epoch, run.held_out_loss(lstm_model, valid_batches))  # prints them
 
     # Save the last weights too (unless just saved), and the run's record
     exit_status = run.finish()
 
-    # Plot loss over time
-    plot_loss(train_loss, run.run_dir, show=exit_status == 0, held_out=run.held_out)
+    # Plot loss over time (saved in the run folder too)
+    plt = pyplot()
+    plt.plot(train_loss, 'k-', label='Training loss')
+    if run.held_out:  # --valid-fraction: at the iteration ending each epoch
+        plt.plot([h['iteration'] - 1 for h in run.held_out], [h['loss'] for h in run.held_out],
+                 'ro-', label='Held-out loss, end of epoch')
+        plt.legend(loc='upper right')
+    plt.title('Sequence to Sequence Loss')
+    plt.xlabel('Generation')
+    plt.ylabel('Loss')
+    run.save_figure(plt.gcf(), 'loss.png', 'Loss', show=exit_status == 0)
     return exit_status
 
 

@@ -23,7 +23,7 @@ import pytest  # noqa: E402
 def _tf1_graph_mode():
     """Once a test module has imported TensorFlow: TF1 graph mode, deterministic ops.
 
-    Op determinism as every recipe run sets it (training_run.seed_everything),
+    Op determinism as every recipe run sets it (tf1_setup.seed_everything),
     so that the tests see the same numbers whatever order they run in: the
     recipes run in this process too (run_in_process).
     """
@@ -129,7 +129,7 @@ def pytest_configure(config):
 
 RECIPES = {'03': PROJECT_DIR / 'recipes' / '03_implementing_lstm.py',
            '04': PROJECT_DIR / 'recipes' / '04_stacking_multiple_lstm.py',
-           '05': PROJECT_DIR / 'recipes' / '05_bidirectional_lstm.py',
+           '05': PROJECT_DIR / 'beyond_the_book' / 'bidirectional_lstm.py',
            'sample': PROJECT_DIR / 'tools' / 'sample_shakespeare.py',
            'heatmap': PROJECT_DIR / 'tools' / 'cell_heatmap.py'}
 _SCRIPTS = {}

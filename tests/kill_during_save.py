@@ -2,7 +2,7 @@
 
     python tests/kill_during_save.py N BASE RECIPE.py ARGS... -- POINT...
 
-A POINT is a step of TrainingRun.save (run_folder._saving's names: weights,
+A POINT is a step of Checkpoints.save (checkpoints._saving's names: weights,
 graph, record, progress, pointer, old checkpoints), killed before it starts;
 or 'write:NAME-END', killed inside the atomic write of the file whose name
 ends so, after the temporary file is written and before it replaces the old
@@ -17,7 +17,7 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from cookbook_lstm import run_folder  # noqa: E402
+from cookbook_lstm import checkpoints, run_folder  # noqa: E402
 from cookbook_lstm.command_line import exit_status_of  # noqa: E402
 from cookbook_lstm.tf1_setup import import_tensorflow  # noqa: E402
 
@@ -54,7 +54,7 @@ def arm(point):
         def kill_before(name):
             if name == point and reached():
                 kill()
-        run_folder._saving = kill_before
+        checkpoints._saving = kill_before
 
 
 import_tensorflow()

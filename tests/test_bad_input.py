@@ -10,7 +10,7 @@ import os
 import numpy as np
 import pytest
 
-from cookbook_lstm import run_folder
+from cookbook_lstm import checkpoints, run_folder
 from conftest import folder_bytes, run_in_process
 
 TINY_04 = ('--tiny', '--seed', 2)
@@ -244,7 +244,7 @@ def test_a_full_disk_stops_the_run_and_keeps_the_last_good_checkpoint(run_copy, 
     def disk_full_at_progress(step):
         if step == 'progress':
             raise OSError(errno.ENOSPC, 'No space left on device')
-    monkeypatch.setattr(run_folder, '_saving', disk_full_at_progress)
+    monkeypatch.setattr(checkpoints, '_saving', disk_full_at_progress)
     result = run_in_process('04', '--resume', run_copy, '--max-steps', 20)
     line = one_line_error(result)
     assert line.startswith('Training stopped: no space left on device while saving '

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from cookbook_lstm import settings
+from cookbook_lstm import checkpoints, run_folder, settings
 from cookbook_lstm import shakespeare_data
 from conftest import FLOAT32_EPS, run_in_process, script_module
 from lstm_model import CELLS, LSTM_Model, stacked_cell
@@ -227,6 +227,46 @@ def test_a_resumed_run_keeps_its_held_out_losses_and_tells_tensorboard(corpus, t
         'lr_decay': {'from': 1.0, 'to': 0.5}, 'max_steps': {'from': 30, 'to': 0}}
     _, graphs, starts = events(out)
     assert graphs == 2 and starts == [(tf1.SessionLog.START, 31)]
+
+
+def test_a_run_killed_just_after_saving_an_epochs_end_prints_its_held_out_loss_again(
+        corpus, tmp_path, monkeypatch):
+    """The held-out loss follows the save at an epoch's last iteration; a kill in
+    between leaves a complete checkpoint whose record lacks it. Resumed from
+    there, the run makes it again, the same number."""
+    common = ('--tiny', '--batch-size', 32, '--seed', 5, '--corpus', corpus,
+              '--valid-fraction', 0.1)
+    probe = run_in_process('04', *common, '--max-steps', 1, '--out', tmp_path / 'probe')
+    assert probe.returncode == 0, probe.stderr[-3000:]
+    per_epoch = json.loads((tmp_path / 'probe' / 'config.json').read_text())['num_batches']
+    saved_records = {}
+    save = checkpoints.Checkpoints.save
+
+    def save_and_keep_the_record(self, iteration, *args):
+        save(self, iteration, *args)
+        saved_records[iteration] = (self.run_dir / 'record.json').read_bytes()
+    monkeypatch.setattr(checkpoints.Checkpoints, 'save', save_and_keep_the_record)
+    out = tmp_path / 'run'
+    args = ('--save-every', per_epoch, '--max-steps', per_epoch + 3, '--out', out)
+    whole = run_in_process('04', *common, *args)
+    assert whole.returncode == 0, whole.stderr[-3000:]
+    want = json.loads((out / 'record.json').read_text())
+    assert [h['iteration'] for h in want['held_out']] == [per_epoch]
+    # the folder as a kill right after the save at the epoch's end leaves it
+    run_folder.remove_checkpoint(out / 'model-{}'.format(per_epoch + 3))
+    run_folder.write_pointer(out, ['model-{}'.format(per_epoch)])
+    (out / 'record.json').write_bytes(saved_records[per_epoch])
+    assert json.loads(saved_records[per_epoch])['held_out'] == []
+
+    resumed = run_in_process('04', '--resume', out)
+    assert resumed.returncode == 0, resumed.stderr[-3000:]
+    line = 'Epoch: 1, Held-out Loss: {:.2f}, Perplexity: {:.1f}'.format(
+        want['held_out'][0]['loss'], want['held_out'][0]['perplexity'])
+    assert line in whole.stdout and line in resumed.stdout
+    got = json.loads((out / 'record.json').read_text())
+    assert got['held_out'] == want['held_out']  # the same process kind: the same bits
+    assert [r[:4] for r in got['iterations']['rows']] == \
+        [r[:4] for r in want['iterations']['rows']]
 
 
 def test_new_flags_refuse_bad_values_in_one_line(tmp_path):

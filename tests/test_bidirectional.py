@@ -1,4 +1,4 @@
-"""Recipe 05: the LSTM classifier one way and both ways, its data, its run."""
+"""beyond_the_book/bidirectional_lstm.py: the LSTM classifier one way and both ways, its data, its run."""
 import json
 
 import numpy as np
@@ -163,6 +163,6 @@ def test_a_failed_download_falls_back_to_the_plays_and_imdb_alone_stops(tmp_path
             recipe.main(['--tiny', '--dataset', 'imdb', '--out', str(tmp_path / 'b')],
                         imdb_loader=offline)
     refused = run_in_process('05', '--tiny', '--resume', tmp_path / 'a')
-    # recipe 05 takes no --resume: its --help does not offer it, and the parser refuses it
+    # the classifier takes no --resume: its --help does not offer it, and the parser refuses it
     assert refused.returncode == 2 and 'unrecognized arguments: --resume' in refused.stderr
     assert '--resume' not in run_in_process('05', '--help').stdout

@@ -399,7 +399,7 @@ def test_a_checkpoint_removed_while_read_is_called_removed_not_corrupt(graph, tm
     saver = tf.compat.v1.train.Saver()
     with pytest.raises(run_folder.RunError, match=r'model-5 was removed while it was being '
                                                   r'read: a run writing in this folder keeps '
-                                                  r'only its newest 5 checkpoints'):
+                                                  r'only its newest checkpoints'):
         resuming.restore(graph, saver, str(tmp_path / 'model-5'))
 
 
@@ -489,7 +489,7 @@ def test_a_temporary_file_left_by_a_kill_is_replaced(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ['record.json']
 
 
-# ---------------------------------------------------------------- recipe 05
+# ---------------------------------------------------------------- the classifier
 
 def test_recipe_05_takes_the_lock_and_its_record_says_how_it_ended(tmp_path, monkeypatch):
     out = tmp_path / 'run05'

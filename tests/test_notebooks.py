@@ -9,7 +9,7 @@ NOTEBOOKS = Path(__file__).resolve().parent.parent / 'notebooks'
 # What the tests change in each notebook's parameters cell: a few steps only
 SHORT = {'03_implementing_lstm': 'max_steps = 3\ndata_dir = {tmp!r}',
          '04_stacking_multiple_lstm': 'max_steps = 3\ndata_dir = {tmp!r}',
-         '05_bidirectional_lstm': 'max_examples = 64\nepochs = 1'}
+         'bidirectional_lstm': 'max_examples = 64\nepochs = 1'}
 
 
 def test_every_notebook_is_tested():
@@ -41,7 +41,7 @@ def test_the_notebook_runs_offline(name, tmp_path):
     outputs = ''.join(o.get('text', '') for c in notebook.cells if c.cell_type == 'code'
                       for o in c.outputs)
     assert 'Traceback' not in outputs
-    if name == '05_bidirectional_lstm':
+    if name == 'bidirectional_lstm':
         assert 'bilstm, epoch 1: training accuracy' in outputs
         assert 'forward output at the first word changed by  0.0' in outputs
     else:
@@ -52,7 +52,7 @@ def test_the_notebook_runs_offline(name, tmp_path):
 
 
 def test_a_broken_cell_fails_the_run(tmp_path):
-    notebook = short_run('05_bidirectional_lstm', tmp_path)
+    notebook = short_run('bidirectional_lstm', tmp_path)
     [parameters] = [c for c in notebook.cells if 'parameters' in c.metadata.get('tags', [])]
     parameters.source += '\nraise RuntimeError("broken on purpose")'
     from nbclient.exceptions import CellExecutionError

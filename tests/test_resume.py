@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
+from cookbook_lstm import checkpoints, run_folder
 from conftest import interrupt_recipe, run_in_process
 
 # Recipe 04 at the tiny size with 32 sequences per batch: 29 batches per
@@ -24,6 +25,28 @@ def rows_without_timings(folder):
 
 def latest(folder):
     return os.path.basename(tf.train.latest_checkpoint(str(folder)))
+
+
+def test_a_checkpoint_is_complete_when_save_returns(corpus, tmp_path, monkeypatch):
+    """Once Checkpoints.save returns, the pointer names the checkpoint, its weights
+    and progress file are there and the record ends at its iteration; the
+    samples the book prints right after a save reach the record too."""
+    seen = []
+    save = checkpoints.Checkpoints.save
+
+    def save_then_look(self, iteration, *args):
+        save(self, iteration, *args)
+        names, _ = run_folder.read_pointer(self.run_dir)
+        saved = record(self.run_dir)
+        seen.append((iteration, names[-1], run_folder.is_complete(self.run_dir / names[-1], True),
+                     saved['iterations']['rows'][-1][0], saved['last_checkpoint']))
+    monkeypatch.setattr(checkpoints.Checkpoints, 'save', save_then_look)
+    out = tmp_path / 'run'
+    result = run_in_process('03', '--tiny', '--seed', 1, '--save-every', 3, '--eval-every', 3,
+                            '--max-steps', 7, '--corpus', corpus, '--out', out)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert seen == [(i, 'model-{}'.format(i), True, i, i) for i in (3, 6, 7)]
+    assert [s['iteration'] for s in record(out)['samples']] == [3, 3, 3, 6, 6, 6]
 
 
 @pytest.fixture(scope='module')

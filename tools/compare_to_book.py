@@ -32,7 +32,7 @@ sys.path.insert(0, str(PROJECT_DIR))  # run from a clone
 from cookbook_lstm import command_line  # noqa: E402  (after the path: the project's own modules)
 from cookbook_lstm import run_folder  # noqa: E402
 from cookbook_lstm.run_folder import RECORD_FILE  # noqa: E402
-from cookbook_lstm.training_run import recipe_module  # noqa: E402
+from cookbook_lstm.settings import RECIPES, recipe_module  # noqa: E402
 PUBLISHED_DIR = PROJECT_DIR / 'published'
 FIGURE_FILE = 'comparison.png'
 REPORT_FILE = 'comparison.md'
@@ -50,9 +50,9 @@ PUBLISHED_KEYS = ('recipe', 'edition', 'compared_settings', 'graphs', 'bands', '
 
 
 def load_published(recipe, published_dir=PUBLISHED_DIR):
-    """The published figures of recipe, one of run_folder.RECIPES (checked by
+    """The published figures of recipe, one of settings.RECIPES (checked by
     read_record), from published_dir/<recipe>.json."""
-    if recipe not in run_folder.RECIPES:  # never a path a folder names
+    if recipe not in RECIPES:  # never a path a folder names
         raise CompareError('{!r} is not a recipe of this project.'.format(recipe))
     path = Path(published_dir) / '{}.json'.format(recipe)
     if run_folder.check_kind(path) is None and Path(published_dir) == PUBLISHED_DIR:
@@ -86,7 +86,7 @@ def book_settings(published):
     The values are the recipe's own Config (its hyperparameter block);
     the published file names which settings count.
     """
-    book = recipe_module(published['recipe']).Config()  # a name of run_folder.RECIPES
+    book = recipe_module(published['recipe']).Config()  # a name of RECIPES
     return {key: getattr(book, key) for key in published['compared_settings']}
 
 

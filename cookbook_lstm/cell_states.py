@@ -55,13 +55,19 @@ def correlation(states, feature):
     return np.where(denominator > 0, r, 0.0)
 
 
+MIN_SPREAD = 0.25  # a unit whose tanh(c) moves less over the text is one colour: not drawn
+
+
 def pick_units(states, text, per_feature=3):
     """The rule: [(unit, feature name, r)], per_feature units per feature.
 
     For each feature of word_features, the units with the largest |r|,
-    a unit picked once only (for the first feature it tops).
+    a unit picked once only (for the first feature it tops), among the units
+    whose tanh(c) spans at least MIN_SPREAD over the text (a unit that hardly
+    moves can correlate and still show one colour).
     """
-    picked, seen = [], set()
+    spread = np.ptp(np.tanh(states), axis=0)
+    picked, seen = [], set(np.flatnonzero(spread < MIN_SPREAD).tolist())
     for name, feature in zip(('place in word', 'space'), word_features(text)):
         r = correlation(states, feature)
         order = [u for u in np.argsort(-np.abs(r)) if u not in seen][:per_feature]
@@ -70,33 +76,52 @@ def pick_units(states, text, per_feature=3):
     return picked
 
 
+def strength(r):
+    """How strongly |r| ties a unit to its feature, in words: strong from 0.7,
+    moderate from 0.4, weak below (the usual reading of a correlation)."""
+    return 'strong' if abs(r) >= 0.7 else 'moderate' if abs(r) >= 0.4 else 'weak'
+
+
+def wrapped(text, width):
+    """text in lines of at most width characters, broken after a space where one
+    is (a word longer than a line is cut); joined, the lines are text again."""
+    lines = []
+    while len(text) > width:
+        cut = text.rfind(' ', 0, width) + 1 or width
+        lines.append(text[:cut])
+        text = text[cut:]
+    return lines + [text] if text else lines
+
+
 def draw_heatmap(states, text, picked, line_width=60, title=None):
     """The chosen units' tanh(c) under the text, one block of rows per unit.
 
-    Each unit: the text in lines of line_width characters, each character on
-    a cell coloured by tanh(c) (blue -1, white 0, red +1). Returns the
-    matplotlib figure.
+    Each unit: the text in lines of at most line_width characters, broken at
+    spaces, each character on a cell coloured by tanh(c) (blue -1, white 0,
+    red +1), with a colour bar that says so. Returns the matplotlib figure.
     """
     import matplotlib.pyplot as plt
-    lines = [text[k:k + line_width] for k in range(0, len(text), line_width)]
-    fig, axes = plt.subplots(len(picked), 1, figsize=(line_width * 0.2, 0.42 * len(lines)
-                                                      * len(picked) + 1.0), squeeze=False)
+    lines = wrapped(text, line_width)
+    starts = np.cumsum([0] + [len(line) for line in lines])
+    fig, axes = plt.subplots(len(picked), 1, figsize=(line_width * 0.2 + 1.5, 0.42 * len(lines)
+                                                      * len(picked) + 1.4), squeeze=False)
+    values = np.tanh(states)
     for ax, (unit, feature, r) in zip(axes[:, 0], picked):
         grid = np.full((len(lines), line_width), np.nan)
-        values = np.tanh(states[:, unit])
-        for k, value in enumerate(values):
-            grid[k // line_width, k % line_width] = value
-        ax.imshow(grid, cmap='bwr', vmin=-1, vmax=1, aspect='auto')
-        for k, ch in enumerate(text):
-            ax.text(k % line_width, k // line_width, ch, ha='center', va='center',
-                    fontsize=8, family='monospace')
+        for row, line in enumerate(lines):
+            grid[row, :len(line)] = values[starts[row]:starts[row] + len(line), unit]
+            for col, ch in enumerate(line):
+                ax.text(col, row, ch, ha='center', va='center', fontsize=8,
+                        family='monospace')
+        image = ax.imshow(grid, cmap='bwr', vmin=-1, vmax=1, aspect='auto')
         ax.set_xticks([])
         ax.set_yticks([])
-        ax.set_ylabel('unit {}'.format(unit), rotation=0, ha='right', va='center',
-                      fontsize=8)
-        ax.set_title('unit {}: r = {:+.2f} with {}'.format(unit, r, feature), fontsize=8,
-                     loc='left')
-    if title:
-        fig.suptitle(title, fontsize=9)
-    fig.tight_layout()
+        ax.set_title('unit {}: r = {:+.2f} with {} ({})'.format(unit, r, feature, strength(r)),
+                     fontsize=8, loc='left')
+    bar = fig.colorbar(image, ax=axes[:, 0].tolist(), fraction=0.03, pad=0.02)
+    bar.set_ticks([-1, 0, 1])
+    bar.set_ticklabels(['-1 blue', '0 white', '+1 red'])
+    bar.set_label('tanh(c), the cell state of the unit after each character', fontsize=8)
+    fig.suptitle(title or 'What the last LSTM layer holds after each character: tanh(c) of '
+                 'the units most tied to the place in a word and to the spaces', fontsize=9)
     return fig

@@ -23,6 +23,34 @@ def test_the_rule_picks_the_units_that_follow_each_feature():
     assert cell_states.correlation(np.ones((4, 1)), place[:4]).tolist() == [0.0]  # flat
 
 
+def test_a_unit_that_hardly_moves_is_not_picked_however_it_correlates():
+    text = 'to be or not'
+    place, space = cell_states.word_features(text)
+    states = np.random.RandomState(1).uniform(-1, 1, (len(text), 4))
+    states[:, 2] = -3 + 0.01 * place   # follows the place in the word, tanh(c) all but -1
+    picked = cell_states.pick_units(states, text, per_feature=2)
+    assert sorted(u for u, _, _ in picked) == [0, 1, 3]  # the three others
+    assert cell_states.correlation(states[:, 2:3], place)[0] > 0.99
+
+
+def test_the_heatmap_breaks_its_rows_at_spaces_and_names_its_colours():
+    text = 'to be or not to be that is the question'
+    lines = cell_states.wrapped(text, 12)
+    assert lines == ['to be or ', 'not to be ', 'that is the ', 'question']
+    assert cell_states.wrapped('abcdefghij', 4) == ['abcd', 'efgh', 'ij']  # no space: cut
+    states = np.random.RandomState(0).uniform(-2, 2, (len(text), 3))
+    figure = cell_states.draw_heatmap(states, text, cell_states.pick_units(states, text, 1),
+                                      line_width=12)
+    bar = figure.axes[-1]
+    assert [t.get_text() for t in bar.get_yticklabels()] == ['-1 blue', '0 white', '+1 red']
+    assert figure._suptitle.get_text().startswith('What the last LSTM layer holds')
+    # each row's characters, in order, are the text
+    drawn = ''.join(t.get_text() for t in figure.axes[0].texts)
+    assert drawn == text
+    assert [cell_states.strength(r) for r in (-0.9, 0.77, 0.5, -0.39)] == [
+        'strong', 'strong', 'moderate', 'weak']
+
+
 def test_the_heatmap_of_a_character_run(corpus, tmp_path):
     out = tmp_path / 'run'
     assert run_in_process('04', '--tiny', '--corpus', corpus, '--max-steps', 5, '--seed', 1,

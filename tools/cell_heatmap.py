@@ -91,7 +91,8 @@ def main(argv=None):
     states = cell_states.states_over(sess, model, [vocab2ix[t] for t in tokens])
     picked = cell_states.pick_units(states, text, args.units)
     for unit, feature, r in picked:
-        print('unit {:3d}: r = {:+.2f} with {}'.format(unit, r, feature))
+        print('unit {:3d}: r = {:+.2f} with {} ({})'.format(unit, r, feature,
+                                                          cell_states.strength(r)))
     import matplotlib
     matplotlib.use('Agg')
     figure = cell_states.draw_heatmap(

@@ -1,4 +1,7 @@
-"""The notebooks run, offline, a few steps each; the committed ones hold no outputs."""
+"""The notebooks run, offline, a few steps each; the committed ones hold no outputs;
+their executed copies in docs/notebooks/ are of the same code, and their times are
+the ones the README, docs/teaching.md and the notebooks give."""
+import re
 from pathlib import Path
 
 import nbformat
@@ -6,6 +9,7 @@ import pytest
 from nbclient import NotebookClient
 
 NOTEBOOKS = Path(__file__).resolve().parent.parent / 'notebooks'
+COPIES = NOTEBOOKS.parent / 'docs' / 'notebooks'
 # What the tests change in each notebook's parameters cell: a few steps only
 SHORT = {'03_implementing_lstm': 'max_steps = 3\ndata_dir = {tmp!r}',
          '04_stacking_multiple_lstm': 'max_steps = 3\ndata_dir = {tmp!r}',
@@ -59,3 +63,40 @@ def test_a_broken_cell_fails_the_run(tmp_path):
     with pytest.raises(CellExecutionError, match='broken on purpose'):
         NotebookClient(notebook, timeout=300, kernel_name='python3',
                        resources={'metadata': {'path': str(NOTEBOOKS)}}).execute()
+
+
+def cells_of(notebook):
+    return [(c.cell_type, c.source) for c in notebook.cells]
+
+
+@pytest.mark.parametrize('name', sorted(SHORT))
+def test_the_executed_copy_is_of_the_same_code_with_its_outputs_and_no_error(name):
+    notebook = nbformat.read(NOTEBOOKS / (name + '.ipynb'), as_version=4)
+    copy = nbformat.read(COPIES / (name + '.ipynb'), as_version=4)
+    assert cells_of(copy) == cells_of(notebook), \
+        'run python notebooks/execute.py {} to make the copy again'.format(name)
+    outputs = [o for c in copy.cells if c.cell_type == 'code' for o in c.outputs]
+    assert [o for o in outputs if o.output_type == 'error'] == []
+    assert all(c.execution_count for c in copy.cells if c.cell_type == 'code')
+    figures = [o for o in outputs if 'image/png' in o.get('data', {})]
+    # the loss curve (and the heatmap, 04); the accuracy curves (the classifier)
+    assert len(figures) == (2 if name == '04_stacking_multiple_lstm' else 1)
+    assert copy.metadata['executed']['seconds'] > 0
+
+
+def test_each_notebooks_time_is_the_same_everywhere():
+    """The seconds the executed copy took, as the README, docs/teaching.md and the
+    notebook's parameters cell give them."""
+    readme = (NOTEBOOKS.parent / 'README.md').read_text()
+    teaching = (NOTEBOOKS.parent / 'docs' / 'teaching.md').read_text()
+    said = re.search(r'Run All took about (\d+), (\d+) and (\d+) seconds', readme).groups()
+    for name, in_readme in zip(sorted(SHORT), said):
+        seconds = round(nbformat.read(COPIES / (name + '.ipynb'), as_version=4)
+                        .metadata['executed']['seconds'])
+        assert int(in_readme) == seconds, name
+        [row] = [line for line in teaching.splitlines() if '`notebooks/{}.ipynb`'.format(name)
+                 in line and line.startswith('|')]
+        assert row.rstrip(' |').endswith('| {} s'.format(seconds)), name
+        notebook = nbformat.read(NOTEBOOKS / (name + '.ipynb'), as_version=4)
+        [settings] = [c for c in notebook.cells if c.source.startswith('## Settings')]
+        assert 'Run All takes about {} s on 2 cores'.format(seconds) in settings.source, name

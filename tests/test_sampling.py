@@ -85,6 +85,32 @@ def test_topk_of_one_and_cold_weighted_are_greedy(graph):
     assert len(seen) > 1  # the comparison is not between constant texts
 
 
+def test_the_notebooks_drawn_sample_is_greedy_when_cold_and_repeatable(graph):
+    """sampling.sample_at_temperature: near temperature 0 the book's greedy text; at 1
+    the same text for the same seed, never 'unknown'."""
+    tf1.set_random_seed(0)
+    with tf1.variable_scope('lstm_model'):
+        step = LSTM_Model(16, 1, 1, None, 1, 9, infer_sample=True)
+    rng = np.random.RandomState(0)
+    for v in tf1.trainable_variables():
+        graph.run(v.assign(rng.randn(*v.shape.as_list()).astype(np.float32)))
+    b = [v for v in tf1.global_variables() if v.name == 'lstm_model/lstm_vars/b:0'][0]
+    graph.run(b.assign(np.array([-1000.0] + [0.0] * 8, np.float32)))  # greedy never stops
+    ix2vocab = {i: 'w{}'.format(i) for i in range(1, 9)}
+    vocab2ix = {w: i for i, w in ix2vocab.items()}
+    greedy = step.sample(graph, ix2vocab, vocab2ix, num=12, prime_text='w1 w2')
+    cold = sampling.sample_at_temperature(step, graph, ix2vocab, vocab2ix, 'w1 w2', num=12,
+                                          temperature=1e-6)
+    assert cold == greedy and len(greedy.split()) == 14
+    graph.run(b.assign(np.zeros(9, np.float32)))  # now 'unknown' is as likely as any
+    warm = [sampling.sample_at_temperature(step, graph, ix2vocab, vocab2ix, 'w1', num=40,
+                                           temperature=1.0, rng=np.random.RandomState(seed))
+            for seed in (5, 5, 6)]
+    assert warm[0] == warm[1] != warm[2]
+    assert 'unknown' not in warm[0] and len(set(warm[0].split())) > 3
+    assert sampling.words_of('w1 xx w3 w3', {'w1', 'w3'}) == ['w1', 'w3', 'w3']
+
+
 @pytest.mark.float32
 @pytest.mark.parametrize('layers, separate', [(1, False), (3, False), (3, True)],
                          ids=['one layer', 'three tied', 'three separate'])

@@ -180,6 +180,7 @@ def plot_curves(history, title):
     loss_ax.set_title('Loss (sigmoid cross-entropy)')
     for ax in (acc_ax, loss_ax):
         ax.set_xlabel('Epoch')
+        ax.xaxis.set_major_locator(plt.MaxNLocator(integer=True))  # whole epochs
         ax.legend(fontsize='small')
     fig.suptitle(title)
     fig.tight_layout()

@@ -74,17 +74,31 @@ def _mark_checked_by_keras(tensors):
         tensor._keras_history_checked = True
 
 
+def on_gpu(tensor):
+    """True where TensorFlow will place tensor's op on a GPU: the device its scope
+    asked for, or, with none asked for, a GPU when one is visible."""
+    device = tensor.op.device.upper()
+    if device:
+        return 'GPU' in device
+    return bool(tf.config.list_logical_devices('GPU'))
+
+
 def _sparse_softmax_cross_entropy(labels, logits):
     """Cross-entropy of logits [batch, classes] against int labels [batch].
 
-    TF1's fused kernel, as TF1's tf.nn.sparse_softmax_cross_entropy_with_logits
+    On a CPU, TF1's fused kernel, as TF1's tf.nn.sparse_softmax_cross_entropy_with_logits
     ran it: one pass computes the loss and keeps its gradient. TensorFlow 2's
     function swaps the kernel for log_softmax and gather whenever op
     determinism is on (the recipes turn it on), a workaround for GPUs; on a
     CPU that takes another [batch, classes] buffer and more passes over it (in
     recipe 03, 5000 x 8009 floats: +300 MB and a third more time a step). The
-    fused kernel is deterministic on a CPU.
+    fused kernel is deterministic on a CPU. On a GPU its kernel refuses to run
+    under op determinism (UnimplementedError: TensorFlow's sparse_xent_op.cc,
+    and sparse_xent_op_d9m_test.py, which expects exactly that), so there the
+    loss is TensorFlow's own function, which takes its deterministic path.
     """
+    if on_gpu(logits):
+        return tf.nn.sparse_softmax_cross_entropy_with_logits(labels=labels, logits=logits)
     loss, _ = tf.raw_ops.SparseSoftmaxCrossEntropyWithLogits(features=logits,
                                                             labels=labels)
     return loss

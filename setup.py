@@ -8,7 +8,7 @@ setup(
                  'chapter 9), runnable on TensorFlow 2.21 in TF1 graph style'),
     long_description=open('README.md', encoding='utf-8').read(),
     long_description_content_type='text/markdown',
-    python_requires='>=3.9',
+    python_requires='>=3.11,<3.14',  # measured: docs/where-it-runs.md
     py_modules=['lstm_model'],  # the book's model
     packages=['cookbook_lstm'],  # the support code, one package
     install_requires=[

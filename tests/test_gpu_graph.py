@@ -1,0 +1,82 @@
+"""The graphs as they are built for a GPU hold no op that TensorFlow refuses there
+under op determinism (which every run turns on). No GPU is needed: the graphs are
+built inside tf.device('/device:GPU:0'), which only records where each op asks to
+run; nothing is run. docs/gpu.md lists every op type of the graphs with its verdict.
+"""
+import pytest
+import tensorflow as tf
+from tensorflow.python.framework import config
+
+from cookbook_lstm import fast_lstm, sampling
+from cookbook_lstm.lstm_classifier import LSTM_Classifier
+from lstm_model import LSTM_Model
+
+tf1 = tf.compat.v1
+
+# The GPU kernels that raise UnimplementedError under op determinism (TensorFlow's
+# sources: each kernel's OP_REQUIRES(!OpDeterminismRequired()) and its *_d9m_test.py),
+# among the ops a graph like these could hold
+REFUSED_ON_GPU = {
+    'SparseSoftmaxCrossEntropyWithLogits',  # sparse_xent_op.cc; sparse_xent_op_d9m_test.py
+    'SoftmaxCrossEntropyWithLogits',        # xent_op.cc; xent_op_d9m_test.py
+    'Bincount', 'DenseBincount',            # bincount_op.cc; bincount_op_test.py
+    'SparseTensorDenseMatMul',              # sparse_tensor_dense_matmul_op_gpu.cu.cc
+    # scatter ops on TF1 reference variables (resource variables have a
+    # deterministic one): scatter_ops_test.py, testDeterminismExceptionThrowing
+    'ScatterUpdate', 'ScatterAdd', 'ScatterSub', 'ScatterMul', 'ScatterDiv',
+    'ScatterMin', 'ScatterMax',
+}
+
+
+def op_types(build):
+    graph = tf.Graph()
+    with graph.as_default(), tf.device('/device:GPU:0'):
+        tf1.set_random_seed(0)
+        build()
+        tf1.train.Saver()
+    return {op.type for op in graph.get_operations()}
+
+
+def language_models(impl, cell, layers, separate):
+    def build():
+        with tf1.variable_scope('lstm_model') as scope:
+            LSTM_Model(16, layers, 4, 0.001, 8, 50, separate_layers=separate, cell=cell,
+                       dropout=0.8 if cell != 'basic_lstm' else 1.0,
+                       decoder=fast_lstm.DECODERS[impl],
+                       loss_layer=fast_lstm.blocked_softmax_loss(2))
+            scope.reuse_variables()
+            LSTM_Model(16, layers, 1, None, 1, 50, infer_sample=True, separate_layers=separate,
+                       cell=cell)
+            for strategy in ('weighted', 'topk'):
+                LSTM_Model(16, layers, 1, None, 8, 50, infer_sample=True,
+                           separate_layers=separate, cell=cell,
+                           choose=sampling.chooser(strategy, 0.8, 5, 50))
+    return build
+
+
+GRAPHS = {'{} {} {}{}'.format(impl, cell, layers, ' separate' * separate):
+          language_models(impl, cell, layers, separate)
+          for impl, cell, layers, separate in [
+              ('basic', 'basic_lstm', 1, False), ('basic', 'basic_lstm', 3, False),
+              ('basic', 'basic_lstm', 3, True), ('fused', 'basic_lstm', 3, False),
+              ('projected', 'basic_lstm', 3, True), ('basic', 'gru', 2, False),
+              ('basic', 'basic_rnn', 2, False), ('basic', 'lstm', 2, True)]}
+GRAPHS.update({'classifier ' + v: (lambda v=v: LSTM_Classifier(v, 100, 8, 8, 8, 10, 0.001))
+               for v in ('lstm', 'bilstm', 'bilstm2')})
+
+
+@pytest.mark.parametrize('name', sorted(GRAPHS))
+def test_a_graph_built_for_a_gpu_holds_no_op_refused_there(name):
+    assert config.is_op_determinism_enabled()  # as in every run (conftest turns it on)
+    types = op_types(GRAPHS[name])
+    assert types & REFUSED_ON_GPU == set()
+    if not name.startswith('classifier'):
+        assert 'LogSoftmax' in types  # TensorFlow's deterministic loss took its place
+
+
+def test_on_a_cpu_the_loss_is_the_fused_kernel():
+    graph = tf.Graph()
+    with graph.as_default(), tf.device('/device:CPU:0'):
+        tf1.set_random_seed(0)
+        LSTM_Model(16, 1, 4, 0.001, 8, 50)
+    assert 'SparseSoftmaxCrossEntropyWithLogits' in {op.type for op in graph.get_operations()}

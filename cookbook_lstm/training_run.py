@@ -278,7 +278,9 @@ class TrainingRun(Run):
         print('Configuration:')
         for key, value in self.settings.items():
             if key != 'corpus':  # printed as the text source
-                print('  {} = {}'.format(key, value))
+                print('  {} = {}{}'.format(key, value, "  (the status lines say 'out of {}', "
+                                           "one more, as the book prints)".format(value + 1)
+                                           if key == 'num_batches' else ''))
         if self._resumed is not None:
             self._go_on_from(self._resumed, saver, model.initial_state)
         self.take_folder(self.settings)

@@ -60,9 +60,10 @@ class Config:
 
 
 # The tiny configuration (--tiny): the same code at a size that trains in
-# seconds, for the tests and for a first look in class
+# seconds, 50 iterations unless --max-steps says otherwise: a first look, and
+# the tests
 TINY = Config(rnn_size=16, epochs=2, batch_size=4, training_seq_len=8,
-              save_every=10, eval_every=10)
+              save_every=10, eval_every=10, max_steps=50)
 
 
 def main(argv=None):

@@ -177,7 +177,7 @@ def test_held_out_perplexity_each_epoch_and_tensorboard_scalars(corpus, tmp_path
     out = tmp_path / 'run'
     result = run_in_process('04', '--tiny', '--batch-size', 32, '--seed', 3, '--corpus', corpus,
                             '--valid-fraction', 0.1, '--lr-decay', 0.5, '--tensorboard',
-                            '--out', out)
+                            '--max-steps', 0, '--out', out)  # both epochs: no step limit
     assert result.returncode == 0, result.stderr[-3000:]
     record = json.loads((out / 'record.json').read_text())
     config = json.loads((out / 'config.json').read_text())

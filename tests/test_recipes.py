@@ -67,6 +67,9 @@ def test_recipe_runs_end_to_end(recipe, corpus_file, tmp_path):
         < lines.index('Starting Epoch #1 of 2.')
     status = [l for l in lines if l.startswith('Iteration:')]
     assert len(status) == 1
+    # the configuration's batch count beside the book's 'out of' count, explained
+    assert "  num_batches = {}  (the status lines say 'out of {}', one more, as the book " \
+        'prints)'.format(num_batches, num_batches + 1) in lines
     assert re.fullmatch(r'Iteration: 10, Epoch: 1, Batch: 10 out of {}, Loss: \d+\.\d\d'
                         .format(num_batches + 1), status[0])
     # at iteration 10, as in the book: the save, then the three samples

@@ -100,8 +100,11 @@ def main(argv=None):
                 raise run_folder.RunError(message + (
                     " (--strict)." if args.strict else
                     " (the book's sampler, --python-loop, reads only known ones)."))
-            print('Warning: {}; read as \'unknown\'.'.format(message), file=sys.stderr)
-        primes.append((shakespeare_data.clean_text(text), tokens))
+            print('Warning: {}; read as \'unknown\', and printed so.'.format(message),
+                  file=sys.stderr)
+        # the prime as the model reads it: an unknown word is 'unknown' to it
+        primes.append((shakespeare_data.clean_text(text) if not unknown else
+                       ('' if char_level else ' ').join(tokens), tokens))
 
     # Rebuild the sampling model from the run's settings
     tf = import_tensorflow(args.verbose)
@@ -165,6 +168,10 @@ def main(argv=None):
                 break
             last = chosen[-1]
         print()
+        if stop:
+            print("(greedy stopped after {} of {} tokens: the most probable next one was index "
+                  "0, 'unknown', where the book's sampler stops; --strategy weighted goes "
+                  'on.)'.format(args.num - left, args.num), file=sys.stderr)
     seconds = time.perf_counter() - started
     print('{} tokens in {:.3f} s ({:.0f} tokens/s, {})'.format(
         generated, seconds, generated / seconds if seconds else 0,

@@ -75,16 +75,25 @@ def reached(notebook):
 
 
 def main(argv=None):
-    names = (argv if argv is not None else sys.argv[1:]) or list(CANDIDATES)
-    unknown = [n for n in names if n.split(':')[0] not in CANDIDATES or ':' in n and not (
-        n.split(':')[1].isdigit() and 1 <= int(n.split(':')[1]) <= len(CANDIDATES[n.split(':')[0]]))]
-    if unknown:
-        sys.exit('No notebook or candidate {}: give one of {}, or NAME:K for its K-th '
-                 'candidate only.'.format(unknown[0], ', '.join(CANDIDATES)))
+    import argparse
+    import re
+    parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
+    parser.add_argument('names', nargs='*', metavar='NAME[:K]',
+                        help='notebooks to measure, or NAME:K for its K-th candidate only '
+                             '(default: every candidate of {})'.format(', '.join(CANDIDATES)))
+    args = parser.parse_args(argv)
+    chosen = []  # every name checked before anything runs
+    for given in args.names or list(CANDIDATES):
+        match = re.fullmatch(r'([\w.-]+?)(?::([0-9]+))?', given, re.ASCII)
+        name, only = (match.group(1), match.group(2)) if match else (given, None)
+        if not match or name not in CANDIDATES or only is not None and not (
+                1 <= int(only) <= len(CANDIDATES[name])):
+            parser.error('no notebook or candidate {}: give one of {}, or NAME:K with K from 1 '
+                         'to its number of candidates'.format(given, ', '.join(CANDIDATES)))
+        chosen.append((name, CANDIDATES[name] if only is None
+                       else [CANDIDATES[name][int(only) - 1]]))
     print('Machine: {}'.format(machine()))
-    for name in names:
-        name, _, only = name.partition(':')
-        candidates = CANDIDATES[name] if not only else [CANDIDATES[name][int(only) - 1]]
+    for name, candidates in chosen:
         print('\n## {}\n'.format(name))
         classifier = name == 'bidirectional_lstm'
         if classifier:

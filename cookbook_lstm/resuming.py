@@ -194,12 +194,12 @@ def nothing_left(iteration, epochs_done, config):
     has nothing left to train under config's --max-steps and --epochs."""
     max_steps, epochs = config.max_steps, config.epochs
     if max_steps and iteration >= max_steps:
-        done = '{} iterations (--max-steps)'.format(max_steps)
+        done = '{} iterations, and --max-steps is {}'.format(iteration, max_steps)
     elif epochs_done >= epochs:
         done = '{} epochs'.format(epochs)
     else:
         return
-    raise NothingToDo('The run already did its {}; nothing is left to train. Nothing was '
+    raise NothingToDo('The run already did {}; nothing is left to train. Nothing was '
                       'written. Give a larger --max-steps (0: no limit) or --epochs to train '
                       'it further.'.format(done))
 

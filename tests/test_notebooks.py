@@ -100,3 +100,24 @@ def test_each_notebooks_time_is_the_same_everywhere():
         notebook = nbformat.read(NOTEBOOKS / (name + '.ipynb'), as_version=4)
         [settings] = [c for c in notebook.cells if c.source.startswith('## Settings')]
         assert 'Run All takes about {} s on 2 cores'.format(seconds) in settings.source, name
+
+
+def test_making_the_copies_never_writes_through_a_link(tmp_path):
+    """A link planted where execute.py writes its temporary file is refused, its
+    target untouched, and the copy stays as it was."""
+    import sys
+    sys.path.insert(0, str(NOTEBOOKS))
+    import execute
+    from cookbook_lstm import run_folder
+    copy = COPIES / '03_implementing_lstm.ipynb'
+    before = copy.read_bytes()
+    victim = tmp_path / 'victim'
+    victim.write_text('mine')
+    planted = copy.with_name(copy.name + '.tmp')
+    planted.symlink_to(victim)
+    try:
+        with pytest.raises(run_folder.RunError, match='symbolic link'):
+            execute.main(['--text-only', '03_implementing_lstm'])
+    finally:
+        planted.unlink()
+    assert victim.read_text() == 'mine' and copy.read_bytes() == before

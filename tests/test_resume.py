@@ -106,7 +106,7 @@ def test_resume_at_an_epoch_boundary_and_with_more_steps(corpus, uninterrupted, 
     assert 'Starting Epoch #2 of 2.' in more.stdout
     finished = run_in_process('04', '--resume', out)
     assert finished.returncode == 0
-    assert 'The run already did its 40 iterations (--max-steps); nothing is left to ' \
+    assert 'The run already did 40 iterations, and --max-steps is 40; nothing is left to ' \
            'train.' in finished.stderr
     assert 'Iteration:' not in finished.stdout
     np.testing.assert_allclose([r[3] for r in rows_without_timings(out)],

@@ -42,7 +42,8 @@ FIGURE_FILE = 'comparison.png'
 REPORT_FILE = 'comparison.md'
 
 INSIDE, OUTSIDE, SHOWN = 'inside', 'OUTSIDE', 'shown'
-OTHER_EDITION = 'not comparable: another edition'
+NOT_COMPARABLE = 'not comparable: '
+OTHER_EDITION = NOT_COMPARABLE + 'another edition'
 # The exit statuses (the module's docstring, which --help prints)
 ALL_INSIDE, SOME_OUTSIDE, UNREADABLE, NOTHING_JUDGED = 0, 1, 2, 3
 
@@ -77,7 +78,8 @@ def read_run(run_dir):
     """A run folder's record.json, through the run folder's checks."""
     run_dir = Path(run_dir)
     if not run_dir.is_dir():
-        raise CompareError('{}: no such run folder.'.format(run_dir))
+        raise CompareError('{}: {}; give a run folder a recipe wrote.'.format(
+            run_dir, 'not a folder' if os.path.lexists(run_dir) else 'no such run folder'))
     run_folder.check_folder(run_dir)
     if run_folder.check_kind(run_dir / RECORD_FILE) is None:
         raise CompareError('{} is missing: this folder was not written by a recipe of this '
@@ -145,16 +147,16 @@ def compare(record, published):
     book = book_settings(published)
     other = {k: (config.get(k), v) for k, v in book.items() if config.get(k) != v}
     if other:  # first: a --tiny run is other settings before it is another edition
-        reasons.append('not comparable: other settings ({})'.format(', '.join(
+        reasons.append('other settings ({})'.format(', '.join(
             '{} {}'.format(k, a) for k, (a, _) in sorted(other.items()))))
     if edition != published['edition']:
-        reasons.append(OTHER_EDITION)
+        reasons.append(OTHER_EDITION[len(NOT_COMPARABLE):])
 
     def verdict(source, inside, reached_it=True):
         if source != judge:
             return SHOWN
         if reasons:
-            return reasons[0]
+            return NOT_COMPARABLE + ' and '.join(reasons)
         if not reached_it:
             return 'not reached (the run stopped at iteration {})'.format(reached)
         return INSIDE if inside else OUTSIDE
@@ -573,7 +575,14 @@ def main(argv=None):
     args = parser.parse_args(argv)
     if len(args.run) > 1 and not args.spread:
         parser.error('compare one run folder at a time (several only with --spread)')
+    if args.spread and args.json:
+        parser.error('--spread prints JSON already: drop --json')
+    if args.spread and len({os.path.realpath(r) for r in args.run}) < len(args.run):
+        parser.error('--spread: a run folder is given twice; give each run once')
     unpublished = [run for run in args.run if not has_published(run, args.published)]
+    if unpublished and args.spread:
+        raise CompareError('--spread: {} is a run of a recipe with no published figures; give '
+                           'runs of recipe 03 or 04.'.format(unpublished[0]))
     if unpublished:
         name = recorded_recipe(unpublished[0])
         message = ('{}: no published figures for this recipe ({}), so nothing could be '

@@ -104,7 +104,7 @@ def main(argv=None):
                   file=sys.stderr)
         # the prime as the model reads it: an unknown word is 'unknown' to it
         primes.append((shakespeare_data.clean_text(text) if not unknown else
-                       ('' if char_level else ' ').join(tokens), tokens))
+                       separator.join(tokens), tokens))
 
     # Rebuild the sampling model from the run's settings
     tf = import_tensorflow(args.verbose)
@@ -147,7 +147,12 @@ def main(argv=None):
                                      prime_text=separator.join(tokens), char_level=char_level)
             new = text[len(separator.join(tokens)):]
             print(cleaned + new)
-            generated += len(new) if char_level else len(new.split())
+            made = len(new) if char_level else len(new.split())
+            generated += made
+            if made < args.num:
+                print("(greedy stopped after {} of {} tokens: the most probable next one was "
+                      "index 0, 'unknown', where the book's sampler stops.)".format(
+                          made, args.num), file=sys.stderr)
             continue
         # CHUNK tokens a session call, each chunk going on from the last one's
         # state, printed as it comes

@@ -130,8 +130,12 @@ def parse_ours(name):
     return parts[1], blocks
 
 
-def build_ours(config, impl, batch, seq, blocks=1):
-    """LSTM_Model's training graph, as the recipes build it, and a session on it."""
+def build_ours(config, impl, batch, seq, blocks=1, threads=0):
+    """LSTM_Model's training graph, as the recipes build it, and a session on it.
+
+    threads: 0, the recipes' session (TensorFlow's thread pools over every
+    core); n, both pools of n threads (the profile's one-thread run).
+    """
     from cookbook_lstm import fast_lstm
     from lstm_model import LSTM_Model
     import tensorflow as tf
@@ -143,7 +147,8 @@ def build_ours(config, impl, batch, seq, blocks=1):
                            embedding_size=config['embedding_size'],
                            decoder=fast_lstm.DECODERS[impl],
                            loss_layer=fast_lstm.blocked_softmax_loss(blocks))
-    sess = tf1.Session()
+    sess = tf1.Session(config=tf1.ConfigProto(intra_op_parallelism_threads=threads,
+                                              inter_op_parallelism_threads=threads))
     sess.run(tf1.global_variables_initializer())
     return model, sess
 
@@ -246,15 +251,15 @@ def work_torch(config, steps, warmup, batch, seq):
             'threads': torch.get_num_threads()}
 
 
-def work_profile(config, impl, batch, seq, steps=3):
+def work_profile(config, impl, batch, seq, steps=5, threads=0):
     """Where a training step's time goes: op time by op type, from TF's step stats.
 
     Op times overlap where ops run in parallel, so the shares are of the summed
-    op time, not of the wall time.
+    op time, not of the wall time. threads: as build_ours (0: the recipes').
     """
     data = batches(config, steps + 2, batch, seq)
     import_ours()
-    model, sess = build_ours(config, impl, batch, seq)
+    model, sess = build_ours(config, impl, batch, seq, threads=threads)
     import tensorflow as tf
     tf1 = tf.compat.v1
     fetches = [model.cost, model.final_state, model.train_op]
@@ -276,8 +281,11 @@ def work_profile(config, impl, batch, seq, steps=3):
                 by_type[kind] = by_type.get(kind, 0) + micros / steps
                 total += micros / steps
     ops = sorted(by_type.items(), key=lambda kv: -kv[1])
+    counts = {}
+    for kind in types.values():
+        counts[kind] = counts.get(kind, 0) + 1
     return {'wall_ms_traced': 1000 * statistics.median(wall), 'op_ms_total': total / 1000,
-            'ops': [[k, v / 1000, v / total] for k, v in ops[:15]],
+            'ops': [[k, v / 1000, v / total, counts.get(k, 0)] for k, v in ops],
             'op_count': sum(1 for _ in types)}
 
 
@@ -448,8 +456,9 @@ def worker(args):
         result = work_torch(config, args.steps, args.warmup, args.batch, args.seq)
     elif impl == 'gemm':  # --steps 1: --quick, one repetition of each product
         result = work_gemm(repeats=1 if args.steps == 1 else 10)
-    elif impl.startswith('profile-'):
-        result = work_profile(config, impl.split('-')[1], args.batch, args.seq)
+    elif impl.startswith('profile-'):  # profile-<cell impl>-<threads>
+        _, cell_impl, threads = impl.split('-')
+        result = work_profile(config, cell_impl, args.batch, args.seq, threads=int(threads))
     elif impl == 'generate':
         result = work_generate(CONFIGS['char'], args.generate)
     else:
@@ -638,13 +647,28 @@ def main(argv=None):
         return worker(args)
     if args.profile:
         for config in args.configs.split(','):
-            r = run_worker('profile-' + args.profile, config, batch=args.batch, seq=args.seq)
-            if 'ops' not in r:
-                raise SystemExit('The profile failed: {}'.format(r.get('failed')))
-            print('{} ({} graph ops), traced step {:.0f} ms, summed op time {:.0f} ms:'.format(
-                config, r['op_count'], r['wall_ms_traced'], r['op_ms_total']))
-            for kind, ms, share in r['ops']:
-                print('  {:<36} {:8.1f} ms  {:5.1%}'.format(kind, ms, share))
+            # the recipes' session (every core), then one thread: an op type whose
+            # time halves with the second core ran on both
+            both, one = (run_worker('profile-{}-{}'.format(args.profile, threads), config,
+                                    batch=args.batch, seq=args.seq) for threads in (0, 1))
+            for r in (both, one):
+                if 'ops' not in r:
+                    raise SystemExit('The profile failed: {}'.format(r.get('failed')))
+            single = {kind: ms for kind, ms, _, _ in one['ops']}
+            print('{} ({} graph ops): traced step {:.0f} ms on every core, {:.0f} ms on one '
+                  'thread; summed op time {:.0f} ms and {:.0f} ms.'.format(
+                      config, both['op_count'], both['wall_ms_traced'], one['wall_ms_traced'],
+                      both['op_ms_total'], one['op_ms_total']))
+            print('| op type | ops in the graph | ms a step, every core | share | ms, one thread '
+                  '| one thread / every core |')
+            print('|---|---|---|---|---|---|')
+            for kind, ms, share, count in both['ops']:
+                if share < 0.005:
+                    continue
+                alone = single.get(kind)
+                print('| {} | {} | {:.1f} | {:.1%} | {} | {} |'.format(
+                    kind, count, ms, share, '{:.1f}'.format(alone) if alone else '-',
+                    '{:.2f}'.format(alone / ms) if alone and ms else '-'))
         return 0
     if args.quick:
         args.repeats, args.steps, args.warmup = 1, 3, 1

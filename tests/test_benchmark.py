@@ -65,3 +65,18 @@ def test_quick_run_prints_the_table_and_writes_json(tmp_path):
     assert gates['numpy'] > 0 and gates['tensorflow'] > 0
     assert "The char step's 450 gate products alone" in result.stdout
     assert (out / path.name.replace('.json', '.md')).read_text() in result.stdout
+
+
+def test_the_profile_gives_each_op_types_time_on_every_core_and_on_one_thread():
+    done = subprocess.run(
+        [sys.executable, str(PROJECT_DIR / 'benchmarks' / 'bench_training.py'), '--profile',
+         'basic', '--configs', 'char', '--batch', '4', '--seq', '5'],
+        capture_output=True, text=True, timeout=300,
+        env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL='2'))
+    assert done.returncode == 0, done.stderr[-3000:]
+    lines = done.stdout.splitlines()
+    assert lines[0].startswith('char (') and 'on every core' in lines[0] \
+        and 'on one thread' in lines[0]
+    rows = {line.split(' | ')[0].strip('| '): line.split(' | ') for line in lines[3:]}
+    matmul = rows['MatMul']
+    assert int(matmul[1]) > 0 and float(matmul[2]) > 0 and float(matmul[4]) > 0

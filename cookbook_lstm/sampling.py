@@ -93,31 +93,20 @@ def generate(model, sess, state, last_ix):
     return generated[0], final_state
 
 
-def sample_at_temperature(model, sess, ix2vocab, vocab2ix, prime_text, num=10,
-                          temperature=0.8, rng=None, char_level=False):
-    """LSTM_Model.sample with each next token drawn, not the most probable one.
+def continued(step_model, generator, sess, ix2vocab, vocab2ix, prime_text,
+              char_level=False):
+    """prime_text and the generator.training_seq_len tokens it chooses after it.
 
-    The same prime text, feeding and joining as the book's greedy sample; the
-    next token is drawn from the softmax of the logits / temperature (never
-    index 0, 'unknown'), with rng (np.random.RandomState: seeded, repeatable).
-    Needs the sampling model unrolled one step. Returns the text.
+    step_model: the sampling model unrolled one step, to feed the prime text
+    (prime_state); generator: one built with a chooser (generate). Every
+    prime token must be in the vocabulary. Returns the text, tokens joined
+    by spaces (words) or nothing (characters).
     """
-    rng = rng or np.random.RandomState(0)
     tokens = list(prime_text) if char_level else prime_text.split()
-    state = prime_state(model, sess, [vocab2ix[t] for t in tokens])
+    prime_ix = [vocab2ix[t] for t in tokens]
+    chosen, _ = generate(generator, sess, prime_state(step_model, sess, prime_ix), prime_ix[-1])
     separator = '' if char_level else ' '
-    x = np.zeros((1, 1), dtype=np.int32)
-    text, ix = prime_text, vocab2ix[tokens[-1]]
-    for _ in range(num):
-        x[0, 0] = ix
-        logits, state = sess.run([model.logit_output, model.final_state],
-                                 feed_dict={model.x_data: x, model.initial_state: state})
-        scaled = logits[0].astype(np.float64) / temperature
-        scaled[0] = -np.inf
-        p = np.exp(scaled - scaled.max())
-        ix = int(rng.choice(len(p), p=p / p.sum()))
-        text += separator + ix2vocab.get(ix, 'unknown')
-    return text
+    return prime_text + ''.join(separator + ix2vocab.get(int(ix), 'unknown') for ix in chosen)
 
 
 def words_of(text, known):

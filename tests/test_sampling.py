@@ -85,12 +85,14 @@ def test_topk_of_one_and_cold_weighted_are_greedy(graph):
     assert len(seen) > 1  # the comparison is not between constant texts
 
 
-def test_the_notebooks_drawn_sample_is_greedy_when_cold_and_repeatable(graph):
-    """sampling.sample_at_temperature: near temperature 0 the book's greedy text; at 1
-    the same text for the same seed, never 'unknown'."""
+def test_a_continued_text_is_the_prime_and_what_the_generator_chose(graph):
+    """sampling.continued (the notebooks' drawn samples): with a cold weighted
+    chooser it is the book's greedy text, the prime fed one token a call."""
     tf1.set_random_seed(0)
-    with tf1.variable_scope('lstm_model'):
-        step = LSTM_Model(16, 1, 1, None, 1, 9, infer_sample=True)
+    step, _ = _generator_pair(graph)
+    with tf1.variable_scope('lstm_model', reuse=True):
+        cold = LSTM_Model(16, 2, 1, None, 6, 9, infer_sample=True,
+                          choose=sampling.chooser('weighted', temperature=1e-6, vocab_size=9))
     rng = np.random.RandomState(0)
     for v in tf1.trainable_variables():
         graph.run(v.assign(rng.randn(*v.shape.as_list()).astype(np.float32)))
@@ -98,16 +100,10 @@ def test_the_notebooks_drawn_sample_is_greedy_when_cold_and_repeatable(graph):
     graph.run(b.assign(np.array([-1000.0] + [0.0] * 8, np.float32)))  # greedy never stops
     ix2vocab = {i: 'w{}'.format(i) for i in range(1, 9)}
     vocab2ix = {w: i for i, w in ix2vocab.items()}
-    greedy = step.sample(graph, ix2vocab, vocab2ix, num=12, prime_text='w1 w2')
-    cold = sampling.sample_at_temperature(step, graph, ix2vocab, vocab2ix, 'w1 w2', num=12,
-                                          temperature=1e-6)
-    assert cold == greedy and len(greedy.split()) == 14
-    graph.run(b.assign(np.zeros(9, np.float32)))  # now 'unknown' is as likely as any
-    warm = [sampling.sample_at_temperature(step, graph, ix2vocab, vocab2ix, 'w1', num=40,
-                                           temperature=1.0, rng=np.random.RandomState(seed))
-            for seed in (5, 5, 6)]
-    assert warm[0] == warm[1] != warm[2]
-    assert 'unknown' not in warm[0] and len(set(warm[0].split())) > 3
+    for prime in ('w1 w2', 'w5', 'w3 w3 w8'):
+        greedy = step.sample(graph, ix2vocab, vocab2ix, num=6, prime_text=prime)
+        assert sampling.continued(step, cold, graph, ix2vocab, vocab2ix, prime) == greedy
+        assert len(greedy.split()) == len(prime.split()) + 6
     assert sampling.words_of('w1 xx w3 w3', {'w1', 'w3'}) == ['w1', 'w3', 'w3']
 
 

@@ -173,10 +173,9 @@ class Run:
             finally:
                 self.release()
 
-    def save_figure(self, figure, name, what, show=True):
-        """Save figure (matplotlib) in the run folder as name; show it where a screen is.
-
-        what: the figure, for the line that says where it is ('Loss').
+    def save_figure(self, figure, name=run_folder.LOSS_FIGURE, what='Loss', show=True):
+        """Save figure (matplotlib) in the run folder as name (the book's loss.png);
+        show it where a screen is. what: the figure, in the line that says where it is.
         """
         image = io.BytesIO()
         figure.savefig(image, format='png')

@@ -189,7 +189,7 @@ def main(argv=None):
     plt.title('Sequence to Sequence Loss')
     plt.xlabel('Generation')
     plt.ylabel('Loss')
-    run.save_figure(plt.gcf(), 'loss.png', 'Loss', show=exit_status == 0)
+    run.save_figure(plt.gcf(), show=exit_status == 0)  # loss.png in the run folder
     return exit_status
 
 

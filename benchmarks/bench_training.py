@@ -12,7 +12,8 @@ implementations interleaved over repetitions, and takes medians:
   graph (--cell-impl basic, feeding the LSTM state each step as the recipes
   do), with the fused LSTM kernel (--cell-impl fused) and with each layer's
   input product done once for all steps (--cell-impl projected), and that
-  with the softmax layer done in 5 blocks of rows (--softmax-blocks 5);
+  with the softmax layer done in 5 blocks of rows (--softmax-blocks 5), and
+  projected with the softmax layer and loss compiled by XLA (--xla-softmax);
 - the same model written idiomatically in Keras 3 (Embedding, LSTM, Dense,
   Adam with global_clipnorm=4.5), with and without jit_compile, and in
   PyTorch (nn.Embedding, nn.LSTM, nn.Linear, Adam, clip_grad_norm_), all
@@ -69,8 +70,9 @@ def book_configs():
 
 
 CONFIGS, (BATCH, SEQ) = book_configs()
-# ours-<cell impl>[-b<softmax blocks>]
-OURS = ['ours-basic', 'ours-fused', 'ours-projected', 'ours-projected-b5']
+# ours-<cell impl>[-b<softmax blocks>][-xla]: --cell-impl, --softmax-blocks, --xla-softmax
+OURS = ['ours-basic', 'ours-fused', 'ours-projected', 'ours-projected-b5',
+        'ours-projected-xla']
 IMPLEMENTATIONS = OURS + ['keras', 'keras-jit', 'torch']
 PEERS = ['keras', 'keras-jit', 'torch']
 GENERATE = 300  # characters generated in the generation benchmark
@@ -124,13 +126,14 @@ def import_ours():
 
 
 def parse_ours(name):
-    """'ours-projected-b5' -> ('projected', 5): --cell-impl and --softmax-blocks."""
+    """'ours-projected-b5' -> ('projected', 5, False), 'ours-projected-xla' ->
+    ('projected', 1, True): --cell-impl, --softmax-blocks and --xla-softmax."""
     parts = name.split('-')
-    blocks = int(parts[2][1:]) if len(parts) > 2 else 1
-    return parts[1], blocks
+    blocks = [int(p[1:]) for p in parts[2:] if p.startswith('b')]
+    return parts[1], (blocks[0] if blocks else 1), 'xla' in parts[2:]
 
 
-def build_ours(config, impl, batch, seq, blocks=1, threads=0):
+def build_ours(config, impl, batch, seq, blocks=1, threads=0, xla=False):
     """LSTM_Model's training graph, as the recipes build it, and a session on it.
 
     threads: 0, the recipes' session (TensorFlow's thread pools over every
@@ -146,18 +149,18 @@ def build_ours(config, impl, batch, seq, blocks=1, threads=0):
                            config['learning_rate'], seq, config['vocab_size'],
                            embedding_size=config['embedding_size'],
                            decoder=fast_lstm.DECODERS[impl],
-                           loss_layer=fast_lstm.blocked_softmax_loss(blocks))
+                           loss_layer=fast_lstm.loss_layer(blocks, xla))
     sess = tf1.Session(config=tf1.ConfigProto(intra_op_parallelism_threads=threads,
                                               inter_op_parallelism_threads=threads))
     sess.run(tf1.global_variables_initializer())
     return model, sess
 
 
-def work_ours(config, steps, warmup, impl, batch, seq, blocks=1):
+def work_ours(config, steps, warmup, impl, batch, seq, blocks=1, xla=False):
     data = batches(config, steps + warmup + 1, batch, seq)
     import_ours()
     start = time.perf_counter()
-    model, sess = build_ours(config, impl, batch, seq, blocks)
+    model, sess = build_ours(config, impl, batch, seq, blocks, xla=xla)
     state = sess.run(model.initial_state)
 
     def step(x, y, state):
@@ -251,7 +254,7 @@ def work_torch(config, steps, warmup, batch, seq):
             'threads': torch.get_num_threads()}
 
 
-def work_profile(config, impl, batch, seq, steps=5, threads=0):
+def work_profile(config, impl, batch, seq, steps=5, threads=0, blocks=1, xla=False):
     """Where a training step's time goes: op time by op type, from TF's step stats.
 
     Op times overlap where ops run in parallel, so the shares are of the summed
@@ -259,7 +262,7 @@ def work_profile(config, impl, batch, seq, steps=5, threads=0):
     """
     data = batches(config, steps + 2, batch, seq)
     import_ours()
-    model, sess = build_ours(config, impl, batch, seq, threads=threads)
+    model, sess = build_ours(config, impl, batch, seq, blocks, threads, xla)
     import tensorflow as tf
     tf1 = tf.compat.v1
     fetches = [model.cost, model.final_state, model.train_op]
@@ -277,6 +280,8 @@ def work_profile(config, impl, batch, seq, steps=5, threads=0):
         for device in metadata.step_stats.dev_stats:
             for node in device.node_stats:
                 kind = types.get(node.node_name.split(':')[0], node.node_name)
+                if node.node_name.endswith('/xla_run'):  # ops XLA compiled into one
+                    kind = 'XLA cluster (_XlaRun)'
                 micros = node.all_end_rel_micros
                 by_type[kind] = by_type.get(kind, 0) + micros / steps
                 total += micros / steps
@@ -446,9 +451,9 @@ def worker(args):
     config = dict(CONFIGS[args.config]) if args.config else None
     impl = args.worker
     if impl in OURS:
-        cell_impl, blocks = parse_ours(impl)
+        cell_impl, blocks, xla = parse_ours(impl)
         result = work_ours(config, args.steps, args.warmup, cell_impl, args.batch, args.seq,
-                           blocks)
+                           blocks, xla)
     elif impl in ('keras', 'keras-jit'):
         result = work_keras(config, args.steps, args.warmup, impl == 'keras-jit',
                             args.batch, args.seq)
@@ -456,9 +461,11 @@ def worker(args):
         result = work_torch(config, args.steps, args.warmup, args.batch, args.seq)
     elif impl == 'gemm':  # --steps 1: --quick, one repetition of each product
         result = work_gemm(repeats=1 if args.steps == 1 else 10)
-    elif impl.startswith('profile-'):  # profile-<cell impl>-<threads>
-        _, cell_impl, threads = impl.split('-')
-        result = work_profile(config, cell_impl, args.batch, args.seq, threads=int(threads))
+    elif impl.startswith('profile-'):  # profile-<threads>-<one of OURS without ours->
+        _, threads, ours = impl.split('-', 2)
+        cell_impl, blocks, xla = parse_ours('ours-' + ours)
+        result = work_profile(config, cell_impl, args.batch, args.seq, threads=int(threads),
+                              blocks=blocks, xla=xla)
     elif impl == 'generate':
         result = work_generate(CONFIGS['char'], args.generate)
     else:
@@ -639,9 +646,11 @@ def main(argv=None):
                         help='where the JSON and Markdown go (default %(default)s)')
     parser.add_argument('--worker', help=argparse.SUPPRESS)
     parser.add_argument('--config', help=argparse.SUPPRESS)
-    parser.add_argument('--profile', metavar='IMPL', choices=('basic', 'fused', 'projected'),
-                        help='instead: where one step of LSTM_Model (--cell-impl IMPL) '
-                             'spends its time, by op type, for each of --configs')
+    parser.add_argument('--profile', metavar='IMPL',
+                        choices=[impl[len('ours-'):] for impl in OURS],
+                        help='instead: where one step of LSTM_Model spends its time, by '
+                             'op type, for each of --configs; IMPL is one of ours without '
+                             '"ours-": ' + ', '.join(impl[len('ours-'):] for impl in OURS))
     args = parser.parse_args(argv)
     if args.worker:
         return worker(args)
@@ -649,7 +658,7 @@ def main(argv=None):
         for config in args.configs.split(','):
             # the recipes' session (every core), then one thread: an op type whose
             # time halves with the second core ran on both
-            both, one = (run_worker('profile-{}-{}'.format(args.profile, threads), config,
+            both, one = (run_worker('profile-{}-{}'.format(threads, args.profile), config,
                                     batch=args.batch, seq=args.seq) for threads in (0, 1))
             for r in (both, one):
                 if 'ops' not in r:

@@ -11,7 +11,9 @@ plugs in through its constructor, so the book's class stays as printed:
   layer) or projected_rnn_decoder (each layer's input product done once for
   all steps);
 - a loss layer, called as lstm_model.softmax_loss is: blocked_softmax_loss
-  (the softmax product and the loss a block of rows at a time).
+  (the softmax product and the loss a block of rows at a time), and
+  xla_compiled (a loss layer, forward and gradient, compiled by XLA);
+  loss_layer(blocks, xla) makes the one the recipes' flags ask for.
 
 Each makes its variables by the cell's own first call, as rnn_decoder does,
 so names, shapes and initial values are the book's and a checkpoint moves
@@ -195,3 +197,32 @@ def blocked_softmax_loss(blocks):
             [tf.matmul(block, W) + b], [target], [tf.ones_like(target, tf.float32)])
             for block, target in zip(tf.split(output, sizes), tf.split(targets, sizes))], 0)
     return loss_layer
+
+
+def xla_compiled(loss_layer):
+    """loss_layer with its ops and their gradients compiled by XLA.
+
+    TensorFlow runs the output layer's product, bias, softmax and
+    cross-entropy as separate kernels, each a pass over the [rows, vocab]
+    logits (recipe 03: 5000 x 8009 floats, 160 MB); XLA fuses the
+    elementwise work and the reductions into the products' neighbours, so
+    the step makes fewer passes over them. The graph gets the same ops
+    marked for compilation (tf.xla.experimental.jit_scope), and tf.gradients
+    compiles their gradients in the same scope: the same variables, and the
+    same numbers to float32 rounding (XLA has its own exp and log, and its
+    own order of summing).
+    """
+    def compiled_layer(output, W, b, targets):
+        with tf.xla.experimental.jit_scope(compile_ops=True,
+                                           separate_compiled_gradients=False):
+            return loss_layer(output, W, b, targets)
+    return compiled_layer
+
+
+def loss_layer(blocks=1, xla=False):
+    """The loss layer of --softmax-blocks blocks, compiled by XLA with --xla-softmax.
+
+    loss_layer() is the book's, lstm_model.softmax_loss.
+    """
+    layer = blocked_softmax_loss(blocks)
+    return xla_compiled(layer) if xla else layer

@@ -197,6 +197,10 @@ SETTINGS = {s.name: s for s in (
             'all batch x seq outputs; N: the same in N blocks of rows, the same numbers with '
             'less memory at once (recipe 03: 5 is fastest, 10 uses least memory)',
             resume=True),
+    Setting('xla_softmax', Switch(), 'the softmax layer and its loss, and their gradients, '
+            'compiled by XLA: the same variables, the numbers to float32 rounding; with '
+            '--cell-impl projected the fastest word step (docs/benchmark.md)', resume=True,
+            before=False),
     Setting('cell', Choice('basic_lstm', 'lstm', 'gru', 'basic_rnn'), "each layer's RNN "
             'cell, from tf.compat.v1.nn.rnn_cell: basic_lstm (BasicLSTMCell, the book\'s), '
             'lstm (LSTMCell; see --peepholes), gru (GRUCell), basic_rnn (BasicRNNCell)',

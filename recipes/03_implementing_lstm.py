@@ -43,6 +43,7 @@ class Config:
     exact_batches: bool = False      # whole batches, each target the next word
     cell_impl: str = 'basic'         # the LSTM's graph: basic (the book's), fused, projected
     softmax_blocks: int = 1          # the softmax and loss in this many blocks of rows
+    xla_softmax: bool = False        # the softmax and loss compiled by XLA
     # Not in the book either: what the chapter teaches next (docs/beyond-the-book.md)
     cell: str = 'basic_lstm'         # each layer's cell: basic_lstm (the book's), lstm, gru, basic_rnn
     peepholes: bool = False          # with cell lstm: peephole connections
@@ -113,7 +114,7 @@ def main(argv=None):
                                 training_seq_len=config.training_seq_len,
                                 dropout=config.dropout,
                                 decoder=fast_lstm.DECODERS[config.cell_impl],
-                                loss_layer=fast_lstm.blocked_softmax_loss(config.softmax_blocks),
+                                loss_layer=fast_lstm.loss_layer(config.softmax_blocks, config.xla_softmax),
                                 **model_shape)
         scope.reuse_variables()
         test_lstm_model = LSTM_Model(batch_size=1, learning_rate=None, training_seq_len=1,

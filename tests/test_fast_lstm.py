@@ -10,7 +10,9 @@ from lstm_model import LSTM_Model, rnn_decoder, softmax_loss
 tf1 = tf.compat.v1
 
 
-FAST_PATHS = [('fused', 1), ('projected', 1), ('basic', 3), ('projected', 4)]
+# (--cell-impl, --softmax-blocks, --xla-softmax)
+FAST_PATHS = [('fused', 1, False), ('projected', 1, False), ('basic', 3, False),
+              ('projected', 4, False), ('projected', 1, True), ('basic', 3, True)]
 
 
 @pytest.mark.float32
@@ -18,20 +20,21 @@ FAST_PATHS = [('fused', 1), ('projected', 1), ('basic', 3), ('projected', 4)]
                          ids=['one layer', 'three tied', 'three separate'])
 def test_fast_paths_give_the_same_outputs_and_gradients_for_the_same_weights(
         layers, separate):
-    """--cell-impl fused and projected, and --softmax-blocks (35 rows in 3 and
-    4 uneven blocks): same variables, loss, state, gradients as the book's graph."""
+    """--cell-impl fused and projected, --softmax-blocks (35 rows in 3 and 4
+    uneven blocks) and --xla-softmax: same variables, loss, state, gradients as
+    the book's graph."""
     rng = np.random.RandomState(4)
     x = rng.randint(0, 13, (5, 7))
     y = rng.randint(0, 13, (5, 7))
     weights, results = None, {}
-    for impl, blocks in [('basic', 1)] + FAST_PATHS:
+    for impl, blocks, xla in [('basic', 1, False)] + FAST_PATHS:
         g = seeded_graph()
         with g.as_default(), tf1.Session(graph=g) as sess:
             with tf1.variable_scope('lstm_model'):
                 model = LSTM_Model(6, layers, 5, 0.01, 7, 13, embedding_size=6,
                                    separate_layers=separate,
                                    decoder=fast_lstm.DECODERS[impl],
-                                   loss_layer=fast_lstm.blocked_softmax_loss(blocks))
+                                   loss_layer=fast_lstm.loss_layer(blocks, xla))
             variables = tf1.trainable_variables()
             grads = [tf.convert_to_tensor(d) for d in tf.gradients(model.cost, variables)]
             sess.run(tf1.global_variables_initializer())
@@ -42,15 +45,15 @@ def test_fast_paths_give_the_same_outputs_and_gradients_for_the_same_weights(
             for v in variables:
                 v.load(weights[v.name], sess)
             feed = {model.x_data: x, model.y_output: y}
-            results[impl, blocks] = sess.run(
+            results[impl, blocks, xla] = sess.run(
                 [model.cost, tf.nest.flatten(model.final_state), grads, model.logit_output],
                 feed)
-            results[impl, blocks, 'names'] = sorted((v.name, tuple(v.shape.as_list()))
+            results[impl, blocks, xla, 'names'] = sorted((v.name, tuple(v.shape.as_list()))
                                                     for v in tf1.global_variables())
-    cost_b, state_b, grads_b, logits_b = results['basic', 1]
+    cost_b, state_b, grads_b, logits_b = results['basic', 1, False]
     assert np.abs(grads_b[-1]).max() > 0  # the gradients compared are not all zero
     for path in FAST_PATHS:
-        assert results[path + ('names',)] == results['basic', 1, 'names']
+        assert results[path + ('names',)] == results['basic', 1, False, 'names']
         cost, state, grads, logits = results[path]
         # forward: sums of at most 13 terms (6 inputs + 6 units; 13 classes)
         # through `layers` layers x 7 steps, then the softmax layer
@@ -81,6 +84,8 @@ def test_softmax_blocks_split_the_rows_as_evenly_as_can_be(graph):
 
 def test_one_softmax_block_is_the_books_loss(graph):
     assert fast_lstm.blocked_softmax_loss(1) is softmax_loss
+    assert fast_lstm.loss_layer() is softmax_loss
+    assert fast_lstm.loss_layer(1, xla=False) is softmax_loss
     model = LSTM_Model(4, 1, 5, 0.01, 7, 11, loss_layer=fast_lstm.blocked_softmax_loss(1))
     assert [p.inputs[0].shape[0] for p in _loss_products(model)] == [35]
 
@@ -100,3 +105,34 @@ def test_the_cell_impl_flag_offers_exactly_the_decoders():
     from cookbook_lstm import settings
     assert settings.SETTINGS['cell_impl'].kind.names == tuple(fast_lstm.DECODERS)
     assert fast_lstm.DECODERS['basic'] is rnn_decoder
+
+
+def test_xla_softmax_runs_the_loss_layer_and_its_gradient_as_compiled_clusters(graph):
+    """--xla-softmax: the loss layer's ops and their gradients are marked for XLA,
+    the rest is not, and a training step runs the marked ops as XLA clusters (the
+    mark is only a hint; this checks TensorFlow took it)."""
+    model = LSTM_Model(4, 1, 5, 0.01, 7, 11, loss_layer=fast_lstm.loss_layer(1, xla=True))
+    ops = tf1.get_default_graph().get_operations()
+
+    def marked(op):
+        try:
+            return op.get_attr('_XlaCompile')
+        except ValueError:
+            return False
+    xent = [op for op in ops if op.type == 'SparseSoftmaxCrossEntropyWithLogits']
+    assert xent and all(marked(op) for op in xent)
+    loss_products = _loss_products(model)
+    assert loss_products and all(marked(op) for op in loss_products)
+    assert any(marked(op) and op.name.startswith('gradients') and op.type == 'MatMul'
+               for op in ops)  # the products' gradients
+    assert not any(marked(op) for op in ops if 'basic_lstm_cell' in op.name
+                   and not op.name.startswith('gradients'))  # the LSTM is not compiled
+    metadata = tf1.RunMetadata()
+    with tf1.Session() as sess:
+        sess.run(tf1.global_variables_initializer())
+        sess.run(model.train_op, {model.x_data: np.ones((5, 7)), model.y_output: np.ones((5, 7))},
+                 options=tf1.RunOptions(trace_level=tf1.RunOptions.FULL_TRACE),
+                 run_metadata=metadata)
+    ran = {node.node_name for dev in metadata.step_stats.dev_stats for node in dev.node_stats}
+    assert any('cluster' in name for name in ran), sorted(ran)
+    assert not any(name == op.name for op in xent for name in ran)  # not run as TF's kernel

@@ -149,7 +149,7 @@ def build_ours(config, impl, batch, seq, blocks=1, threads=0, xla=False):
                            config['learning_rate'], seq, config['vocab_size'],
                            embedding_size=config['embedding_size'],
                            decoder=fast_lstm.DECODERS[impl],
-                           loss_layer=fast_lstm.loss_layer(blocks, xla))
+                           loss_layer=fast_lstm.blocked_softmax_loss(blocks, xla))
     sess = tf1.Session(config=tf1.ConfigProto(intra_op_parallelism_threads=threads,
                                               inter_op_parallelism_threads=threads))
     sess.run(tf1.global_variables_initializer())

@@ -4,21 +4,22 @@ Each function here takes the place of one piece of lstm_model.LSTM_Model and
 plugs in through its constructor, so the book's class stays as printed:
 
     LSTM_Model(..., decoder=fast_lstm.DECODERS['fused'],
-               loss_layer=fast_lstm.blocked_softmax_loss(5))
+               loss_layer=fast_lstm.blocked_softmax_loss(5, xla=False))
 
 - a decoder, called as lstm_model.rnn_decoder is and returning what it
   returns: fused_rnn_decoder (TensorFlow's fused LSTM kernel, one op per
   layer) or projected_rnn_decoder (each layer's input product done once for
   all steps);
 - a loss layer, called as lstm_model.softmax_loss is: blocked_softmax_loss
-  (the softmax product and the loss a block of rows at a time), and
-  xla_compiled (a loss layer, forward and gradient, compiled by XLA);
-  loss_layer(blocks, xla) makes the one the recipes' flags ask for.
+  (the softmax product and the loss a block of rows at a time, and with xla
+  the layer and its gradient compiled by XLA).
 
 Each makes its variables by the cell's own first call, as rnn_decoder does,
 so names, shapes and initial values are the book's and a checkpoint moves
 freely between the graphs. Like lstm_model, this module only builds graphs.
 """
+import contextlib
+
 from cookbook_lstm import tf1_setup
 from lstm_model import rnn_decoder, sequence_loss_by_example, softmax_loss
 
@@ -166,24 +167,42 @@ DECODERS = {'basic': rnn_decoder, 'fused': fused_rnn_decoder,
             'projected': projected_rnn_decoder}
 
 
-def blocked_softmax_loss(blocks):
-    """A loss layer like lstm_model.softmax_loss, a block of rows at a time.
+def blocked_softmax_loss(blocks, xla=False):
+    """A loss layer like lstm_model.softmax_loss, a block of rows at a time, or
+    compiled by XLA.
 
     The book multiplies all batch * seq outputs by W at once and takes one
     loss over the [batch * seq, vocab] logits. This splits the rows into
     `blocks` blocks (whole rows each, as even as can be) and does the product
     and the loss block by block, so those logits never exist at once: the
     same numbers, float32 rounding aside, with less memory (recipe 03: 5000 x
-    8009 logits) and a faster step. blocks=1 gives softmax_loss itself.
+    8009 logits) and a faster step.
 
-    Returns loss_layer(output, W, b, targets) -> the loss of each row, a 1D
-    Tensor [batch * seq], as softmax_loss.
+    xla (--xla-softmax): the layer's ops and their gradients compiled by XLA
+    (tf.xla.experimental.jit_scope; tf.gradients compiles the gradients in the
+    same scope). TensorFlow runs the bias, softmax, cross-entropy and their
+    gradients as separate kernels, each a pass over the logits (160 MB in
+    recipe 03); XLA fuses them into fewer passes. Its exp, log and order of
+    summing are its own, so the numbers are the book's to float32 rounding.
+
+    blocks=1 without xla gives softmax_loss itself. Returns loss_layer(output,
+    W, b, targets) -> the loss of each row, a 1D Tensor [batch * seq], as
+    softmax_loss.
     """
     if not (isinstance(blocks, int) and blocks >= 1):
         raise ValueError('blocks must be a whole number of at least 1, not {!r}.'.format(
             blocks))
-    if blocks == 1:
+    if blocks == 1 and not xla:
         return softmax_loss
+
+    def logits(block, W, b):
+        if xla:
+            # BiasAdd, not the book's `+ b` (AddV2): the same sums, but TensorFlow's
+            # graph optimizer does not merge it with LSTM_Model.logit_output's own
+            # `+ b`, which runs outside XLA; so the add is compiled and fused into
+            # the softmax's first pass over the logits
+            return tf.nn.bias_add(tf.matmul(block, W), b)
+        return tf.matmul(block, W) + b
 
     def loss_layer(output, W, b, targets):
         rows = output.shape[0]
@@ -191,38 +210,14 @@ def blocked_softmax_loss(blocks):
             raise ValueError('{} softmax blocks for {} rows (batch_size x '
                              'training_seq_len): give at most {}.'.format(blocks, rows, rows))
         sizes = [rows // blocks + (k < rows % blocks) for k in range(blocks)]
-        # each block's rows are examples of their own: their losses line up
-        # end to end as the one block's would
-        return tf.concat([sequence_loss_by_example(
-            [tf.matmul(block, W) + b], [target], [tf.ones_like(target, tf.float32)])
-            for block, target in zip(tf.split(output, sizes), tf.split(targets, sizes))], 0)
+        pieces = zip(tf.split(output, sizes), tf.split(targets, sizes)) if blocks > 1 \
+            else [(output, targets)]
+        with (tf.xla.experimental.jit_scope(compile_ops=True,
+                                            separate_compiled_gradients=False)
+              if xla else contextlib.nullcontext()):
+            # each block's rows are examples of their own: their losses line up
+            # end to end as the one block's would
+            return tf.concat([sequence_loss_by_example(
+                [logits(block, W, b)], [target], [tf.ones_like(target, tf.float32)])
+                for block, target in pieces], 0)
     return loss_layer
-
-
-def xla_compiled(loss_layer):
-    """loss_layer with its ops and their gradients compiled by XLA.
-
-    TensorFlow runs the output layer's product, bias, softmax and
-    cross-entropy as separate kernels, each a pass over the [rows, vocab]
-    logits (recipe 03: 5000 x 8009 floats, 160 MB); XLA fuses the
-    elementwise work and the reductions into the products' neighbours, so
-    the step makes fewer passes over them. The graph gets the same ops
-    marked for compilation (tf.xla.experimental.jit_scope), and tf.gradients
-    compiles their gradients in the same scope: the same variables, and the
-    same numbers to float32 rounding (XLA has its own exp and log, and its
-    own order of summing).
-    """
-    def compiled_layer(output, W, b, targets):
-        with tf.xla.experimental.jit_scope(compile_ops=True,
-                                           separate_compiled_gradients=False):
-            return loss_layer(output, W, b, targets)
-    return compiled_layer
-
-
-def loss_layer(blocks=1, xla=False):
-    """The loss layer of --softmax-blocks blocks, compiled by XLA with --xla-softmax.
-
-    loss_layer() is the book's, lstm_model.softmax_loss.
-    """
-    layer = blocked_softmax_loss(blocks)
-    return xla_compiled(layer) if xla else layer

@@ -34,7 +34,7 @@ def test_fast_paths_give_the_same_outputs_and_gradients_for_the_same_weights(
                 model = LSTM_Model(6, layers, 5, 0.01, 7, 13, embedding_size=6,
                                    separate_layers=separate,
                                    decoder=fast_lstm.DECODERS[impl],
-                                   loss_layer=fast_lstm.loss_layer(blocks, xla))
+                                   loss_layer=fast_lstm.blocked_softmax_loss(blocks, xla))
             variables = tf1.trainable_variables()
             grads = [tf.convert_to_tensor(d) for d in tf.gradients(model.cost, variables)]
             sess.run(tf1.global_variables_initializer())
@@ -84,8 +84,7 @@ def test_softmax_blocks_split_the_rows_as_evenly_as_can_be(graph):
 
 def test_one_softmax_block_is_the_books_loss(graph):
     assert fast_lstm.blocked_softmax_loss(1) is softmax_loss
-    assert fast_lstm.loss_layer() is softmax_loss
-    assert fast_lstm.loss_layer(1, xla=False) is softmax_loss
+    assert fast_lstm.blocked_softmax_loss(1, xla=False) is softmax_loss
     model = LSTM_Model(4, 1, 5, 0.01, 7, 11, loss_layer=fast_lstm.blocked_softmax_loss(1))
     assert [p.inputs[0].shape[0] for p in _loss_products(model)] == [35]
 
@@ -110,8 +109,8 @@ def test_the_cell_impl_flag_offers_exactly_the_decoders():
 def test_xla_softmax_runs_the_loss_layer_and_its_gradient_as_compiled_clusters(graph):
     """--xla-softmax: the loss layer's ops and their gradients are marked for XLA,
     the rest is not, and a training step runs the marked ops as XLA clusters (the
-    mark is only a hint; this checks TensorFlow took it)."""
-    model = LSTM_Model(4, 1, 5, 0.01, 7, 11, loss_layer=fast_lstm.loss_layer(1, xla=True))
+    mark is only a hint; this checks TensorFlow took it), the bias add among them."""
+    model = LSTM_Model(4, 1, 5, 0.01, 7, 11, loss_layer=fast_lstm.blocked_softmax_loss(1, xla=True))
     ops = tf1.get_default_graph().get_operations()
 
     def marked(op):
@@ -123,6 +122,10 @@ def test_xla_softmax_runs_the_loss_layer_and_its_gradient_as_compiled_clusters(g
     assert xent and all(marked(op) for op in xent)
     loss_products = _loss_products(model)
     assert loss_products and all(marked(op) for op in loss_products)
+    # their bias is a BiasAdd, which TensorFlow's optimizer will not merge with the
+    # book's logit_output `+ b` (AddV2), run outside XLA, as it merges two AddV2s
+    adds = [c for p in loss_products for c in p.outputs[0].consumers()]
+    assert [op.type for op in adds] == ['BiasAdd'] and all(marked(op) for op in adds)
     assert any(marked(op) and op.name.startswith('gradients') and op.type == 'MatMul'
                for op in ops)  # the products' gradients
     assert not any(marked(op) for op in ops if 'basic_lstm_cell' in op.name

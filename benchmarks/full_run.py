@@ -2,28 +2,34 @@
 calls, and outside TensorFlow.
 
     python benchmarks/full_run.py 03_implementing_lstm --offline --out temp/full03
-    python benchmarks/full_run.py 04_stacking_multiple_lstm --tiny --out temp/tiny04
+    python benchmarks/full_run.py --json temp/tiny04.json 04_stacking_multiple_lstm --tiny
 
 Runs the recipe in this process, with the flags given after its name, exactly as
 `python recipes/<name>.py ...` runs it, and times every `Session.run` by the line
 that called it. At the end it prints the run's wall time, CPU time and peak memory
-(RSS), and a table: each kind of session call (the training step, the samples,
-the saves, ...) with its count, wall time, share of the run and cores busy, then
-the time outside every session call, split into before the first training step
-(imports, the text, building the graph), between training steps, and after the
-last one. Timing a call costs about a microsecond.
+(RSS; and, read ten times a second, the highest of its two parts: pages of files,
+TensorFlow's own libraries above all, and the process's anonymous memory), then a
+table: each kind of session call (the training step, the samples, the saves, ...)
+with its count, wall time, share of the run and cores busy, and the time outside
+every session call, split into before the first training step (imports, the text,
+building the graph), between training steps, and after the last one. Timing a call
+costs about a microsecond.
 
-It writes the table as JSON beside the run: <run folder>/../<folder name>.timing.json.
+It writes the figures as JSON (--json, or temp/benchmarks/full_run-<recipe>-<time>.json).
 """
+import argparse
 import json
 import os
 import resource
 import sys
+import threading
 import time
 from collections import defaultdict
 from pathlib import Path
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
+OUT_DIR = PROJECT_DIR / 'temp' / 'benchmarks'
+BOOK_RECIPES = ('03_implementing_lstm', '04_stacking_multiple_lstm')  # settings.RECIPES' two
 
 
 def _caller(frame):
@@ -34,6 +40,38 @@ def _caller(frame):
             return Path(path).name, frame.f_code.co_name, frame.f_lineno
         frame = frame.f_back
     return '?', '?', 0
+
+
+def memory_mib():
+    """This process's resident memory now, in MiB: {'total', 'anonymous', 'files'}
+    from /proc/self/status (Linux); {} where there is none."""
+    keys = {'VmRSS:': 'total', 'RssAnon:': 'anonymous', 'RssFile:': 'files'}
+    try:
+        with open('/proc/self/status') as f:
+            return {keys[line.split()[0]]: int(line.split()[1]) / 1024
+                    for line in f if line.split()[:1] and line.split()[0] in keys}
+    except OSError:
+        return {}
+
+
+class MemoryWatch:
+    """The highest of each part of memory_mib(), read ten times a second."""
+
+    def __init__(self):
+        self.highest = {}
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._watch, daemon=True)
+        self._thread.start()
+
+    def _watch(self):
+        while not self._stop.wait(0.1):
+            for part, mib in memory_mib().items():
+                self.highest[part] = max(mib, self.highest.get(part, 0.0))
+
+    def stop(self):
+        self._stop.set()
+        self._thread.join()
+        return self.highest
 
 
 class SessionClock:
@@ -88,25 +126,36 @@ def _has_train_op(fetches):
     return hasattr(fetches, 'node_def') and not hasattr(fetches, 'dtype')
 
 
-def main(argv):
-    if not argv or argv[0] in ('-h', '--help'):
-        print(__doc__)
-        return 0 if argv else 2
-    name, recipe_argv = argv[0], argv[1:]
+def main(argv=None):
     sys.path.insert(0, str(PROJECT_DIR))
     from cookbook_lstm import settings
-    if name not in settings.RECIPES:
-        print('full_run.py: {!r} is not a recipe: give one of {}.'.format(
-            name, ', '.join(settings.RECIPES)), file=sys.stderr)
-        return 2
+    assert set(BOOK_RECIPES) <= set(settings.RECIPES)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument('--json', metavar='PATH', type=Path,
+                        help='where the figures go, a file not already there (default '
+                             'temp/benchmarks/full_run-<recipe>-<time>.json)')
+    parser.add_argument('recipe', choices=BOOK_RECIPES,
+                        help='the recipe to run')
+    parser.add_argument('recipe_args', nargs=argparse.REMAINDER, metavar='...',
+                        help="the recipe's own flags, as it takes them")
+    args = parser.parse_args(argv)
+    name, recipe_argv = args.recipe, args.recipe_args
+    path = args.json or OUT_DIR / 'full_run-{}-{}.json'.format(
+        name, time.strftime('%Y%m%d-%H%M%S'))
+    if path.exists() or path.is_symlink():
+        parser.error('--json {}: there is a file there already; give a new name.'.format(path))
     started, started_cpu = time.perf_counter(), time.process_time()
+    watch = MemoryWatch()
     from lstm_model import tf1
+    at_import = memory_mib()
     clock = SessionClock()
     clock.install(tf1.Session)
     module = settings.recipe_module(name)
     status = module.main(recipe_argv)
     wall, cpu = time.perf_counter() - started, time.process_time() - started_cpu
     peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    highest = watch.stop()
 
     rows = []
     for kind, (count, call_wall, call_cpu) in sorted(clock.calls.items(),
@@ -126,11 +175,17 @@ def main(argv):
                                 - (clock.others - clock.others_at_last))}
     report = {'recipe': name, 'argv': recipe_argv, 'exit_status': status,
               'wall_seconds': wall, 'cpu_seconds': cpu, 'cores_busy': cpu / wall,
-              'peak_rss_mib': peak_mib, 'session_calls': rows,
+              'peak_rss_mib': peak_mib, 'highest_mib_sampled': highest,
+              'mib_after_importing_tensorflow': at_import, 'session_calls': rows,
               'outside_sessions': outside}
     print()
     print('{}: exit {}, wall {:.1f} s, CPU {:.1f} s ({:.2f} cores busy), peak RSS {:,.0f} MiB'
           .format(name, status, wall, cpu, cpu / wall, peak_mib))
+    if highest:
+        print('Memory (MiB), after importing TensorFlow: {:,.0f} ({:,.0f} of files, {:,.0f} '
+              'anonymous); highest seen: {:,.0f} ({:,.0f} of files, {:,.0f} anonymous)'.format(
+                  at_import['total'], at_import['files'], at_import['anonymous'],
+                  highest['total'], highest['files'], highest['anonymous']))
     print('| what | count | seconds | of the run | cores busy |')
     print('|---|---|---|---|---|')
     for row in rows:
@@ -140,23 +195,12 @@ def main(argv):
     for what, seconds in report['outside_sessions'].items():
         print('| outside Session.run, {} | | {:.1f} | {:.1%} | |'.format(
             what, seconds, seconds / wall))
-    out = _out_dir(recipe_argv)
-    if out is not None and out.parent.is_dir():
-        path = out.parent / (out.name + '.timing.json')
-        with open(path, 'w') as f:
-            json.dump(report, f, indent=1)
-        print('Written:', path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, 'x') as f:  # a new file, never one already there
+        json.dump(report, f, indent=1)
+    print('Written:', path)
     return status
 
 
-def _out_dir(argv):
-    for i, arg in enumerate(argv):
-        if arg == '--out' and i + 1 < len(argv):
-            return Path(argv[i + 1]).resolve()
-        if arg.startswith('--out='):
-            return Path(arg.split('=', 1)[1]).resolve()
-    return None
-
-
 if __name__ == '__main__':
-    sys.exit(main(sys.argv[1:]))
+    sys.exit(main())

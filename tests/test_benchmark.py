@@ -23,9 +23,11 @@ def test_step_flops_of_the_book_configurations():
     assert round(char / 1e9, 1) == 12.0
 
 
-def test_our_row_names_give_cell_impl_and_softmax_blocks():
-    assert bench.parse_ours('ours-basic') == ('basic', 1)
-    assert bench.parse_ours('ours-projected-b5') == ('projected', 5)
+def test_our_row_names_give_cell_impl_softmax_blocks_and_xla():
+    assert bench.parse_ours('ours-basic') == ('basic', 1, False)
+    assert bench.parse_ours('ours-projected-b5') == ('projected', 5, False)
+    assert bench.parse_ours('ours-projected-xla') == ('projected', 1, True)
+    assert bench.parse_ours('ours-basic-b3-xla') == ('basic', 3, True)
 
 
 def test_quick_run_prints_the_table_and_writes_json(tmp_path):
@@ -80,3 +82,42 @@ def test_the_profile_gives_each_op_types_time_on_every_core_and_on_one_thread():
     rows = {line.split(' | ')[0].strip('| '): line.split(' | ') for line in lines[3:]}
     matmul = rows['MatMul']
     assert int(matmul[1]) > 0 and float(matmul[2]) > 0 and float(matmul[4]) > 0
+
+
+def test_full_run_times_each_kind_of_session_call_and_the_time_outside_them(tmp_path):
+    figures = tmp_path / 'figures.json'
+    done = subprocess.run(
+        [sys.executable, str(PROJECT_DIR / 'benchmarks' / 'full_run.py'), '--json',
+         str(figures), '03_implementing_lstm', '--tiny', '--offline', '--max-steps', '12',
+         '--out', str(tmp_path / 'run')],
+        capture_output=True, text=True, timeout=300,
+        env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL='2'))
+    assert done.returncode == 0, done.stderr[-3000:]
+    report = json.loads(figures.read_text())
+    calls = {row['what']: row for row in report['session_calls']}
+    assert calls['Session.run, training step']['count'] == 12
+    # --tiny samples its 3 prime texts every 10 iterations and saves every 10
+    assert any(what.startswith('Session.run, lstm_model.py:sample') for what in calls)
+    assert any(what.startswith('Session.run, checkpoints.py:save') for what in calls)
+    assert sorted(report['outside_sessions']) == sorted(
+        ['before the first step', 'between steps', 'after the last step'])
+    accounted = (sum(row['seconds'] for row in report['session_calls'])
+                 + sum(report['outside_sessions'].values()))
+    assert abs(accounted - report['wall_seconds']) < 1e-6 * report['wall_seconds'] + 1e-6
+    assert 0 < report['cores_busy'] <= os.cpu_count() + 0.5
+    highest = report['highest_mib_sampled']
+    assert 0 < highest['anonymous'] < highest['total'] <= report['peak_rss_mib'] + 1
+    assert '| Session.run, training step | 12 |' in done.stdout
+    assert (tmp_path / 'run' / 'record.json').is_file()
+
+
+def test_full_run_will_not_write_over_a_file(tmp_path):
+    figures = tmp_path / 'mine.json'
+    figures.write_text('keep me')
+    done = subprocess.run(
+        [sys.executable, str(PROJECT_DIR / 'benchmarks' / 'full_run.py'), '--json',
+         str(figures), '03_implementing_lstm', '--tiny'],
+        capture_output=True, text=True, timeout=120)
+    assert done.returncode == 2
+    assert 'there is a file there already; give a new name' in done.stderr
+    assert figures.read_text() == 'keep me'

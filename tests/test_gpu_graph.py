@@ -37,13 +37,13 @@ def op_types(build):
     return {op.type for op in graph.get_operations()}
 
 
-def language_models(impl, cell, layers, separate):
+def language_models(impl, cell, layers, separate, xla=False):
     def build():
         with tf1.variable_scope('lstm_model') as scope:
             LSTM_Model(16, layers, 4, 0.001, 8, 50, separate_layers=separate, cell=cell,
                        dropout=0.8 if cell != 'basic_lstm' else 1.0,
                        decoder=fast_lstm.DECODERS[impl],
-                       loss_layer=fast_lstm.blocked_softmax_loss(2))
+                       loss_layer=fast_lstm.blocked_softmax_loss(2, xla))
             scope.reuse_variables()
             LSTM_Model(16, layers, 1, None, 1, 50, infer_sample=True, separate_layers=separate,
                        cell=cell)
@@ -61,6 +61,8 @@ GRAPHS = {'{} {} {}{}'.format(impl, cell, layers, ' separate' * separate):
               ('basic', 'basic_lstm', 3, True), ('fused', 'basic_lstm', 3, False),
               ('projected', 'basic_lstm', 3, True), ('basic', 'gru', 2, False),
               ('basic', 'basic_rnn', 2, False), ('basic', 'lstm', 2, True)]}
+GRAPHS['projected basic_lstm 1 xla-softmax'] = language_models('projected', 'basic_lstm', 1,
+                                                                 False, xla=True)
 GRAPHS.update({'classifier ' + v: (lambda v=v: LSTM_Classifier(v, 100, 8, 8, 8, 10, 0.001))
                for v in ('lstm', 'bilstm', 'bilstm2')})
 

@@ -114,7 +114,8 @@ def main(argv=None):
                                 training_seq_len=config.training_seq_len,
                                 dropout=config.dropout,
                                 decoder=fast_lstm.DECODERS[config.cell_impl],
-                                loss_layer=fast_lstm.blocked_softmax_loss(config.softmax_blocks, config.xla_softmax),
+                                loss_layer=fast_lstm.blocked_softmax_loss(
+                                    config.softmax_blocks, config.xla_softmax),
                                 **model_shape)
         scope.reuse_variables()
         test_lstm_model = LSTM_Model(batch_size=1, learning_rate=None, training_seq_len=1,

@@ -128,7 +128,8 @@ def _has_train_op(fetches):
 
 def main(argv=None):
     sys.path.insert(0, str(PROJECT_DIR))
-    from cookbook_lstm import settings
+    from cookbook_lstm import command_line, settings
+    command_line.enable_ctrl_c()  # also while TensorFlow is imported
     assert set(BOOK_RECIPES) <= set(settings.RECIPES)
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -143,16 +144,46 @@ def main(argv=None):
     name, recipe_argv = args.recipe, args.recipe_args
     path = args.json or OUT_DIR / 'full_run-{}-{}.json'.format(
         name, time.strftime('%Y%m%d-%H%M%S'))
-    if path.exists() or path.is_symlink():
+    # The file is made now, empty, so that a path it cannot be is refused before the run
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        parser.error('--json {}: its folder cannot be made ({}); give another path.'.format(
+            path, err.strerror))
+    try:
+        out = open(path, 'x')  # a new file: never one already there, nor through a link
+    except FileExistsError:
         parser.error('--json {}: there is a file there already; give a new name.'.format(path))
+    except OSError as err:
+        parser.error('--json {}: {}; give another path.'.format(path, err.strerror))
+    with out:
+        try:
+            status = _measure(name, recipe_argv, out)
+        except BaseException:
+            os.remove(path)  # the empty file made above, and nothing else
+            raise
+        if out.tell() == 0:  # the run stopped before training: nothing to write
+            os.remove(path)
+        return status
+
+
+def _measure(name, recipe_argv, out):
+    """Run the recipe as its script would, then print and write (to out) the figures."""
+    from cookbook_lstm import command_line, settings
     started, started_cpu = time.perf_counter(), time.process_time()
     watch = MemoryWatch()
-    from lstm_model import tf1
-    at_import = memory_mib()
     clock = SessionClock()
-    clock.install(tf1.Session)
-    module = settings.recipe_module(name)
-    status = module.main(recipe_argv)
+    at_import = {}
+
+    def run(argv):
+        from lstm_model import tf1
+        at_import.update(memory_mib())
+        clock.install(tf1.Session)
+        return settings.recipe_module(name).main(argv)
+    # as `python recipes/<name>.py`: its refusals in one line, Ctrl-C gives 130
+    status = command_line.exit_status_of(run, recipe_argv)
+    if clock.first_step is None and status != 0:
+        return status  # refused or stopped before its first step: the recipe said so
     wall, cpu = time.perf_counter() - started, time.process_time() - started_cpu
     peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     highest = watch.stop()
@@ -181,7 +212,7 @@ def main(argv=None):
     print()
     print('{}: exit {}, wall {:.1f} s, CPU {:.1f} s ({:.2f} cores busy), peak RSS {:,.0f} MiB'
           .format(name, status, wall, cpu, cpu / wall, peak_mib))
-    if highest:
+    if highest and at_import:
         print('Memory (MiB), after importing TensorFlow: {:,.0f} ({:,.0f} of files, {:,.0f} '
               'anonymous); highest seen: {:,.0f} ({:,.0f} of files, {:,.0f} anonymous)'.format(
                   at_import['total'], at_import['files'], at_import['anonymous'],
@@ -195,10 +226,8 @@ def main(argv=None):
     for what, seconds in report['outside_sessions'].items():
         print('| outside Session.run, {} | | {:.1f} | {:.1%} | |'.format(
             what, seconds, seconds / wall))
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, 'x') as f:  # a new file, never one already there
-        json.dump(report, f, indent=1)
-    print('Written:', path)
+    json.dump(report, out, indent=1)
+    print('Written:', out.name)
     return status
 
 

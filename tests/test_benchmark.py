@@ -121,3 +121,55 @@ def test_full_run_will_not_write_over_a_file(tmp_path):
     assert done.returncode == 2
     assert 'there is a file there already; give a new name' in done.stderr
     assert figures.read_text() == 'keep me'
+
+
+def test_full_run_passes_on_the_recipes_refusal_in_one_line_and_writes_nothing(tmp_path):
+    figures = tmp_path / 'figures.json'
+    done = subprocess.run(
+        [sys.executable, str(PROJECT_DIR / 'benchmarks' / 'full_run.py'), '--json',
+         str(figures), '03_implementing_lstm', '--tiny', '--offline', '--softmax-blocks', '99',
+         '--out', str(tmp_path / 'run')],
+        capture_output=True, text=True, timeout=300,
+        env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL='3'))
+    assert done.returncode == 1
+    assert 'Traceback' not in done.stderr
+    assert done.stderr.strip().splitlines()[-1] == (
+        '--softmax-blocks 99: each block needs at least one of the batch size x sequence '
+        'length = 32 rows; give at most 32.')
+    assert not figures.exists() and done.stdout.count('|') == 0
+
+
+def test_full_run_refuses_a_json_path_it_cannot_make_before_the_run(tmp_path):
+    (tmp_path / 'a_file').write_text('keep me')
+    done = subprocess.run(
+        [sys.executable, str(PROJECT_DIR / 'benchmarks' / 'full_run.py'), '--json',
+         str(tmp_path / 'a_file' / 'figures.json'), '03_implementing_lstm', '--tiny'],
+        capture_output=True, text=True, timeout=120)
+    assert done.returncode == 2
+    assert 'its folder cannot be made' in done.stderr.splitlines()[-1]
+    assert (tmp_path / 'a_file').read_text() == 'keep me'
+
+
+def test_ctrl_c_stops_full_run_as_it_stops_the_recipe(tmp_path):
+    import signal
+    import time
+    figures = tmp_path / 'figures.json'
+    child = subprocess.Popen(
+        [sys.executable, str(PROJECT_DIR / 'benchmarks' / 'full_run.py'), '--json',
+         str(figures), '03_implementing_lstm', '--tiny', '--offline', '--max-steps', '100000',
+         '--out', str(tmp_path / 'run')],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL='3'),
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    for _ in range(600):  # until it has trained and saved (every 10 iterations), at most 60 s
+        time.sleep(0.1)
+        if (tmp_path / 'run' / 'checkpoint').exists():
+            break
+    child.send_signal(signal.SIGINT)
+    out, err = child.communicate(timeout=120)
+    assert child.returncode == 130, err[-2000:]
+    assert 'Traceback' not in err
+    report = json.loads(figures.read_text())  # what it measured up to the stop
+    assert report['exit_status'] == 130
+    assert report['session_calls'][0]['what'] == 'Session.run, training step'
+    assert '| Session.run, training step |' in out

@@ -86,44 +86,33 @@ class SessionClock:
         self.first_step = self.last_step_end = None
         self.others = 0.0  # wall time of the calls that are not the training step
         self.others_at_first = self.others_at_last = 0.0
-        self.depth = 0
 
     def install(self, session_class):
         real_run = session_class.run
         clock = self
 
         def run(session, fetches, *args, **kwargs):
-            if clock.depth:  # a call made from inside another (Saver.save)
-                return real_run(session, fetches, *args, **kwargs)
-            caller = _caller(sys._getframe(1))
-            is_step = isinstance(fetches, (list, tuple)) and _has_train_op(fetches)
+            # an Operation has no dtype: the recipes fetch one, the train_op, in a list
+            is_step = isinstance(fetches, (list, tuple)) and any(
+                hasattr(f, 'node_def') and not hasattr(f, 'dtype') for f in fetches)
+            kind = ('training step',) if is_step else _caller(sys._getframe(1))
             wall, cpu = time.perf_counter(), time.process_time()
-            clock.depth += 1
             try:
                 return real_run(session, fetches, *args, **kwargs)
             finally:
-                clock.depth -= 1
                 now = time.perf_counter()
-                kind = ('training step',) if is_step else caller
                 entry = clock.calls[kind]
                 entry[0] += 1
                 entry[1] += now - wall
                 entry[2] += time.process_time() - cpu
-                if not is_step:
-                    clock.others += now - wall
-                elif clock.first_step is None:
-                    clock.first_step, clock.others_at_first = wall, clock.others
                 if is_step:
+                    if clock.first_step is None:
+                        clock.first_step, clock.others_at_first = wall, clock.others
                     clock.last_step_end, clock.others_at_last = now, clock.others
+                else:
+                    clock.others += now - wall
 
         session_class.run = run
-
-
-def _has_train_op(fetches):
-    if isinstance(fetches, (list, tuple)):
-        return any(_has_train_op(f) for f in fetches)
-    # An Operation (a tensor has a dtype): the recipes fetch one only, the train_op
-    return hasattr(fetches, 'node_def') and not hasattr(fetches, 'dtype')
 
 
 def main(argv=None):

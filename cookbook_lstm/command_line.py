@@ -13,7 +13,9 @@ import os
 import signal
 import sys
 
-from cookbook_lstm.settings import RESUMABLE, SETTINGS, Choice, Switch
+from cookbook_lstm.errors import CorpusError, NothingToDo, Refused, RunError
+from cookbook_lstm.safe_files import is_disk_full
+from cookbook_lstm.settings import RESUMABLE, SETTINGS, Choice, Switch, fields_in_order
 
 
 def _folder(text):
@@ -47,7 +49,7 @@ def parse(description, config_class, tiny, argv=None, options=OPTIONS):
     parser = argparse.ArgumentParser(
         description=description, formatter_class=argparse.RawDescriptionHelpFormatter)
     settings = []
-    for field in dataclasses.fields(config_class):
+    for field in fields_in_order(config_class):  # the book's block first
         setting = SETTINGS[field.name]
         if not setting.flag:
             continue  # the book's prime texts: not a flag
@@ -92,7 +94,8 @@ def parse(description, config_class, tiny, argv=None, options=OPTIONS):
         if name in helps:
             keywords, text = helps[name]
             parser.add_argument('--' + name, help=text, **keywords)
-    changed = {k: v for k, v in dataclasses.asdict(tiny).items() if v != getattr(book, k)}
+    changed = {f.name: getattr(tiny, f.name) for f in fields_in_order(config_class)
+               if getattr(tiny, f.name) != getattr(book, f.name)}
     if 'tiny' in options:
         parser.add_argument('--tiny', action='store_true',
                             help='the tiny configuration, for smoke runs and classes: '
@@ -133,7 +136,7 @@ def exit_status_of(main, argv=None, stopped=STOPPED, errors=(), error_status=1):
     """Run a script's main() as a command: its exit status, every error in one line.
 
     Ctrl-C works even where the command was started in the background
-    (enable_ctrl_c). A refusal (run_folder.Refused) prints its line and gives 1; an unusable
+    (enable_ctrl_c). A refusal (errors.Refused) prints its line and gives 1; an unusable
     run folder or text (and `errors`) prints 'Error: ...' and gives
     error_status; a command with nothing to do says
     so and gives 0; Ctrl-C (also during TensorFlow's import) prints
@@ -141,18 +144,16 @@ def exit_status_of(main, argv=None, stopped=STOPPED, errors=(), error_status=1):
     ends it quietly; a file the system refuses (read-only, full disk) is one
     line. No stack.
     """
-    from cookbook_lstm import run_folder
-    from cookbook_lstm import shakespeare_data
     enable_ctrl_c()
     try:
         return main(argv)
-    except run_folder.NothingToDo as err:
+    except NothingToDo as err:
         print(err, file=sys.stderr)
         return 0
-    except run_folder.Refused as err:  # the whole line, as it is
+    except Refused as err:  # the whole line, as it is
         print(err, file=sys.stderr)
         return 1
-    except (shakespeare_data.CorpusError, run_folder.RunError) + tuple(errors) as err:
+    except (CorpusError, RunError) + tuple(errors) as err:
         print('Error: {}'.format(err), file=sys.stderr)
         return error_status
     except KeyboardInterrupt:
@@ -164,7 +165,7 @@ def exit_status_of(main, argv=None, stopped=STOPPED, errors=(), error_status=1):
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 1
     except OSError as err:
-        if run_folder.is_disk_full(err):
+        if is_disk_full(err):
             print('Error: no space left on device ({}). Free some space and run '
                   'again.'.format(err.filename or err), file=sys.stderr)
         else:

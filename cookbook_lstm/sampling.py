@@ -2,7 +2,7 @@
 
 lstm_model.LSTM_Model's sampling model (infer_sample=True) feeds each step's
 choice back as the next input through its loop function. The book chooses
-the most probable token (lstm_model.greedy); `chooser` gives the other ways,
+the most probable token (model_parts.greedy); `chooser` gives the other ways,
 to plug in as `choose`:
 
     LSTM_Model(..., infer_sample=True, training_seq_len=100,
@@ -15,7 +15,8 @@ lstm_model, this module only builds and runs graphs; it reads no files.
 import numpy as np
 
 from cookbook_lstm import tf1_setup
-from lstm_model import greedy
+from cookbook_lstm.model_parts import greedy
+from cookbook_lstm.shakespeare_data import tokens
 
 tf = tf1_setup.import_tensorflow()
 
@@ -102,8 +103,7 @@ def continued(step_model, generator, sess, ix2vocab, vocab2ix, prime_text,
     prime token must be in the vocabulary. Returns the text, tokens joined
     by spaces (words) or nothing (characters).
     """
-    tokens = list(prime_text) if char_level else prime_text.split()
-    prime_ix = [vocab2ix[t] for t in tokens]
+    prime_ix = [vocab2ix[t] for t in tokens(prime_text, char_level)]
     chosen, _ = generate(generator, sess, prime_state(step_model, sess, prime_ix), prime_ix[-1])
     separator = '' if char_level else ' '
     return prime_text + ''.join(separator + ix2vocab.get(int(ix), 'unknown') for ix in chosen)

@@ -5,16 +5,22 @@ name, whether --resume may change it, the value a run folder written before
 the setting existed trained with, and whether a folder's config.json must
 hold it. From the rows come each recipe's flags (command_line.parse, one for
 each field of the recipe's Config), the resume policy (RESUMABLE), the checks
-of a folder's config.json (run_folder.read_config), and with check_together
+of a folder's config.json (check_config), and with check_together
 the checks of settings against each other. The values are the recipes' own:
-each recipe's Config block holds the book's, one per line.
+each recipe's Config block holds the book's, one per line, and
+BeyondTheBook the defaults of the settings the book does not have, shared by
+the recipes 03 and 04.
 
 Nothing here imports TensorFlow: --help and a refused flag answer at once.
 """
 import argparse
 import dataclasses
+import inspect
+import json
 import math
 from pathlib import Path
+
+from cookbook_lstm.errors import RunError
 
 # The recipes, by the name a run folder records, and their scripts: the book's
 # two, and the one beyond the book (named without a number of the book's)
@@ -148,7 +154,7 @@ class Setting:
 
 # The largest values of the settings that shape the graph, far beyond the
 # book's 3 layers of 128 units and 8,009 words: a folder cannot make a command
-# build a graph without end, and the memory check (run_folder.check_model_fits)
+# build a graph without end, and the memory check (memory.check_model_fits)
 # bounds what these allow together.
 LAYERS, UNITS, VOCABULARY = Whole(1, 64), Whole(1, 16384), Whole(2, 2 ** 22)
 STEPS = Whole(1, 1000)  # steps unrolled in the graph: the book's 50, twenty times over
@@ -272,10 +278,81 @@ def check_together(config):
         given = ['--cell {}'.format(config.cell)] * (config.cell != 'basic_lstm') + wrapped
         return ('--cell-impl {} runs the book\'s BasicLSTMCell alone, not {}: drop '
                 '--cell-impl, or {}.'.format(config.cell_impl, ' with '.join(given),
-                                            'that' if len(given) == 1 else 'those'))
+                                             'that' if len(given) == 1 else 'those'))
     embedding_size = getattr(config, 'embedding_size', config.rnn_size)
     if config.residual and embedding_size != config.rnn_size:
         return ('--residual adds each layer\'s input to its output, so the embedding must '
                 'be as wide as the cell: give --embedding-size {} (now {}).'.format(
                     config.rnn_size, embedding_size))
     return None
+
+
+# ---------------------------------------------------------------- beyond the book
+
+@dataclasses.dataclass(frozen=True)
+class BeyondTheBook:
+    """The settings of the recipes 03 and 04 that the book does not have, with the
+    values that leave the book's run as it is. A recipe's Config adds the book's
+    block: `class Config(BeyondTheBook)`; --help lists the book's first."""
+    # faster graphs with the same numbers (docs/benchmark.md)
+    cell_impl: str = 'basic'         # the LSTM's graph: basic (the book's), fused, projected
+    softmax_blocks: int = 1          # the softmax and loss in this many blocks of rows
+    xla_softmax: bool = False        # the softmax and loss compiled by XLA
+    # what the chapter teaches next (docs/beyond-the-book.md)
+    cell: str = 'basic_lstm'         # each layer's cell (basic_lstm: the book's)
+    peepholes: bool = False          # with cell lstm: peephole connections
+    dropout: float = 1.0             # keep probability of each layer's outputs (1: none)
+    residual: bool = False           # add each layer's input to its output
+    valid_fraction: float = 0.0      # the last fraction of the text, held out for perplexity
+    lr_decay: float = 1.0            # learning rate times this after each epoch (1: constant)
+    tensorboard: bool = False        # TensorBoard summaries and graph in the run folder
+    # the run's length and seed
+    max_steps: int = 0               # stop after this many iterations (0: no limit)
+    seed: int = None                 # None: drawn at random, and recorded
+
+
+def fields_in_order(config_class):
+    """The fields of a recipe's Config, its own (the book's block) first, then
+    those it shares (BeyondTheBook), each group in the order declared."""
+    fields = dataclasses.fields(config_class)
+    own = inspect.get_annotations(config_class)
+    return [f for f in fields if f.name in own] + [f for f in fields if f.name not in own]
+
+
+# ---------------------------------------------------------------- config.json
+
+def upgrade_config(config):
+    """A run's settings (config.json, or record.json's copy) in today's names.
+
+    A folder written before the settings became one object used seq_len and
+    max_steps null; one written before a setting existed trained with the
+    book's value of it (settings.BEFORE). Returns a new dict.
+    """
+    config = dict(config)
+    if 'seq_len' in config:
+        config.setdefault('training_seq_len', config.pop('seq_len'))
+    if config.get('max_steps', 0) is None:
+        config['max_steps'] = 0
+    for key, value in BEFORE.items():
+        config.setdefault(key, value)
+    return config
+
+
+def check_config(config, path, required=REQUIRED):
+    """A run's settings (from path) in today's names, each checked; RunError
+    naming the first that is wrong or, of required, missing."""
+    if not isinstance(config, dict):
+        raise RunError('{}: holds {}, not the run\'s settings. The folder is damaged; use '
+                       'a run folder a recipe wrote.'.format(path, type(config).__name__))
+    config = upgrade_config(config)
+    for key in required:
+        if key not in config:
+            raise RunError('{}: the setting "{}" is missing. The folder is damaged; use a '
+                           'run folder a recipe wrote.'.format(path, key))
+    for key, value in config.items():
+        kind = SETTINGS[key].kind if key in SETTINGS else None
+        if kind is not None and not kind.ok(value):
+            raise RunError('{}: "{}" is {}, it must be {}. The file was edited or damaged; '
+                           'put back the value the run was trained with.'.format(
+                               path, key, json.dumps(value), kind.what))
+    return config

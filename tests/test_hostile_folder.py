@@ -18,6 +18,11 @@ import textwrap
 
 import pytest
 
+from cookbook_lstm import checkpoints
+from cookbook_lstm import errors
+from cookbook_lstm import safe_files
+from cookbook_lstm import text_source
+from cookbook_lstm import vocab_files
 from cookbook_lstm import run_folder
 from conftest import PROJECT_DIR, run_in_process, script_module
 
@@ -130,7 +135,7 @@ def test_a_record_linked_to_dev_zero_is_refused_unread(command, run_copy, corpus
 
 def test_an_index_larger_than_a_run_writes_is_refused_before_tensorflow_reads_it(run_copy):
     with open(run_copy / 'model-12.index', 'r+b') as f:
-        f.truncate(run_folder.LIMITS['.index'] + 1)  # sparse
+        f.truncate(safe_files.LIMITS['.index'] + 1)  # sparse
     line = refused(run_in_process('sample', '--checkpoint', run_copy), 1)
     assert 'model-12.index is 67,108,865 bytes, more than the 67,108,864 this project ' \
            'writes there' in line, line
@@ -190,7 +195,7 @@ READS = {'resume': ('record.json', 'config.json', 'vocab.json'),
 @pytest.mark.parametrize('name', ['record.json', 'config.json', 'vocab.json'])
 def test_a_file_larger_than_a_run_writes_is_refused_unread(command, name, run_copy, corpus):
     if name in READS[command]:
-        limit = run_folder.LIMITS[name]
+        limit = safe_files.LIMITS[name]
         with open(run_copy / name, 'r+b') as f:
             f.truncate(limit + 1)  # sparse: no disk used
         before = state(run_copy) if limit < 2 ** 24 else None
@@ -394,13 +399,12 @@ def test_heatmap_refuses_its_own_bad_input_before_any_work(args, message, run_co
 
 def test_a_checkpoint_removed_while_read_is_called_removed_not_corrupt(graph, tmp_path):
     import tensorflow as tf
-    from cookbook_lstm import resuming
     tf.compat.v1.get_variable('w', [2])
     saver = tf.compat.v1.train.Saver()
-    with pytest.raises(run_folder.RunError, match=r'model-5 was removed while it was being '
-                                                  r'read: a run writing in this folder keeps '
-                                                  r'only its newest checkpoints'):
-        resuming.restore(graph, saver, str(tmp_path / 'model-5'))
+    with pytest.raises(errors.RunError, match=r'model-5 was removed while it was being '
+                       r'read: a run writing in this folder keeps '
+                       r'only its newest checkpoints'):
+        checkpoints.restore(graph, saver, str(tmp_path / 'model-5'))
 
 
 def test_learning_rate_inf_is_refused(tmp_path):
@@ -444,7 +448,7 @@ def test_compare_on_a_folder_it_cannot_write_says_so_in_one_line(error, message,
                                                                  monkeypatch):
     def refuse(path):
         raise OSError(error, os.strerror(error), str(path))
-    monkeypatch.setattr(run_folder, '_create_exclusive', refuse)
+    monkeypatch.setattr(safe_files, '_create_exclusive', refuse)
     line = refused(compare_in_process(run_copy), 2)
     assert message.format(run=run_copy) in line, line
 
@@ -476,15 +480,15 @@ def test_compare_piped_into_head_ends_quietly(saved_run, tmp_path):
 
 def test_a_write_never_follows_a_link_at_its_temporary_file(tmp_path, outside):
     os.symlink(outside / 'notes.txt', tmp_path / 'record.json.tmp')
-    with pytest.raises(run_folder.RunError, match=r'record.json.tmp is a symbolic link'):
-        run_folder.write_atomically(tmp_path / 'record.json', '{}')
+    with pytest.raises(errors.RunError, match=r'record.json.tmp is a symbolic link'):
+        safe_files.write_atomically(tmp_path / 'record.json', '{}')
     assert (outside / 'notes.txt').read_text() == 'my own notes\n'
     assert not (tmp_path / 'record.json').exists()
 
 
 def test_a_temporary_file_left_by_a_kill_is_replaced(tmp_path):
     (tmp_path / 'record.json.tmp').write_text('half of a write')
-    run_folder.write_atomically(tmp_path / 'record.json', '{}')
+    safe_files.write_atomically(tmp_path / 'record.json', '{}')
     assert (tmp_path / 'record.json').read_text() == '{}'
     assert sorted(p.name for p in tmp_path.iterdir()) == ['record.json']
 
@@ -528,7 +532,7 @@ def _edit(path, change):
 
 @pytest.mark.parametrize('command', ['resume', 'overwrite'])
 def test_a_hard_linked_lock_is_refused_and_the_file_it_shares_kept(command, run_copy, outside,
-                                                                    corpus):
+                                                                   corpus):
     (run_copy / 'run.lock').unlink()
     os.link(outside / 'notes.txt', run_copy / 'run.lock')
     run, status = COMMANDS[command]
@@ -544,8 +548,8 @@ def test_a_text_file_the_folder_names_is_never_opened(run_copy, outside, monkeyp
                                 sha256='0' * 64)
     _edit(run_copy / 'config.json', name_outside)
     opened = []
-    real_read = run_folder.read_bytes
-    monkeypatch.setattr(run_folder, 'read_bytes', lambda path, *a: opened.append(
+    real_read = safe_files.read_bytes
+    monkeypatch.setattr(text_source, 'read_bytes', lambda path, *a: opened.append(
         str(path)) or real_read(path, *a))
     line = refused(run_in_process('04', '--resume', run_copy, '--max-steps', 14), 1)
     assert 'a path read from a run folder is never opened. Give that text again: --corpus ' \
@@ -588,7 +592,7 @@ def _meta(**changes):
     (_meta(batch=999999999), 'batch 999999999 is beyond the epoch'),
 ])
 def test_a_progress_file_that_would_take_memory_or_skip_batches_is_refused(change, message,
-                                                                          run_copy):
+                                                                           run_copy):
     _progress(run_copy, change)
     before = state(run_copy)
     line = refused(run_in_process('04', '--resume', run_copy, '--max-steps', 14), 1)
@@ -647,8 +651,8 @@ def test_compare_spread_of_runs_too_short_says_so(run_copy, tmp_path):
 ])
 def test_a_crafted_vocab_pkl_is_refused_before_it_costs_memory(pickled, message, tmp_path):
     (tmp_path / 'vocab.pkl').write_bytes(pickled)
-    with pytest.raises(run_folder.RunError) as caught:
-        run_folder.read_vocab(tmp_path, allow_pickle=True)
+    with pytest.raises(errors.RunError) as caught:
+        vocab_files.read_vocab(tmp_path, allow_pickle=True)
     assert message in str(caught.value)
 
 

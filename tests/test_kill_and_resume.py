@@ -12,7 +12,8 @@ import sys
 
 import pytest
 
-from cookbook_lstm import run_folder
+from cookbook_lstm import checkpoints
+from cookbook_lstm import safe_files
 from conftest import PROJECT_DIR, RECIPES, run_in_process
 
 ARGS = ('--tiny', '--seed', 2, '--save-every', 2, '--max-steps', 14)
@@ -56,10 +57,10 @@ def test_every_kill_point_resumes_from_a_complete_checkpoint_with_the_same_losse
     for point, folder in killed.items():
         # the checkpoint the pointer names is complete: model-10 until the
         # pointer moved to model-12
-        names, problem = run_folder.read_pointer(folder)
+        names, problem = checkpoints.read_pointer(folder)
         assert problem is None, point
         assert names[-1] == ('model-12' if point == 'old checkpoints' else 'model-10'), point
-        assert run_folder.is_complete(folder / names[-1], need_progress=True), point
+        assert checkpoints.is_complete(folder / names[-1], need_progress=True), point
         # resuming takes the newest complete one: model-12 once its progress
         # file is there, the pointer not yet moved
         latest = 12 if point in ('pointer', 'write:checkpoint', 'old checkpoints') else 10
@@ -72,10 +73,10 @@ def test_every_kill_point_resumes_from_a_complete_checkpoint_with_the_same_losse
         # losses to the last bit, not merely to a tolerance
         assert got_rows == want_rows, point
         assert got_samples == want_samples, point
-        assert run_folder.read_pointer(folder)[0] == [
+        assert checkpoints.read_pointer(folder)[0] == [
             'model-{}'.format(i) for i in (6, 8, 10, 12, 14)], point
         assert not [p.name for p in folder.iterdir()
-                    if p.name.endswith(run_folder.TMP_SUFFIX) or p.name.endswith('_temp')]
+                    if p.name.endswith(safe_files.TMP_SUFFIX) or p.name.endswith('_temp')]
         table.append((point, latest))
     assert len(table) == len(KILL_POINTS)
     print('\nkill point                 resumed from')

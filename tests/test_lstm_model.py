@@ -6,7 +6,8 @@ import pytest
 import tensorflow as tf
 
 from conftest import assert_float32_close, seeded_graph
-from lstm_model import LSTM_Model, rnn_decoder, sequence_loss_by_example
+from cookbook_lstm.legacy_seq2seq import rnn_decoder, sequence_loss_by_example
+from lstm_model import LSTM_Model
 
 tf1 = tf.compat.v1
 

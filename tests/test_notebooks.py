@@ -108,7 +108,7 @@ def test_making_the_copies_never_writes_through_a_link(tmp_path):
     import sys
     sys.path.insert(0, str(NOTEBOOKS))
     import execute
-    from cookbook_lstm import run_folder
+    from cookbook_lstm import errors
     copy = COPIES / '03_implementing_lstm.ipynb'
     before = copy.read_bytes()
     victim = tmp_path / 'victim'
@@ -116,7 +116,7 @@ def test_making_the_copies_never_writes_through_a_link(tmp_path):
     planted = copy.with_name(copy.name + '.tmp')
     planted.symlink_to(victim)
     try:
-        with pytest.raises(run_folder.RunError, match='symbolic link'):
+        with pytest.raises(errors.RunError, match='symbolic link'):
             execute.main(['--text-only', '03_implementing_lstm'])
     finally:
         planted.unlink()

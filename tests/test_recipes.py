@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
+from cookbook_lstm import text_source
 from cookbook_lstm import shakespeare_data as sd
 from conftest import (interrupt_recipe, run_in_process, run_recipe,
                       seeded_graph)
@@ -39,7 +40,7 @@ def expected_vocab_length(recipe):
 
 
 def test_the_hand_written_corpus_is_the_cleaned_synthetic_one(corpus_file):
-    s_text, _ = sd.gutenberg_text(corpus_file.read_bytes(), 'test')
+    s_text, _ = text_source.gutenberg_text(corpus_file.read_bytes(), 'test')
     assert sd.clean_text(s_text) == ' '.join(CLEANED_WORDS)
     assert len(CLEANED_WORDS) == 13 + 30 * 50 + 10  # words per line: 12 + 14 + 11 + 13
 
@@ -110,7 +111,7 @@ def test_recipe_runs_end_to_end(recipe, corpus_file, tmp_path):
 
 def test_recipe_04_separate_layers_prints_its_parameter_count(corpus_file, tmp_path):
     result = run_in_process('04', '--tiny', '--max-steps', 1, '--rnn-size', 128,
-                        '--separate-layers', '--corpus', corpus_file, '--out', tmp_path / 'r')
+                            '--separate-layers', '--corpus', corpus_file, '--out', tmp_path / 'r')
     assert result.returncode == 0, result.stderr[-3000:]
     vocab_length, _ = expected_vocab_length('04')
     lstm = 3 * ((128 + 128) * 4 * 128 + 4 * 128)

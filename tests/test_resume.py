@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from cookbook_lstm import checkpoints, run_folder
+from cookbook_lstm import checkpoints
 from conftest import interrupt_recipe, run_in_process
 
 # Recipe 04 at the tiny size with 32 sequences per batch: 29 batches per
@@ -36,9 +36,9 @@ def test_a_checkpoint_is_complete_when_save_returns(corpus, tmp_path, monkeypatc
 
     def save_then_look(self, iteration, *args):
         save(self, iteration, *args)
-        names, _ = run_folder.read_pointer(self.run_dir)
+        names, _ = checkpoints.read_pointer(self.run_dir)
         saved = record(self.run_dir)
-        seen.append((iteration, names[-1], run_folder.is_complete(self.run_dir / names[-1], True),
+        seen.append((iteration, names[-1], checkpoints.is_complete(self.run_dir / names[-1], True),
                      saved['iterations']['rows'][-1][0], saved['last_checkpoint']))
     monkeypatch.setattr(checkpoints.Checkpoints, 'save', save_then_look)
     out = tmp_path / 'run'
@@ -59,7 +59,7 @@ def uninterrupted(corpus, tmp_path_factory):
 
 
 def test_ctrl_c_saves_and_resume_continues_as_if_never_stopped(corpus, uninterrupted,
-                                                                tmp_path):
+                                                               tmp_path):
     out = tmp_path / 'run'
     returncode, _, stderr = interrupt_recipe(
         '04', list(TINY_04) + ['--max-steps', 40, '--corpus', corpus, '--out', out],
@@ -117,10 +117,10 @@ def test_resume_at_an_epoch_boundary_and_with_more_steps(corpus, uninterrupted, 
 def test_a_diverging_loss_stops_the_run_and_keeps_the_last_good_checkpoint(corpus, tmp_path):
     out = tmp_path / 'run'
     assert run_in_process('04', *TINY_04, '--max-steps', 12, '--corpus', corpus,
-                      '--out', out).returncode == 0
+                          '--out', out).returncode == 0
     # a learning rate of 1e38 sends the weights to ~1e38 in one step
     result = run_in_process('04', '--resume', out, '--learning-rate', 1e38, '--save-every', 1,
-                        '--max-steps', 0)
+                            '--max-steps', 0)
     assert result.returncode == 1
     assert 'Traceback' not in result.stderr
     message = re.search(r'Training stopped: the loss is (nan|inf) at iteration (\d+) ',

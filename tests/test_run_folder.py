@@ -7,22 +7,26 @@ import pickle
 import numpy as np
 import pytest
 
+from cookbook_lstm import checkpoints
+from cookbook_lstm import record
+from cookbook_lstm import safe_files
+from cookbook_lstm import vocab_files
 from cookbook_lstm import run_folder as rf
-from cookbook_lstm.run_folder import RunError
+from cookbook_lstm.errors import RunError
 
 
 # ---------------------------------------------------------------- atomic writes
 
 def test_a_failed_write_leaves_the_old_file_whole_and_no_temporary(tmp_path, monkeypatch):
     path = tmp_path / 'record.json'
-    rf.write_atomically(path, 'old')
+    safe_files.write_atomically(path, 'old')
 
     def disk_full(fd):
         raise OSError(errno.ENOSPC, 'No space left on device')
     monkeypatch.setattr(rf.os, 'fsync', disk_full)
     with pytest.raises(OSError) as caught:
-        rf.write_atomically(path, 'new')
-    assert rf.is_disk_full(caught.value)
+        safe_files.write_atomically(path, 'new')
+    assert safe_files.is_disk_full(caught.value)
     assert path.read_text() == 'old'
     assert sorted(p.name for p in tmp_path.iterdir()) == ['record.json']
 
@@ -46,13 +50,13 @@ def _vocab():
 
 def test_the_vocabulary_is_read_from_json_and_the_books_pickle_never_opened(tmp_path):
     vocab2ix, ix2vocab = _vocab()
-    rf.write_vocab(tmp_path, vocab2ix, ix2vocab)
+    vocab_files.write_vocab(tmp_path, vocab2ix, ix2vocab)
     assert pickle.loads((tmp_path / 'vocab.pkl').read_bytes()) == [vocab2ix, ix2vocab]
     # a crafted vocab.pkl beside a good vocab.json: the pickle is never opened
     marker = tmp_path / 'ran'
     (tmp_path / 'vocab.pkl').write_bytes(pickle.dumps(_Payload(marker)))
-    assert rf.read_vocab(tmp_path) == (vocab2ix, ix2vocab)
-    assert rf.read_vocab(tmp_path, allow_pickle=True) == (vocab2ix, ix2vocab)
+    assert vocab_files.read_vocab(tmp_path) == (vocab2ix, ix2vocab)
+    assert vocab_files.read_vocab(tmp_path, allow_pickle=True) == (vocab2ix, ix2vocab)
     assert not marker.exists()
 
 
@@ -61,30 +65,30 @@ def test_a_crafted_vocab_pkl_runs_nothing_even_when_asked_to_read_it(tmp_path):
     (tmp_path / 'vocab.pkl').write_bytes(pickle.dumps(_Payload(marker)))
     with pytest.raises(RunError, match='is a pickle, which this project does not open by '
                                        'default.*--read-vocab-pkl'):
-        rf.read_vocab(tmp_path)
+        vocab_files.read_vocab(tmp_path)
     with pytest.raises(RunError, match=r'asks for posix\.system, which a vocabulary does '
                                        r'not need'):
-        rf.read_vocab(tmp_path, allow_pickle=True)
+        vocab_files.read_vocab(tmp_path, allow_pickle=True)
     assert not marker.exists()
     # the book's own pickle of plain data reads
     vocab2ix, ix2vocab = _vocab()
     (tmp_path / 'vocab.pkl').write_bytes(pickle.dumps([vocab2ix, ix2vocab]))
-    assert rf.read_vocab(tmp_path, allow_pickle=True) == (vocab2ix, ix2vocab)
+    assert vocab_files.read_vocab(tmp_path, allow_pickle=True) == (vocab2ix, ix2vocab)
 
 
 def _progress(prefix, order=(2, 0, 1)):
     rng = np.random.RandomState(0)
     import random
-    rf.write_progress(prefix, {'iteration': 7, 'epoch': 1, 'batch': 2, 'order': list(order)},
-                      [rng.randn(4, 3).astype(np.float32)] * 2, random.getstate(),
-                      np.random.get_state())
+    checkpoints.write_progress(
+        prefix, {'iteration': 7, 'epoch': 1, 'batch': 2, 'order': list(order)},
+        [rng.randn(4, 3).astype(np.float32)] * 2, random.getstate(), np.random.get_state())
 
 
 def test_progress_round_trips_without_pickle(tmp_path):
     import random
     prefix = tmp_path / 'model-7'
     _progress(prefix)
-    got = rf.read_progress(prefix, num_batches=3)
+    got = checkpoints.read_progress(prefix, num_batches=3)
     assert (got['iteration'], got['epoch'], got['batch'], got['order']) == (7, 1, 2, [2, 0, 1])
     assert [a.shape for a in got['lstm_state']] == [(4, 3), (4, 3)]
     random.setstate(got['python_random'])
@@ -93,7 +97,7 @@ def test_progress_round_trips_without_pickle(tmp_path):
     marker = tmp_path / 'ran'
     np.savez(str(prefix) + '.progress.npz', meta=np.array([_Payload(marker)], dtype=object))
     with pytest.raises(RunError, match='cannot be read.*Object arrays cannot be loaded'):
-        rf.read_progress(prefix, num_batches=3)
+        checkpoints.read_progress(prefix, num_batches=3)
     assert not marker.exists()
 
 
@@ -109,7 +113,7 @@ def test_a_progress_file_lacking_a_part_is_named(tmp_path, drop, message):
         kept = {k: npz[k] for k in npz.files if k != drop}
     np.savez(path, **kept)
     with pytest.raises(RunError) as caught:
-        rf.read_progress(prefix, num_batches=3)
+        checkpoints.read_progress(prefix, num_batches=3)
     # the way forward that works: the folder, once the damaged checkpoint is moved away
     assert message in str(caught.value) and 'move model-7.* out of the folder, then ' \
         '--resume the folder' in str(caught.value)
@@ -118,7 +122,7 @@ def test_a_progress_file_lacking_a_part_is_named(tmp_path, drop, message):
 def test_a_progress_file_of_another_run_is_refused(tmp_path):
     _progress(tmp_path / 'model-7')
     with pytest.raises(RunError, match="not an order of this run's 5 batches"):
-        rf.read_progress(tmp_path / 'model-7', num_batches=5)
+        checkpoints.read_progress(tmp_path / 'model-7', num_batches=5)
 
 
 # ---------------------------------------------------------------- settings and record
@@ -165,7 +169,7 @@ def test_a_config_of_the_wrong_form_is_named(tmp_path, content, message):
 def test_a_record_of_the_wrong_form_is_named(tmp_path, content, message):
     (tmp_path / 'record.json').write_text(json.dumps(content))
     with pytest.raises(RunError) as caught:
-        rf.read_record(tmp_path)
+        record.read_record(tmp_path)
     assert message in str(caught.value)
 
 
@@ -178,7 +182,7 @@ def test_a_record_of_the_wrong_form_is_named(tmp_path, content, message):
 def test_a_vocabulary_of_the_wrong_structure_is_named(tmp_path, vocab, message):
     (tmp_path / 'vocab.json').write_text(json.dumps(vocab))
     with pytest.raises(RunError) as caught:
-        rf.read_vocab(tmp_path)
+        vocab_files.read_vocab(tmp_path)
     assert message in str(caught.value)
 
 
@@ -237,24 +241,24 @@ def _checkpoint(folder, iteration, progress=True):
 def test_the_latest_complete_checkpoint_is_taken_and_a_fallback_is_said(tmp_path):
     _checkpoint(tmp_path, 10)
     _checkpoint(tmp_path, 20)
-    rf.write_pointer(tmp_path, ['model-10', 'model-20'])
-    assert rf.find_checkpoint(tmp_path, need_progress=True) == (
+    checkpoints.write_pointer(tmp_path, ['model-10', 'model-20'])
+    assert checkpoints.find_checkpoint(tmp_path, need_progress=True) == (
         tmp_path, str(tmp_path / 'model-20'), None)
     # the latest lost its progress file: resuming takes model-10 and says so;
     # sampling needs only the weights
     (tmp_path / 'model-20.progress.npz').unlink()
-    run_dir, prefix, note = rf.find_checkpoint(tmp_path, need_progress=True)
+    run_dir, prefix, note = checkpoints.find_checkpoint(tmp_path, need_progress=True)
     assert prefix == str(tmp_path / 'model-10')
     assert note == ('the latest checkpoint, model-20, lacks some of its weights and progress '
                     'file: using model-10, the newest complete one')
-    assert rf.find_checkpoint(tmp_path)[1] == str(tmp_path / 'model-20')
+    assert checkpoints.find_checkpoint(tmp_path)[1] == str(tmp_path / 'model-20')
 
 
 def test_a_checkpoint_file_of_binary_garbage_falls_back_to_the_files(tmp_path):
     _checkpoint(tmp_path, 10)
     _checkpoint(tmp_path, 30, progress=False)
     (tmp_path / 'checkpoint').write_bytes(bytes(range(256)))
-    run_dir, prefix, note = rf.find_checkpoint(tmp_path, need_progress=True)
+    run_dir, prefix, note = checkpoints.find_checkpoint(tmp_path, need_progress=True)
     assert prefix == str(tmp_path / 'model-10')
     assert note == 'the "checkpoint" file is not text: using model-10, the newest complete one'
 
@@ -262,16 +266,16 @@ def test_a_checkpoint_file_of_binary_garbage_falls_back_to_the_files(tmp_path):
 def test_a_folder_with_no_complete_checkpoint_is_named(tmp_path):
     (tmp_path / 'model-5.index').write_bytes(b'x')  # its data file never written
     with pytest.raises(RunError, match='no complete checkpoint here'):
-        rf.find_checkpoint(tmp_path)
+        checkpoints.find_checkpoint(tmp_path)
 
 
 def test_the_pointer_is_the_format_tensorflow_reads(tmp_path):
     import tensorflow as tf
     _checkpoint(tmp_path, 3)
     _checkpoint(tmp_path, 4)
-    rf.write_pointer(tmp_path, ['model-3', 'model-4'])
+    checkpoints.write_pointer(tmp_path, ['model-3', 'model-4'])
     state = tf.train.get_checkpoint_state(str(tmp_path))
     assert os.path.basename(state.model_checkpoint_path) == 'model-4'
     assert [os.path.basename(p) for p in state.all_model_checkpoint_paths] == [
         'model-3', 'model-4']
-    assert rf.read_pointer(tmp_path) == (['model-3', 'model-4'], None)
+    assert checkpoints.read_pointer(tmp_path) == (['model-3', 'model-4'], None)

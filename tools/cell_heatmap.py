@@ -18,9 +18,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run from a clone
 from cookbook_lstm import cell_states
+from cookbook_lstm import checkpoints
 from cookbook_lstm import command_line
+from cookbook_lstm import errors
 from cookbook_lstm import resuming
 from cookbook_lstm import run_folder
+from cookbook_lstm import safe_files
 from cookbook_lstm import settings
 from cookbook_lstm import shakespeare_data
 from cookbook_lstm.tf1_setup import import_tensorflow
@@ -50,31 +53,31 @@ def main(argv=None):
     if args.out is not None:  # checked before the work, not after it
         out = Path(args.out)
         if os.path.lexists(out):
-            raise run_folder.RunError('--out {}: something is there already; give the name '
-                                      'of a new file.'.format(out))
+            raise errors.RunError('--out {}: something is there already; give the name '
+                                  'of a new file.'.format(out))
         if not out.parent.is_dir():
-            raise run_folder.RunError('--out {}: the folder {} does not exist; create it or '
-                                      'give a path in a folder that does.'.format(
+            raise errors.RunError('--out {}: the folder {} does not exist; create it or '
+                                  'give a path in a folder that does.'.format(
                                           out, out.parent))
     run_dir, checkpoint, config, vocab2ix, ix2vocab, note = resuming.load_run(
         args.checkpoint, allow_pickle=args.read_vocab_pkl)
     if config['level'] != 'char':
-        raise run_folder.RunError('{} is a run of recipe {}, over words; the heatmap reads '
-                                  'characters: give a run of recipe 04.'.format(
+        raise errors.RunError('{} is a run of recipe {}, over words; the heatmap reads '
+                              'characters: give a run of recipe 04.'.format(
                                       run_dir, config['recipe']))
     if config['cell'] not in ('basic_lstm', 'lstm'):
-        raise run_folder.RunError('{} trained --cell {}, which has no cell state c; give '
-                                  'an LSTM run.'.format(run_dir, config['cell']))
+        raise errors.RunError('{} trained --cell {}, which has no cell state c; give '
+                              'an LSTM run.'.format(run_dir, config['cell']))
     try:
         text = shakespeare_data.clean_text(args.text)
-    except shakespeare_data.CorpusError:
-        raise run_folder.RunError('--text {!r} is empty once punctuation and whitespace are '
-                                  'removed: give a line of text to read (the default is a '
-                                  'passage of Hamlet).'.format(args.text)) from None
+    except errors.CorpusError:
+        raise errors.RunError('--text {!r} is empty once punctuation and whitespace are '
+                              'removed: give a line of text to read (the default is a '
+                              'passage of Hamlet).'.format(args.text)) from None
     tokens, unknown = shakespeare_data.prime_tokens(text, vocab2ix, True)
     if unknown:
-        raise run_folder.RunError('--text has characters outside the run\'s vocabulary: '
-                                  '{}.'.format(', '.join(repr(t) for t in unknown)))
+        raise errors.RunError('--text has characters outside the run\'s vocabulary: '
+                              '{}.'.format(', '.join(repr(t) for t in unknown)))
 
     tf = import_tensorflow(args.verbose)
     tf1 = tf.compat.v1
@@ -86,13 +89,13 @@ def main(argv=None):
         model = LSTM_Model(training_seq_len=1, **resuming.sampling_model_args(config))
     # (one step a call, so the memory check of sampling_model_args holds)
     sess = tf1.Session()
-    resuming.restore(sess, tf1.train.Saver(tf1.global_variables()), checkpoint, config)
+    checkpoints.restore(sess, tf1.train.Saver(tf1.global_variables()), checkpoint, config)
 
     states = cell_states.states_over(sess, model, [vocab2ix[t] for t in tokens])
     picked = cell_states.pick_units(states, text, args.units)
     for unit, feature, r in picked:
         print('unit {:3d}: r = {:+.2f} with {} ({})'.format(unit, r, feature,
-                                                          cell_states.strength(r)))
+                                                            cell_states.strength(r)))
     import matplotlib
     matplotlib.use('Agg')
     figure = cell_states.draw_heatmap(
@@ -102,7 +105,7 @@ def main(argv=None):
     figure.savefig(image, format='png', dpi=110)
     if args.out:
         path = Path(args.out)
-        run_folder.write_atomically(path, image.getvalue())
+        safe_files.write_atomically(path, image.getvalue())
     else:
         path = run_dir / FIGURE_FILE
         run_folder.write_file(run_dir, FIGURE_FILE, image.getvalue())

@@ -34,7 +34,11 @@ from pathlib import Path
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(PROJECT_DIR))  # run from a clone
 from cookbook_lstm import command_line  # noqa: E402  (after the path: the project's own modules)
+from cookbook_lstm import errors  # noqa: E402
 from cookbook_lstm import run_folder  # noqa: E402
+from cookbook_lstm import safe_files  # noqa: E402
+from cookbook_lstm import settings  # noqa: E402
+from cookbook_lstm.record import read_record  # noqa: E402
 from cookbook_lstm.run_folder import RECORD_FILE  # noqa: E402
 from cookbook_lstm.settings import FORMER_NAMES, RECIPES, recipe_module  # noqa: E402
 PUBLISHED_DIR = PROJECT_DIR / 'published'
@@ -62,10 +66,10 @@ def load_published(recipe, published_dir=PUBLISHED_DIR):
     if recipe not in RECIPES:  # never a path a folder names
         raise CompareError('{!r} is not a recipe of this project.'.format(recipe))
     path = Path(published_dir) / '{}.json'.format(recipe)
-    if run_folder.check_kind(path) is None and Path(published_dir) == PUBLISHED_DIR:
+    if safe_files.check_kind(path) is None and Path(published_dir) == PUBLISHED_DIR:
         raise CompareError('recipe {} has no published figures (the book has no such '
                            'recipe), so there is nothing to compare it with.'.format(recipe))
-    published = run_folder.read_json(path, run_folder.LIMITS['published'])
+    published = safe_files.read_json(path, safe_files.LIMITS['published'])
     missing = [k for k in PUBLISHED_KEYS if not isinstance(published, dict) or k not in published]
     if missing or published['recipe'] != recipe:
         raise CompareError('{} is not the published figures of recipe {} ({}).'.format(
@@ -81,11 +85,11 @@ def read_run(run_dir):
         raise CompareError('{}: {}; give a run folder a recipe wrote.'.format(
             run_dir, 'not a folder' if os.path.lexists(run_dir) else 'no such run folder'))
     run_folder.check_folder(run_dir)
-    if run_folder.check_kind(run_dir / RECORD_FILE) is None:
+    if safe_files.check_kind(run_dir / RECORD_FILE) is None:
         raise CompareError('{} is missing: this folder was not written by a recipe of this '
                            'project, or the run stopped before its first checkpoint.'.format(
                                run_dir / RECORD_FILE))
-    return run_folder.read_record(run_dir)
+    return read_record(run_dir)
 
 
 def book_settings(published):
@@ -99,8 +103,8 @@ def book_settings(published):
 
 
 def run_config(record):
-    """The run's settings, in today's names (run_folder.upgrade_config)."""
-    return run_folder.upgrade_config(record['config'])
+    """The run's settings, in today's names (settings.upgrade_config)."""
+    return settings.upgrade_config(record['config'])
 
 
 def graph_of(config):
@@ -542,7 +546,7 @@ def spread(records, published):
         if not num_batches or max(l) < 10 * num_batches:
             continue
         epoch_10 = [l[j] for j in range(10 * ((9 * num_batches) // 10 + 1),
-                                         10 * num_batches + 1, 10)]
+                                        10 * num_batches + 1, 10)]
         if len(epoch_10) >= 2 * source_n:  # the SD of block means
             within.append(statistics.stdev(
                 [statistics.mean(epoch_10[k:k + source_n])
@@ -610,8 +614,8 @@ def main(argv=None):
 def recorded_recipe(run_dir):
     """The recipe a run folder's config.json names, in today's name; None if unreadable."""
     try:
-        config = run_folder.read_json(Path(run_dir) / run_folder.CONFIG_FILE)
-    except (run_folder.RunError, OSError):
+        config = safe_files.read_json(Path(run_dir) / run_folder.CONFIG_FILE)
+    except (errors.RunError, OSError):
         return None
     name = config.get('recipe') if isinstance(config, dict) else None
     return FORMER_NAMES.get(name, name) if isinstance(name, str) else None
@@ -622,7 +626,7 @@ def has_published(run_dir, published_dir):
     (the classifier); True otherwise (what cannot be read is said later)."""
     name = recorded_recipe(run_dir)
     return name not in RECIPES or Path(published_dir) != PUBLISHED_DIR or \
-        run_folder.check_kind(PUBLISHED_DIR / '{}.json'.format(name)) is not None
+        safe_files.check_kind(PUBLISHED_DIR / '{}.json'.format(name)) is not None
 
 
 def spread_warnings(records, folders):

@@ -26,11 +26,12 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run from a clone
-from cookbook_lstm import shakespeare_data
+from cookbook_lstm import checkpoints
 from cookbook_lstm import command_line
+from cookbook_lstm import errors
 from cookbook_lstm import resuming
-from cookbook_lstm import run_folder
 from cookbook_lstm import settings
+from cookbook_lstm import shakespeare_data
 from cookbook_lstm.tf1_setup import import_tensorflow
 
 BOOK_PRIME_TEXTS = ['thou art more', 'to be or not to', 'wherefore art thou']
@@ -83,7 +84,7 @@ def main(argv=None):
     char_level = config['level'] == 'char'
     separator = '' if char_level else ' '
     if args.strategy == 'topk' and args.top_k >= config['vocab_size']:
-        raise run_folder.RunError(
+        raise errors.RunError(
             '--top-k {}: the vocabulary has {} entries and \'unknown\' is never drawn, so '
             'give at most {}.'.format(args.top_k, config['vocab_size'],
                                       config['vocab_size'] - 1))
@@ -97,7 +98,7 @@ def main(argv=None):
                 text, 'characters' if char_level else 'words',
                 ', '.join(repr(t) for t in unknown))
             if args.strict or args.python_loop:
-                raise run_folder.RunError(message + (
+                raise errors.RunError(message + (
                     " (--strict)." if args.strict else
                     " (the book's sampler, --python-loop, reads only known ones)."))
             print('Warning: {}; read as \'unknown\', and printed so.'.format(message),
@@ -119,7 +120,7 @@ def main(argv=None):
     tf1.set_random_seed(args.seed if args.seed is not None else random.randrange(2 ** 31))
     shape = resuming.sampling_model_args(config, unrolled=min(args.num, CHUNK))
     if args.cell_impl == 'fused' and (config['cell'] != 'basic_lstm' or config['residual']):
-        raise run_folder.RunError(
+        raise errors.RunError(
             '--cell-impl fused runs the book\'s BasicLSTMCell alone; this run has {}{}: '
             'drop --cell-impl.'.format(config['cell'],
                                        ' with --residual' if config['residual'] else ''))
@@ -133,7 +134,7 @@ def main(argv=None):
                 choose=sampling.chooser(args.strategy, args.temperature, args.top_k,
                                         config['vocab_size']))
     sess = tf1.Session()
-    resuming.restore(sess, tf1.train.Saver(tf1.global_variables()), checkpoint, config)
+    checkpoints.restore(sess, tf1.train.Saver(tf1.global_variables()), checkpoint, config)
     print('Sampling {} from {} ({}, {} level)'.format(
         args.strategy, checkpoint, config['recipe'], config['level']), file=sys.stderr)
 

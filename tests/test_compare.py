@@ -1,5 +1,7 @@
 """The published figures as data, and the comparison of a run with them."""
 import json
+import os
+import signal
 import statistics
 import subprocess
 import sys
@@ -124,6 +126,9 @@ def make_record(published=P04, graph='tied', edition='gutenberg-2011', reached=N
                   vocab_size=8009 if word else 40, num_batches=num_batches,
                   trainable_parameters={'one_layer': 2189897, 'tied': 141864,
                                         'separate': 405032}[graph])
+    # as the recipes write them: 03 has one layer, 04 an embedding as wide as its cells
+    config.setdefault('num_layers', 1)
+    config.setdefault('embedding_size', config['rnn_size'])
     config.update(config_changes)
     total = num_batches * 10 if reached is None else reached
     rows = []
@@ -324,10 +329,11 @@ def test_spread_gives_the_sd_across_seeds_and_its_band():
     assert result['epoch_10_mean'] == 0.3
 
 
-def run_cli(*args):
+def run_cli(*args, stdout=subprocess.PIPE):
     return subprocess.run([sys.executable, str(PROJECT_DIR / 'tools' / 'compare_to_book.py')]
-                          + [str(a) for a in args], capture_output=True, text=True,
-                          env={'MPLBACKEND': 'Agg', 'PATH': '/usr/bin:/bin'}, timeout=120)
+                          + [str(a) for a in args], stdout=stdout, stderr=subprocess.PIPE,
+                          text=True, env={'MPLBACKEND': 'Agg', 'PATH': '/usr/bin:/bin'},
+                          timeout=120)
 
 
 def test_command_prints_the_table_writes_the_report_and_sets_the_exit_status(tmp_path):
@@ -428,10 +434,117 @@ def test_spread_refuses_a_folder_given_twice_and_json_and_a_file_is_not_a_folder
     run.mkdir()
     (run / 'record.json').write_text(json.dumps(make_record()))
     twice = run_cli(run, run, '--spread')
-    assert twice.returncode == 2 and 'a run folder is given twice' in twice.stderr
+    assert twice.returncode == 64 and 'a run folder is given twice' in twice.stderr
     both = run_cli(run, '--spread', '--json')
-    assert both.returncode == 2 and '--spread prints JSON already' in both.stderr
+    assert both.returncode == 64 and '--spread prints JSON already' in both.stderr
     afile = tmp_path / 'notes.txt'
     afile.write_text('x')
     result = run_cli(afile)
     assert result.returncode == 2 and 'notes.txt: not a folder' in result.stderr
+
+
+# ---- the exit statuses: one each, as --help lists them
+
+def test_the_exit_statuses_are_distinct_and_each_documented():
+    statuses = [cmp.ALL_INSIDE, cmp.SOME_OUTSIDE, cmp.UNREADABLE, cmp.NOTHING_JUDGED,
+                cmp.USAGE, cmp.BUG, cmp.STOPPED, cmp.CLOSED_PIPE]
+    assert statuses == [0, 1, 2, 3, 64, 70, 130, 141]
+    listed = cmp.__doc__.split('\nExit status')[1].splitlines()
+    assert [int(line[:5]) for line in listed if line[:5].strip().isdigit()] == statuses
+
+
+def command(capsys, *args):
+    """The compare command in this process: (status, stdout, stderr)."""
+    try:
+        code = cmp.command([str(a) for a in args])
+    except SystemExit as stop:  # argparse's way out
+        code = stop.code
+    finally:  # exit_status_of leaves Ctrl-C ignored once it has stopped a command
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def folder_of(tmp_path, record):
+    folder = tmp_path / 'run'
+    folder.mkdir()
+    (folder / 'record.json').write_text(json.dumps(record))
+    return folder
+
+
+@pytest.mark.parametrize('record, status', [
+    (make_record(loss=at_published(P04, 'notebook', 'tied', epoch_mean=1.618)), 0),
+    (make_record(loss=lambda i: 9.0), 1),
+    (make_record(batch_size=4), 3),  # other settings: shown, never judged
+], ids=['inside', 'outside', 'nothing-judged'])
+def test_the_status_of_a_verdict(record, status, tmp_path, capsys):
+    code, out, err = command(capsys, folder_of(tmp_path, record))
+    assert (code, err) == (status, '')
+
+
+def test_a_folder_without_a_record_is_unreadable(tmp_path, capsys):
+    code, out, err = command(capsys, tmp_path)
+    assert code == 2
+    assert err.startswith('Error: {} is missing: '.format(tmp_path / 'record.json'))
+
+
+@pytest.mark.parametrize('setting', ['training_seq_len', 'rnn_size', 'learning_rate', 'level'])
+def test_a_record_without_a_setting_is_unreadable_in_one_line(setting, tmp_path, capsys):
+    record = make_record()
+    del record['config'][setting]  # was "other settings" (3), or a KeyError (1) for level
+    folder = folder_of(tmp_path, record)
+    code, out, err = command(capsys, folder)
+    assert (code, out) == (2, '')
+    assert err == 'Error: {}: the setting "{}" is missing. The folder is damaged; use a run ' \
+                  'folder a recipe wrote.\n'.format(folder / 'record.json', setting)
+
+
+@pytest.mark.parametrize('number, said', [('1' + '0' * 400, '10000000... (401 digits)'),
+                                          ('1e400', 'Infinity')], ids=['10**400', '1e400'])
+def test_published_figures_holding_a_number_no_source_printed_are_unreadable(
+        number, said, tmp_path, capsys):
+    published = tmp_path / 'published'
+    published.mkdir()
+    figures = dict(P04, losses=[dict(P04['losses'][0], loss='NUMBER')] + P04['losses'][1:])
+    path = published / '04_stacking_multiple_lstm.json'
+    path.write_text(json.dumps(figures).replace('"NUMBER"', number))  # written literally
+    code, out, err = command(capsys, folder_of(tmp_path, make_record()),
+                             '--published', published)
+    assert (code, out) == (2, '')  # 10**400 was an OverflowError's stack, and 1
+    assert err == 'Error: {} holds the number {}, which no source printed: each must be ' \
+                  'finite and at most 2**53. Put back the published value.\n'.format(path, said)
+
+
+def test_a_usage_error_has_its_own_status(capsys):
+    code, out, err = command(capsys, '--no-such-flag', 'RUN')
+    assert code == 64  # argparse's own 2 is "unreadable" here
+    assert err.splitlines()[-1].endswith('error: unrecognized arguments: --no-such-flag')
+
+
+def test_a_bug_has_its_own_status_and_its_stack(tmp_path, capsys, monkeypatch):
+    def broken(record, published):
+        raise ZeroDivisionError('a bug')
+    monkeypatch.setattr(cmp, 'compare', broken)
+    code, out, err = command(capsys, folder_of(tmp_path, make_record()))
+    assert code == 70  # Python's own 1 is "outside" here
+    assert err.startswith('Traceback') and err.endswith('ZeroDivisionError: a bug\n')
+
+
+def test_ctrl_c_has_its_own_status(tmp_path, capsys, monkeypatch):
+    def interrupted(*args):
+        raise KeyboardInterrupt
+    monkeypatch.setattr(cmp, 'read_run', interrupted)
+    assert command(capsys, tmp_path) == (130, '', '\nStopped by Ctrl-C.\n')
+
+
+def test_a_reader_that_goes_away_has_its_own_status(tmp_path):
+    # a run of the recipe without published figures: one line printed, no record read
+    folder = tmp_path / 'classifier'
+    folder.mkdir()
+    (folder / 'config.json').write_text(json.dumps({'recipe': 'bidirectional_lstm'}))
+    assert run_cli(folder).returncode == 3
+    read, write = os.pipe()
+    os.close(read)  # as head does once it has its lines: the line cannot be written
+    with os.fdopen(write, 'w') as closed:
+        result = run_cli(folder, stdout=closed)
+    assert (result.returncode, result.stderr) == (141, '')  # was exit_status_of's 1: "outside"

@@ -15,12 +15,23 @@ run folder.
 
     python tools/compare_to_book.py RUN_DIR --json > verdicts.json   # for a CI job
 
-Exit status, so that a regression job can trust it:
-  0  at least one figure was judged, and every judged figure lies in its band
-  1  a judged figure lies outside its band
-  2  the run folder or the published figures cannot be read
-  3  nothing could be judged: another edition of the text, other settings, a
-     run cut short before every figure, or a recipe with no published figures
+Exit status, each its own, so that a regression job can trust it:
+  0    at least one figure was judged, and every judged figure lies in its band
+  1    a judged figure lies outside its band
+  2    a run folder or published figures it cannot use (missing, damaged, a
+       record without a setting the comparison reads, a number not finite or
+       beyond 2**53): one line names the file and what is wrong
+  3    nothing could be judged: another edition of the text, other settings, a
+       run cut short before every figure, or a recipe with no published figures
+  64   a usage error: a flag or argument it does not take (EX_USAGE of
+       sysexits.h; argparse's own 2 would read as "cannot be read")
+  70   a bug: the stack is printed (EX_SOFTWARE; Python's own 1 would read as
+       "outside"); please report it
+  130  stopped by Ctrl-C (128 + SIGINT, as a shell reports it)
+  141  the reader of the output went away before its end (| head): 128 +
+       SIGPIPE, what a shell reports for cat or grep stopped the same way, so
+       that `set -o pipefail` treats it alike; not 0, the comparison was not
+       all read, and not 1, which would say "outside"
 """
 import argparse
 import io
@@ -29,6 +40,7 @@ import math
 import os
 import statistics
 import sys
+import traceback
 from pathlib import Path
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
@@ -50,6 +62,7 @@ NOT_COMPARABLE = 'not comparable: '
 OTHER_EDITION = NOT_COMPARABLE + 'another edition'
 # The exit statuses (the module's docstring, which --help prints)
 ALL_INSIDE, SOME_OUTSIDE, UNREADABLE, NOTHING_JUDGED = 0, 1, 2, 3
+USAGE, BUG, STOPPED, CLOSED_PIPE = 64, 70, 130, 141  # 130: exit_status_of's, as for all
 
 
 class CompareError(Exception):
@@ -75,11 +88,45 @@ def load_published(recipe, published_dir=PUBLISHED_DIR):
         raise CompareError('{} is not the published figures of recipe {} ({}).'.format(
             path, recipe, '"{}" is missing'.format(missing[0]) if missing
             else 'it names recipe {!r}'.format(published['recipe'])))
+    names = published['compared_settings']
+    if not isinstance(names, list) or not all(n in settings.SETTINGS for n in names):
+        raise CompareError('{}: "compared_settings" is not a list of settings of this '
+                           'project.'.format(path))
+    # 1e400 reads as inf, and 10**400 as a whole number no float holds (abs first)
+    number = next((v for v in numbers_in(published) if abs(v) > settings.LARGEST
+                   or not math.isfinite(v)), None)
+    if number is not None:
+        text = json.dumps(number)
+        raise CompareError('{} holds the number {}, which no source printed: each must be '
+                           'finite and at most 2**53. Put back the published value.'.format(
+                               path, text if len(text) < 20 else '{}... ({} digits)'.format(
+                                   text[:8], len(text))))
     return published
 
 
-def read_run(run_dir):
-    """A run folder's record.json, through the run folder's checks."""
+def numbers_in(value):
+    """Every number in a value read from JSON (booleans are not), without recursion."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+        elif isinstance(item, (int, float)) and not isinstance(item, bool):
+            yield item
+
+
+def read_run(run_dir, published_dir=PUBLISHED_DIR):
+    """A run folder's record.json, through the run folder's checks, and the
+    published figures of its recipe: (record, published).
+
+    The record's settings go through the project's checks
+    (settings.check_config), and must hold those that name its graph
+    (settings.REQUIRED) and each the comparison looks at (the published
+    compared_settings): a record without one is damaged, not a run of other
+    settings.
+    """
     run_dir = Path(run_dir)
     if not run_dir.is_dir():
         raise CompareError('{}: {}; give a run folder a recipe wrote.'.format(
@@ -89,7 +136,11 @@ def read_run(run_dir):
         raise CompareError('{} is missing: this folder was not written by a recipe of this '
                            'project, or the run stopped before its first checkpoint.'.format(
                                run_dir / RECORD_FILE))
-    return read_record(run_dir)
+    record = read_record(run_dir)
+    published = load_published(record.get('recipe'), published_dir)
+    settings.check_config(record['config'], run_dir / RECORD_FILE, required=(
+        settings.REQUIRED + tuple(published['compared_settings'])))
+    return record, published
 
 
 def book_settings(published):
@@ -563,8 +614,16 @@ def spread(records, published):
     return result
 
 
+class Parser(argparse.ArgumentParser):
+    """argparse's parser, but a usage error exits USAGE: its own 2 is UNREADABLE here."""
+
+    def error(self, message):
+        self.print_usage(sys.stderr)
+        self.exit(USAGE, '{}: error: {}\n'.format(self.prog, message))
+
+
 def main(argv=None):
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument('run', metavar='RUN_DIR', nargs='+',
                         help='a run folder written by a recipe (with --spread: several)')
@@ -597,16 +656,15 @@ def main(argv=None):
         else:
             print(message)
         return NOTHING_JUDGED
-    records = [read_run(run) for run in args.run]
+    runs = [read_run(run, args.published) for run in args.run]
+    records, published = [record for record, _ in runs], runs[0][1]
     run_dir = Path(args.run[-1])
     if args.spread:
-        published = load_published(records[0].get('recipe'), args.published)
         result = from_published(args.published, lambda: spread(records, published))
         for line in spread_warnings(records, args.run):  # once the runs are known usable
             print('Warning: ' + line, file=sys.stderr)
         print(json.dumps(result, indent=1))
         return 0
-    published = load_published(records[0].get('recipe'), args.published)
     return from_published(args.published,
                           lambda: report(records[0], published, run_dir, args.json))
 
@@ -699,9 +757,31 @@ def report(record, published, run_dir, as_json=False):
 
 
 def command(argv=None):
-    """main() as the command line runs it: its exit status, every error in one line."""
-    return command_line.exit_status_of(main, argv, stopped='Stopped by Ctrl-C.',
-                                       errors=(CompareError,), error_status=2)
+    """main() as the command line runs it: its exit status (the module's docstring),
+    every error in one line, a bug with its stack and BUG, not Python's 1 (SOME_OUTSIDE)."""
+    try:
+        return command_line.exit_status_of(main_read_to_the_end, argv,
+                                           stopped='Stopped by Ctrl-C.',
+                                           errors=(CompareError,), error_status=UNREADABLE)
+    except Exception:  # what exit_status_of does not know: a bug
+        traceback.print_exc()
+        return BUG
+
+
+def main_read_to_the_end(argv=None):
+    """main(), its output flushed; CLOSED_PIPE when the reader went away (| head).
+
+    exit_status_of gives every command 1 there, which here says "outside"; the
+    flush is here, not at exit, where a closed pipe would be a stack.
+    """
+    try:
+        code = main(argv)
+        sys.stdout.flush()
+        return code
+    except BrokenPipeError:
+        # what is left to print goes nowhere, not into a second error at exit
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return CLOSED_PIPE
 
 
 if __name__ == '__main__':

@@ -14,6 +14,8 @@ space", three of each unless asked otherwise.
 """
 import numpy as np
 
+from cookbook_lstm.errors import CorpusError
+
 
 def states_over(sess, model, indices):
     """The sampling model's last-layer cell state c after each index.
@@ -64,15 +66,25 @@ def pick_units(states, text, per_feature=3):
     For each feature of word_features, the units with the largest |r|,
     a unit picked once only (for the first feature it tops), among the units
     whose tanh(c) spans at least MIN_SPREAD over the text (a unit that hardly
-    moves can correlate and still show one colour).
+    moves can correlate and still show one colour). A feature that does not
+    change over the text (the spaces of one word) ties no unit to it: every
+    r would be 0. Raises CorpusError when no unit is picked (a text of a
+    character or a word, say): there would be nothing to draw.
     """
     spread = np.ptp(np.tanh(states), axis=0)
     picked, seen = [], set(np.flatnonzero(spread < MIN_SPREAD).tolist())
     for name, feature in zip(('place in word', 'space'), word_features(text)):
+        if np.ptp(feature) == 0:
+            continue
         r = correlation(states, feature)
         order = [u for u in np.argsort(-np.abs(r)) if u not in seen][:per_feature]
         seen.update(order)
         picked += [(int(u), name, float(r[u])) for u in order]
+    if not picked:
+        raise CorpusError(
+            '{!r}: no unit\'s tanh(c) moves by {} or more over it while the place in a '
+            'word or the spaces change, so there is nothing to draw. Read a longer text, '
+            'of several words.'.format(text, MIN_SPREAD))
     return picked
 
 

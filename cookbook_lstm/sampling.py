@@ -48,16 +48,20 @@ def chooser(strategy, temperature=1.0, top_k=None, vocab_size=None):
     not_unknown[0] = -np.inf
 
     def choose(logits):
+        shifted = logits + not_unknown
+        if strategy == 'topk':
+            # The top k chosen from the logits, before the division: at a huge
+            # temperature the divided ones are all equal in float32, and a top k
+            # taken from them would keep every index
+            kth_largest = tf.math.top_k(shifted, top_k).values[:, -1:]   # [batch, 1]
+            shifted = tf.where(shifted < kth_largest,
+                               tf.fill(tf.shape(shifted), -np.inf), shifted)
         # The largest logit made 0 before the division, so that none overflows; a
         # temperature below float32's smallest normal number would be read as 0
-        # (the CPU flushes it), so that number stands in for it: a greedy draw
-        shifted = logits + not_unknown
+        # (the CPU flushes it), so that number stands in for it: a greedy draw.
+        # The dropped ones are -inf, and stay -inf
         scaled = (shifted - tf.reduce_max(shifted, axis=1, keepdims=True)) / max(
             temperature, FLOAT32_TINY)
-        if strategy == 'topk':
-            kth_largest = tf.math.top_k(scaled, top_k).values[:, -1:]   # [batch, 1]
-            scaled = tf.where(scaled < kth_largest,
-                              tf.fill(tf.shape(scaled), -np.inf), scaled)
         return tf.random.categorical(scaled, 1, dtype=tf.int64)[:, 0]
     return choose
 

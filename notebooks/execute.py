@@ -24,8 +24,10 @@ PROJECT = NOTEBOOKS.parent
 sys.path.insert(0, str(PROJECT))  # run from a clone
 from cookbook_lstm import errors  # noqa: E402
 from cookbook_lstm import safe_files  # noqa: E402
+from cookbook_lstm.command_line import first_line  # noqa: E402
 COPIES = PROJECT / 'docs' / 'notebooks'
 NAMES = ('03_implementing_lstm', '04_stacking_multiple_lstm', 'bidirectional_lstm')
+NOTEBOOK_LIMIT = 64 * 2 ** 20  # bytes: the copies, figures included, are below 1 MiB
 
 
 def machine():
@@ -40,6 +42,41 @@ def machine():
     return '{}, {} cores'.format(model, os.cpu_count())
 
 
+def read_notebook(path):
+    """The notebook at path, as nbformat version 4.
+
+    Read as the project reads a run's files (safe_files.read_bytes): a regular
+    file only, never through a link, at most NOTEBOOK_LIMIT bytes. Raises
+    RunError, one line, for those and for a file that is not a notebook.
+    """
+    import nbformat
+    advice = 'Run python notebooks/execute.py {} again to make it.'.format(Path(path).stem)
+    data = safe_files.read_bytes(path, NOTEBOOK_LIMIT, advice)
+    try:
+        return nbformat.reads(data.decode('utf-8'), as_version=4)
+    except (ValueError, TypeError, AttributeError, KeyError, RecursionError,
+            nbformat.ValidationError) as err:  # what a malformed file raises there
+        raise errors.RunError('{} is not a notebook nbformat reads ({}). {}'.format(
+            path, first_line(err), advice)) from None
+
+
+def copies_folder():
+    """COPIES, made if it is missing; anything but a real folder (a link) refused."""
+    if safe_files.check_kind(COPIES, folder=True) is None:
+        COPIES.mkdir(parents=True, exist_ok=True)
+    safe_files.check_kind(COPIES, folder=True)  # made by another meanwhile
+    return COPIES
+
+
+def kernel_config():
+    """The kernel over IPC (a socket file in Jupyter's runtime folder) rather than
+    TCP on the loopback: ipykernel warns of TCP without encryption at each start."""
+    from traitlets.config import Config
+    config = Config()
+    config.KernelManager.transport = 'ipc'
+    return config
+
+
 def execute(name, parameters='', after='', timeout=1800):
     """(notebook, seconds): notebooks/<name>.ipynb run from a fresh kernel.
 
@@ -50,14 +87,14 @@ def execute(name, parameters='', after='', timeout=1800):
     """
     import nbformat
     from nbclient import NotebookClient
-    notebook = nbformat.read(NOTEBOOKS / (name + '.ipynb'), as_version=4)
+    notebook = read_notebook(NOTEBOOKS / (name + '.ipynb'))
     if parameters:
         [cell] = [c for c in notebook.cells if 'parameters' in c.metadata.get('tags', [])]
         cell.source += '\n' + parameters
     if after:
         notebook.cells.append(nbformat.v4.new_code_cell(after))
     started = time.monotonic()
-    NotebookClient(notebook, timeout=timeout, kernel_name='python3',
+    NotebookClient(notebook, timeout=timeout, kernel_name='python3', config=kernel_config(),
                    resources={'metadata': {'path': str(NOTEBOOKS)}}).execute()
     return notebook, time.monotonic() - started
 
@@ -74,12 +111,12 @@ def main(argv=None):
     if unknown:
         parser.error('no notebook {}: give one of {}'.format(unknown[0], ', '.join(NAMES)))
     import nbformat
-    COPIES.mkdir(parents=True, exist_ok=True)
+    copies_folder()  # refused before anything runs, not after
     for name in args.names or NAMES:
         path = COPIES / (name + '.ipynb')
         if args.text_only:
-            notebook = nbformat.read(path, as_version=4)
-            source = nbformat.read(NOTEBOOKS / (name + '.ipynb'), as_version=4)
+            notebook = read_notebook(path)
+            source = read_notebook(NOTEBOOKS / (name + '.ipynb'))
             if [c.cell_type for c in source.cells] != [c.cell_type for c in notebook.cells] or \
                     [c.source for c in source.cells if c.cell_type == 'code'] != \
                     [c.source for c in notebook.cells if c.cell_type == 'code']:
@@ -87,7 +124,10 @@ def main(argv=None):
                                      'again, without --text-only.'.format(name))
             for copy_cell, cell in zip(notebook.cells, source.cells):
                 copy_cell.source = cell.source
-            seconds = notebook.metadata['executed']['seconds']
+            seconds = notebook.metadata.get('executed', {}).get('seconds')
+            if not isinstance(seconds, (int, float)):
+                raise errors.Refused('{}: the copy does not say how long its run took: run '
+                                     'it again, without --text-only.'.format(name))
             done = 'its text copied in (its run took {:.0f} s)'.format(seconds)
         else:
             notebook, seconds = execute(name)
@@ -95,9 +135,12 @@ def main(argv=None):
                 'seconds': round(seconds, 1), 'machine': machine(),
                 'date': time.strftime('%Y-%m-%d'), 'by': 'python notebooks/execute.py'}
             done = 'ran in {:.0f} s'.format(seconds)
-        # whole or not at all, never through a link (the project's atomic write)
+        # whole or not at all, never through a link (the project's atomic write),
+        # nor into a folder a link stands for
+        copies_folder()
         safe_files.write_atomically(path, nbformat.writes(notebook) + '\n')
-        print('{}: {}, written to {}'.format(name, done, path.relative_to(PROJECT)))
+        print('{}: {}, written to {}'.format(
+            name, done, path.relative_to(PROJECT) if path.is_relative_to(PROJECT) else path))
     return 0
 
 

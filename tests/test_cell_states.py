@@ -1,7 +1,9 @@
 """What the cells learned: the rule that picks units, and the heatmap of a run."""
 import numpy as np
+import pytest
 
 from cookbook_lstm import cell_states
+from cookbook_lstm.errors import CorpusError
 from conftest import run_in_process
 
 
@@ -33,6 +35,17 @@ def test_a_unit_that_hardly_moves_is_not_picked_however_it_correlates():
     assert cell_states.correlation(states[:, 2:3], place)[0] > 0.99
 
 
+def test_a_feature_that_never_changes_picks_nothing_and_no_pick_is_an_error():
+    text = 'abcd'  # one word: no space, the 'space' feature is flat
+    place, _ = cell_states.word_features(text)
+    states = np.random.RandomState(2).uniform(-1, 1, (len(text), 4))
+    states[:, 1] = place / 4  # follows the place in the word; tanh(c) spans 0.5
+    picked = cell_states.pick_units(states, text, per_feature=2)
+    assert [(u, name) for u, name, _ in picked] == [(1, 'place in word'), (0, 'place in word')]
+    with pytest.raises(CorpusError, match="'a': no unit's tanh.c. moves by 0.25 or more"):
+        cell_states.pick_units(np.ones((1, 4)), 'a')  # nothing moves over one character
+
+
 def test_the_heatmap_breaks_its_rows_at_spaces_and_names_its_colours():
     text = 'to be or not to be that is the question'
     lines = cell_states.wrapped(text, 12)
@@ -60,6 +73,13 @@ def test_the_heatmap_of_a_character_run(corpus, tmp_path):
     lines = drawn.stdout.splitlines()
     assert len([l for l in lines if l.startswith('unit ')]) == 4
     assert (out / 'cell_states.png').read_bytes()[:8] == b'\x89PNG\r\n\x1a\n'
+    for text in ('a', 'to'):  # one line, not a traceback, and nothing written
+        short = run_in_process('heatmap', '--checkpoint', out, '--text', text,
+                               '--out', tmp_path / 'short.png')
+        assert short.returncode == 1
+        assert short.stderr.startswith("Error: --text {!r}: no unit's tanh(c) moves".format(
+            text)) and len(short.stderr.splitlines()) == 1
+    assert not (tmp_path / 'short.png').exists()
     words = tmp_path / 'words'
     assert run_in_process('03', '--tiny', '--corpus', corpus, '--max-steps', 2,
                           '--out', words).returncode == 0

@@ -1,7 +1,10 @@
 """The notebooks run, offline, a few steps each; the committed ones hold no outputs;
 their executed copies in docs/notebooks/ are of the same code, and their times are
 the ones the README, docs/teaching.md and the notebooks give."""
+import os
 import re
+import shutil
+import threading
 from pathlib import Path
 
 import nbformat
@@ -102,22 +105,109 @@ def test_each_notebooks_time_is_the_same_everywhere():
         assert 'Run All takes about {} s on 2 cores'.format(seconds) in settings.source, name
 
 
-def test_making_the_copies_never_writes_through_a_link(tmp_path):
+@pytest.fixture
+def execute(tmp_path, monkeypatch):
+    """notebooks/execute.py, its COPIES a folder of tmp_path holding a copy of 03:
+    the tests plant their links and pipes there, never in docs/notebooks."""
+    monkeypatch.syspath_prepend(str(NOTEBOOKS))
+    import execute
+    copies = tmp_path / 'copies'
+    copies.mkdir()
+    shutil.copyfile(COPIES / '03_implementing_lstm.ipynb', copies / '03_implementing_lstm.ipynb')
+    monkeypatch.setattr(execute, 'COPIES', copies)
+    return execute
+
+
+def test_making_the_copies_never_writes_through_a_link(execute, tmp_path):
     """A link planted where execute.py writes its temporary file is refused, its
     target untouched, and the copy stays as it was."""
-    import sys
-    sys.path.insert(0, str(NOTEBOOKS))
-    import execute
     from cookbook_lstm import errors
-    copy = COPIES / '03_implementing_lstm.ipynb'
+    copy = execute.COPIES / '03_implementing_lstm.ipynb'
     before = copy.read_bytes()
     victim = tmp_path / 'victim'
     victim.write_text('mine')
-    planted = copy.with_name(copy.name + '.tmp')
-    planted.symlink_to(victim)
+    copy.with_name(copy.name + '.tmp').symlink_to(victim)
+    with pytest.raises(errors.RunError, match='symbolic link'):
+        execute.main(['--text-only', '03_implementing_lstm'])
+    assert victim.read_text() == 'mine' and copy.read_bytes() == before
+
+
+@pytest.mark.parametrize('planted', ['link', 'file'])
+def test_a_copies_folder_that_is_no_folder_is_refused_before_writing(execute, tmp_path,
+                                                                    planted):
+    from cookbook_lstm import errors
+    real = execute.COPIES
+    before = sorted((p.name, p.read_bytes()) for p in real.iterdir())
+    execute.COPIES = tmp_path / 'docs-notebooks'
+    if planted == 'link':  # the copies would be written into the folder it names
+        execute.COPIES.symlink_to(real, target_is_directory=True)
+    else:
+        execute.COPIES.write_text('mine')
+    with pytest.raises(errors.RunError) as err:
+        execute.main(['--text-only', '03_implementing_lstm'])
+    assert str(err.value) == '{} is {}, where this project keeps a folder: move it away (it ' \
+        'is not one of this project\'s files), then run again.'.format(
+            execute.COPIES, 'a symbolic link' if planted == 'link' else 'a file')
+    assert sorted((p.name, p.read_bytes()) for p in real.iterdir()) == before
+
+
+def _write_once_read(pipe, stop):
+    """Give a reader of pipe, if one comes before stop is set, a line that is no
+    notebook: so that a read that opens the pipe ends, and fails, not waits."""
+    import errno
+    while not stop.wait(0.1):
+        try:
+            fd = os.open(pipe, os.O_WRONLY | os.O_NONBLOCK)
+        except OSError as err:
+            if err.errno == errno.ENXIO:  # no reader yet
+                continue
+            raise
+        os.write(fd, b'not a notebook')
+        os.close(fd)
+        return
+
+
+@pytest.mark.parametrize('planted, said', [
+    ('pipe', 'is a named pipe, where this project keeps a file: move it away'),
+    ('link', 'is a symbolic link, where this project keeps a file: move it away'),
+    ('malformed', 'is not a notebook nbformat reads ('),
+])
+def test_text_only_reads_the_copy_as_a_file_of_a_notebook(execute, tmp_path, planted, said):
+    """A pipe at the copy's name would make the read wait forever; a link to another
+    file would print its first lines in a traceback; a malformed copy, a traceback."""
+    from cookbook_lstm import errors
+    copy = execute.COPIES / '03_implementing_lstm.ipynb'
+    copy.unlink()
+    stop = threading.Event()
+    writer = threading.Thread(target=_write_once_read, args=(copy, stop))
+    if planted == 'pipe':
+        os.mkfifo(copy)
+        writer.start()
+    elif planted == 'link':
+        secret = tmp_path / 'secret'
+        secret.write_text('root:x:0:0:root:/root:/bin/bash\n')
+        copy.symlink_to(secret)
+    else:
+        copy.write_text('{"cells": 5, "nbformat": 4, "nbformat_minor": 5, "metadata": {}}')
     try:
-        with pytest.raises(errors.RunError, match='symbolic link'):
+        with pytest.raises(errors.RunError) as err:
             execute.main(['--text-only', '03_implementing_lstm'])
     finally:
-        planted.unlink()
-    assert victim.read_text() == 'mine' and copy.read_bytes() == before
+        stop.set()
+        if writer.is_alive():
+            writer.join()
+    assert str(err.value).startswith('{} {}'.format(copy, said))
+    assert str(err.value).endswith('then run again.' if planted != 'malformed' else
+                                   'Run python notebooks/execute.py 03_implementing_lstm '
+                                   'again to make it.')
+    assert '\n' not in str(err.value) and 'root:x' not in str(err.value)
+
+
+def test_the_kernel_starts_without_the_tcp_warning(execute, capfd):
+    """execute.py's kernel talks over IPC: ipykernel's warning of TCP without
+    encryption, printed on stderr at each start, is not printed."""
+    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell('print(6 * 7)')])
+    NotebookClient(notebook, timeout=60, kernel_name='python3',
+                   config=execute.kernel_config()).execute()
+    assert notebook.cells[0].outputs[0]['text'] == '42\n'
+    assert 'without encryption' not in capfd.readouterr().err

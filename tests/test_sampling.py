@@ -1,5 +1,7 @@
 """Generating text from a saved run: strategies, priming, the graph-side loop, bad input."""
+import functools
 import shutil
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -190,6 +192,15 @@ def test_weighted_draws_follow_the_softmax_without_unknown(graph):
                                [0, 0.35 / 0.45, 0.1 / 0.45, 0], atol=0.03)
 
 
+def test_topk_keeps_its_k_at_a_huge_temperature(graph):
+    # 1e38: the logits' differences divided by it are below float32's smallest
+    # normal number, flushed to 0, so a top k taken after the division keeps all
+    tf1.set_random_seed(0)
+    got = _frequencies(graph, 'topk', 1e38, 2, [0.1, 0.2, 0.3, 0.4])
+    assert got[:2].tolist() == [0, 0]  # only the two most probable, 2 and 3
+    np.testing.assert_allclose(got, [0, 0, 0.5, 0.5], atol=0.03)  # as if uniform
+
+
 @pytest.mark.parametrize('kwargs, message', [
     (dict(strategy='beam'), 'strategy must be one of'),
     (dict(strategy='weighted', temperature=0), 'temperature must be above 0'),
@@ -291,3 +302,48 @@ def test_missing_or_broken_run_files_are_named(runs, tmp_path):
     # an earlier checkpoint of the same run still works
     result = sample('--checkpoint', run / 'model-10', '--num', 3)
     assert result.returncode == 0, result.stderr[-3000:]
+
+
+def test_a_checkpoint_removed_while_read_is_replaced_by_the_newest(runs, tmp_path, monkeypatch):
+    """A run saving every iteration keeps only its newest checkpoints: the one the
+    sampler found can go while it reads it. Given the folder, it takes the newest
+    complete one again, three times at most; given one checkpoint, it says so."""
+    from cookbook_lstm import checkpoints
+    run = _copy_run(runs['04'], tmp_path)
+    for i in (30, 40, 50):  # more checkpoints, as a longer run keeps
+        for f in run.glob('model-10.*'):
+            shutil.copyfile(f, run / f.name.replace('model-10', 'model-{}'.format(i)))
+    checkpoints.write_pointer(run, ['model-{}'.format(i) for i in (10, 20, 30, 40, 50)])
+    restore, read = checkpoints.restore, []
+
+    def removed_as_read(sess, saver, checkpoint, config=None, keep=()):
+        read.append(Path(checkpoint).name)
+        if read[-1] not in keep:  # the run's Saver removes it: the real error follows
+            checkpoints.remove_checkpoint(checkpoint)
+        return restore(sess, saver, checkpoint, config)
+
+    monkeypatch.setattr(checkpoints, 'restore', functools.partial(
+        removed_as_read, keep=('model-40',)))
+    result = sample('--checkpoint', run, '--num', 3)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert read == ['model-50', 'model-40']
+    assert 'Note: model-50 was removed while it was being read (the run writing in the ' \
+           'folder keeps only its newest checkpoints): using model-40.' in result.stderr
+    assert 'Sampling greedy from {} '.format(run / 'model-40') in result.stderr
+
+    read.clear()  # each one found removed: 1 read and 3 more, then the message
+    monkeypatch.setattr(checkpoints, 'restore', removed_as_read)
+    result = sample('--checkpoint', run, '--num', 3)
+    assert result.returncode == 1
+    assert read == ['model-40', 'model-30', 'model-20', 'model-10']
+    assert 'Error: {} was removed while it was being read'.format(run / 'model-10') \
+        in result.stderr
+    assert 'Traceback' not in result.stderr
+
+    read.clear()  # a checkpoint named: not replaced
+    run = _copy_run(runs['04'], tmp_path / 'named')
+    result = sample('--checkpoint', run / 'model-20', '--num', 3)
+    assert result.returncode == 1
+    assert read == ['model-20']
+    assert 'Error: {} was removed while it was being read'.format(run / 'model-20') \
+        in result.stderr

@@ -92,7 +92,10 @@ def main(argv=None):
     checkpoints.restore(sess, tf1.train.Saver(tf1.global_variables()), checkpoint, config)
 
     states = cell_states.states_over(sess, model, [vocab2ix[t] for t in tokens])
-    picked = cell_states.pick_units(states, text, args.units)
+    try:
+        picked = cell_states.pick_units(states, text, args.units)
+    except errors.CorpusError as err:
+        raise errors.RunError('--text {}'.format(err)) from None
     for unit, feature, r in picked:
         print('unit {:3d}: r = {:+.2f} with {} ({})'.format(unit, r, feature,
                                                             cell_states.strength(r)))

@@ -10,8 +10,9 @@ and the newest complete checkpoint), so nothing else needs to be given:
 Strategies: greedy is the book's sampler (the most probable token each time,
 stopping at index 0, 'unknown'); weighted draws each token from the softmax,
 as the book's "There's more" section proposes; topk draws among the --top-k
-most probable only. --temperature divides the logits before a draw: below 1
-the text is more predictable, above 1 more random.
+most probable only, whatever the temperature. --temperature divides the
+logits before a draw: below 1 the text is more predictable, above 1 more
+random.
 
 The tokens are generated inside the graph, 100 a session call, each call
 going on from the last one's state, and printed as they come: the book's
@@ -37,6 +38,7 @@ from cookbook_lstm.tf1_setup import import_tensorflow
 BOOK_PRIME_TEXTS = ['thou art more', 'to be or not to', 'wherefore art thou']
 STRATEGIES = ('greedy', 'weighted', 'topk')  # as sampling.STRATEGIES (tested)
 CHUNK = 100  # tokens generated per session call: memory stays flat at any --num
+RETRIES = 3  # times a checkpoint removed while being read is replaced by the newest
 
 
 def parse_args(argv=None):
@@ -73,6 +75,31 @@ def parse_args(argv=None):
         parser.error("--python-loop is the book's greedy sampler: use it with "
                      '--strategy greedy')
     return args
+
+
+def restore_newest(sess, saver, checkpoint, config, folder_given):
+    """checkpoints.restore, and the checkpoint restored.
+
+    A run writing in the folder keeps only its newest checkpoints, so the one
+    found can be removed while it is being read. Where the user gave the
+    folder, the newest complete one is found and read instead, up to
+    RETRIES times; a checkpoint named on the command line is not replaced.
+    """
+    for retry in range(RETRIES + 1):
+        try:
+            checkpoints.restore(sess, saver, checkpoint, config)
+            return checkpoint
+        except errors.RunError:
+            # a checkpoint named, the last try, or one still complete (damaged,
+            # of another model): the error stands
+            if not folder_given or retry == RETRIES or \
+                    checkpoints.is_complete(checkpoint, need_progress=False):
+                raise
+        removed = Path(checkpoint).name
+        _, checkpoint, _ = checkpoints.find_checkpoint(Path(checkpoint).parent)
+        print('Note: {} was removed while it was being read (the run writing in the folder '
+              'keeps only its newest checkpoints): using {}.'.format(
+                  removed, Path(checkpoint).name), file=sys.stderr)
 
 
 def main(argv=None):
@@ -134,7 +161,8 @@ def main(argv=None):
                 choose=sampling.chooser(args.strategy, args.temperature, args.top_k,
                                         config['vocab_size']))
     sess = tf1.Session()
-    checkpoints.restore(sess, tf1.train.Saver(tf1.global_variables()), checkpoint, config)
+    checkpoint = restore_newest(sess, tf1.train.Saver(tf1.global_variables()), checkpoint,
+                                config, folder_given=Path(args.checkpoint).is_dir())
     print('Sampling {} from {} ({}, {} level)'.format(
         args.strategy, checkpoint, config['recipe'], config['level']), file=sys.stderr)
 

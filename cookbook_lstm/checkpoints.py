@@ -118,9 +118,7 @@ class Checkpoints:
                           ['model-{}'.format(i) for i in kept[-self.keep:]])
             self.kept = kept
             _saving('old checkpoints')
-            for old in self.kept[:-self.keep]:
-                remove_checkpoint(checkpoint_prefix(self.run_dir, old))
-            self.kept = self.kept[-self.keep:]
+            self.remove_beyond_keep()
         except (OSError, tf.errors.OpError) as err:
             if not is_disk_full(err):
                 raise
@@ -129,6 +127,16 @@ class Checkpoints:
             run_folder.remove_leftovers(self.run_dir)
             raise DiskFull('no space left on device while saving iteration {}'.format(
                 iteration)) from None
+
+    def remove_beyond_keep(self):
+        """Remove the kept checkpoints beyond the Saver's max_to_keep, oldest first,
+        as a save does last (a resumed run whose last save was cut short there);
+        return their names."""
+        removed = ['model-{}'.format(i) for i in self.kept[:-self.keep]]
+        for old in self.kept[:-self.keep]:
+            remove_checkpoint(checkpoint_prefix(self.run_dir, old))
+        self.kept = self.kept[-self.keep:]
+        return removed
 
     def set_aside(self, iteration):
         """Rename checkpoint model-<iteration> to model-<iteration>.diverged.*; its name.
@@ -152,28 +160,50 @@ class Checkpoints:
 
 # ---------------------------------------------------------------- finding
 
-def _data_files_complete(prefix):
-    """True when the .index and every .data shard it needs are there, none empty."""
-    index = check_kind(str(prefix) + '.index')
+def _files_by_iteration(run_dir):
+    """{iteration: the suffixes of its files} of the model-N checkpoints in run_dir
+    (.index, .data-00000-of-00001, .progress.npz), from one scan of the folder."""
+    found = {}
+    for name in names_in(run_dir):
+        match = re.fullmatch(r'model-(\d+)(\.index|\.data-\d{5}-of-\d{5}|\.progress\.npz)',
+                             name)
+        if match:
+            found.setdefault(int(match.group(1)), []).append(match.group(2))
+    return found
+
+
+def _complete(prefix, suffixes, need_progress):
+    """True when checkpoint prefix has its .index and every .data shard the shards
+    name, none empty, and with need_progress its progress file. suffixes: the
+    suffixes of its files in the folder (_files_by_iteration)."""
+    index = check_kind(str(prefix) + '.index') if '.index' in suffixes else None
     if index is None or index.st_size == 0:
         return False
     if index.st_size > LIMITS['.index']:  # TensorFlow reads it: bounded here
         raise RunError('{}.index is {:,} bytes, more than the {:,} this project writes there: '
                        'it is not one of its files. {}'.format(
                            prefix, index.st_size, LIMITS['.index'], RUN_ADVICE))
-    shards = [n for n in names_in(prefix.parent) if re.fullmatch(
-        re.escape(prefix.name) + r'\.data-\d{5}-of-\d{5}', n)]
-    if not shards:
+    shards = [x for x in suffixes if x.startswith('.data-')]
+    if not shards or len(shards) != int(shards[0][-5:]):
         return False
-    needed = int(shards[0][-5:])
-    return len(shards) == needed and all(
-        check_kind(prefix.parent / n).st_size > 0 for n in shards)
+    return all(check_kind(str(prefix) + x).st_size > 0 for x in shards) and (
+        not need_progress or PROGRESS_SUFFIX in suffixes)
 
 
 def is_complete(prefix, need_progress):
+    """True when checkpoint prefix (DIR/model-N) is complete: its weights and, with
+    need_progress, its progress file."""
     prefix = Path(prefix)
-    return _data_files_complete(prefix) and (
-        not need_progress or check_kind(str(prefix) + PROGRESS_SUFFIX) is not None)
+    suffixes = [n[len(prefix.name):] for n in names_in(prefix.parent)
+                if n.startswith(prefix.name + '.')]
+    return _complete(prefix, suffixes, need_progress)
+
+
+def complete_iterations(run_dir, need_progress):
+    """The iterations of the complete checkpoints in run_dir, oldest first: one
+    scan of the folder, then one look at each checkpoint's files."""
+    return [i for i, suffixes in sorted(_files_by_iteration(run_dir).items())
+            if _complete(checkpoint_prefix(run_dir, i), suffixes, need_progress)]
 
 
 def saved_iterations(run_dir):
@@ -246,8 +276,7 @@ def find_checkpoint(path, need_progress=False):
         run_folder.check_folder(run_dir)
         needs = 'weights and progress file' if need_progress else 'weights'
         names, problem = read_pointer(run_dir)
-        complete = [i for i in saved_iterations(run_dir)
-                    if is_complete(checkpoint_prefix(run_dir, i), need_progress)]
+        complete = complete_iterations(run_dir, need_progress)
         if names and complete and names[-1] == 'model-{}'.format(complete[-1]):
             return run_dir, str(run_dir / names[-1]), None
         if names and not is_complete(run_dir / names[-1], need_progress):
@@ -257,9 +286,13 @@ def find_checkpoint(path, need_progress=False):
             problem = 'the "checkpoint" file names {}, but a newer one is complete (its ' \
                       'save was cut short before the file moved)'.format(names[-1])
         if not complete:
+            advice = ('Give a run folder a recipe wrote, or a checkpoint such as {}.'.format(
+                path / 'model-500') if run_folder.listed_files(run_dir) is None else
+                'The run there stopped before its first save was complete, so there is '
+                'nothing to go on from. To train it from the start, run its command again, '
+                'adding --overwrite.')
             raise RunError('{}: no complete checkpoint here ({}, and no model-N with its '
-                           '{}). Give a run folder a recipe wrote, or a checkpoint such '
-                           'as {}.'.format(path, problem, needs, path / 'model-500'))
+                           '{}). {}'.format(path, problem, needs, advice))
         prefix = checkpoint_prefix(run_dir, complete[-1])
         return run_dir, str(prefix), '{}: using {}, the newest complete one'.format(
             problem, prefix.name)
@@ -271,7 +304,7 @@ def find_checkpoint(path, need_progress=False):
     if check_kind(str(prefix) + '.index') is None:
         raise RunError('{}: the checkpoint is missing (no {}). Give a run folder or a '
                        'checkpoint that exists.'.format(prefix, prefix.name + '.index'))
-    if not _data_files_complete(prefix):
+    if not is_complete(prefix, need_progress=False):
         raise RunError('{}: the checkpoint is partial: {} lacks its data file. Give the run '
                        'folder instead: its newest complete checkpoint is used.'.format(
                            prefix, prefix.name + '.index'))
@@ -426,12 +459,21 @@ def restore(sess, saver, checkpoint, config=None):
 
 
 
+def later_checkpoints(run_dir, iteration, listed):
+    """The iterations after iteration of the checkpoints in run_dir (complete or
+    not) that files.json lists (listed=True) or does not (False). A folder
+    from before files.json: all of them are the run's."""
+    entries = run_folder.listed_files(run_dir)
+    return [i for i in saved_iterations(run_dir) if i > iteration
+            and (entries is None or 'model-{}'.format(i) in entries) == listed]
+
+
 def remove_unfinished(run_dir, iteration):
     """Before a resumed run writes: remove what a save cut short left (temporary
-    files, checkpoints after iteration); return their names."""
+    files, and the checkpoints after iteration that the run listed in
+    files.json: never a file it did not write); return their names."""
     left = run_folder.remove_leftovers(run_dir)
-    for i in saved_iterations(run_dir):
-        if i > iteration:
+    for i in later_checkpoints(run_dir, iteration, listed=True):
             remove_checkpoint(checkpoint_prefix(run_dir, i))
             left.append('model-{}'.format(i))
     return left

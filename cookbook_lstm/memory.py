@@ -66,34 +66,66 @@ def amount(n):
 
 # ---------------------------------------------------------------- the model
 
-def check_model_fits(shape, batch_size, seq_len, flag='--rnn-size', advice=None):
+def check_model_fits(shape, batch_size, seq_len, flag='--rnn-size', advice=None,
+                     training=True):
     """Refuse, before building it, a model larger than the memory available.
 
-    shape: LSTM_Model's arguments named in settings.SHAPE. Counts 5 floats a
-    parameter (the weight, its gradient, the clipped gradient and Adam's two
-    slots) and, for the unrolled steps, the logits three times (logits,
-    softmax, gradient) and about a dozen rnn_size-wide activations a layer.
-    A rough lower bound: a model refused here would not have run. advice:
-    what to do instead, where the flags are not the way.
+    shape: LSTM_Model's arguments named in settings.SHAPE. training: the
+    training model (weights, Adam's slots, the backward pass); False for the
+    sampling model, which holds its weights and one step's logits a step.
+    model_memory says what is counted, as measured. advice: what to do
+    instead, where the flags are not the way.
     """
-    rnn_size, embedding_size, vocab_size = (shape['rnn_size'], shape['embedding_size'],
-                                            shape['vocab_size'])
-    num_layers, separate_layers = shape['num_layers'], shape['separate_layers']
-    layers = num_layers if separate_layers else 1
-    lstm = 4 * rnn_size * (embedding_size + rnn_size + 1) \
-        + (layers - 1) * 4 * rnn_size * (2 * rnn_size + 1)
-    parameters = lstm + rnn_size * vocab_size + vocab_size + vocab_size * embedding_size
-    steps = batch_size * seq_len * (3 * vocab_size + 12 * rnn_size * num_layers)
-    need = 4 * (5 * parameters + steps)
+    need, parameters = model_memory(shape, batch_size, seq_len, training)
     have = available_memory()
     if have is not None and need > have:
         raise Refused(
             'The model would need at least {:.1f} GiB of memory ({:,} parameters with '
-            'rnn_size {}, vocabulary {}, batches of {} x {}); this machine has {:.1f} GiB '
-            'available. {}'.format(
-                need / 2 ** 30, parameters, rnn_size, vocab_size, batch_size, seq_len,
-                have / 2 ** 30, advice or 'Give a smaller {} (the book\'s is 128), '
-                '--batch-size or --seq-len.'.format(flag)))
+            'rnn_size {}, {} layers, vocabulary {}, batches of {} x {}); this machine has '
+            '{:.1f} GiB available. {}'.format(
+                need / 2 ** 30, parameters, shape['rnn_size'], shape['num_layers'],
+                shape['vocab_size'], batch_size, seq_len, have / 2 ** 30,
+                advice or 'Give a smaller {} (the book\'s is 128), --batch-size or '
+                '--seq-len.'.format(flag)))
+
+
+MiB = 2 ** 20
+
+
+def model_memory(shape, batch_size, seq_len, training=True):
+    """(bytes, parameters): a lower bound of the peak memory of a model's run.
+
+    Fitted to the peaks measured beyond TensorFlow's import (VmHWM after two
+    training steps; benchmarks/measure_memory.py) over 15 shapes of recipes 03
+    and 04, rnn_size 128 to 2048, 1 to 16 layers, 50 to 200 steps: this
+    counts 0.83 to 0.99 of each. B, S, L, V, r: batch, steps, layers,
+    vocabulary, rnn_size.
+
+    - 10 bytes a parameter: the weights, their gradients and Adam's slots;
+    - 80 MiB for the session and its kernels;
+    - 0.4 MiB a layer and step unrolled: the graph itself (16 layers of 200
+      steps took 83 s to build and 0.8 GiB);
+    - the larger of what the backward pass keeps, 6 B S V + 104 B S L r
+      bytes (the logits, their softmax and gradient, the cells' activations),
+      and 4.4 bytes for each float of the kernel gradient's copies: every
+      step makes its own, summed only at the end, S of the whole stack's
+      kernels (tied layers: one kernel, used L times) or, separate, of one.
+    The sampling model (training False): the weights, the graph and three
+    floats a logit.
+    """
+    r, embedding, vocab = shape['rnn_size'], shape['embedding_size'], shape['vocab_size']
+    layers, separate = shape['num_layers'], shape['separate_layers']
+    first, upper = 4 * r * (embedding + r + 1), 4 * r * (2 * r + 1)  # one layer's kernel + bias
+    parameters = first + ((layers - 1) * upper if separate and layers > 1 else 0) \
+        + r * vocab + vocab + vocab * embedding
+    graph = 0.4 * MiB * layers * seq_len
+    if not training:
+        return int(4 * parameters + 80 * MiB + graph + 12 * batch_size * seq_len * vocab), \
+            parameters
+    copies = seq_len * (max(first, upper) if separate else first + (layers - 1) * upper)
+    backward = max(6 * batch_size * seq_len * vocab + 104 * batch_size * seq_len * layers * r,
+                   4.4 * copies)
+    return int(10 * parameters + 80 * MiB + graph + backward), parameters
 
 
 # ---------------------------------------------------------------- the text
@@ -106,8 +138,11 @@ def check_model_fits(shape, batch_size, seq_len, flag='--rnn-size', advice=None)
 # file (405 MB: the text's copies while it is decoded and cleaned),
 # characters 11.6 (940 MB: the indices and the book's batches, inputs and
 # targets, 12 bytes a character). Rounded up here. Before the pipeline
-# streamed, both took 18.6 times the file (1.5 GB).
-MEMORY_PER_BYTE = {'word': 5.5, 'char': 12}
+# streamed, both took 18.6 times the file (1.5 GB). Measured again
+# (benchmarks/measure_memory.py, 22 and 81 MB): words 5.0-5.3, characters
+# 11.3-11.6; but words 9.4-9.9 where the text has a character beyond U+FFFF
+# (an emoji), which Python then holds at 4 bytes a character: 10 for words.
+MEMORY_PER_BYTE = {'word': 10, 'char': 12}
 
 
 def check_text_fits(size, what, char_level, advice):

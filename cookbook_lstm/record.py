@@ -6,8 +6,9 @@ classifier), atomically, so that it always holds what happened up to a
 moment. What every record holds (new_record):
 
     format            1
-    status            how the run ended: 'running' (or killed outright),
-                      'finished', 'interrupted' (Ctrl-C or SIGTERM),
+    status            how the run ended: 'running' (read back as 'killed' when
+                      no process holds the folder's lock), 'finished',
+                      'interrupted' (Ctrl-C, SIGTERM or its output closed),
                       'diverged' (a loss or a weight not finite), 'disk full',
                       'failed' (an error; the classifier's runs)
     recipe            the recipe that wrote it (settings.RECIPES)
@@ -33,8 +34,10 @@ record that read_record, the recipes' reader, refuses.
 """
 import datetime
 import json
+import math
 import os
 import platform
+import sys
 from pathlib import Path
 
 from cookbook_lstm import run_folder
@@ -46,8 +49,11 @@ from cookbook_lstm.settings import RECORDED_NAMES
 
 COLUMNS = ['iteration', 'epoch', 'batch', 'loss', 'elapsed_s']  # of each row
 RECORD_KEYS = ('status', 'config', 'iterations', 'samples')  # what read_record needs
-LARGEST_LOSS = 1e6  # a cross-entropy in nats: ln(vocabulary) untrained, far above any run's
 LONGEST_RUN = 1e9  # seconds: thirty years
+# A loss or a perplexity is any finite number from 0 (a diverging run's losses
+# pass a million, its perplexity float64's 1.8e308 once the loss passes 709.8);
+# one that is not finite is written null, as JSON has no inf or nan
+LARGEST_FLOAT = sys.float_info.max
 
 
 def library_versions():
@@ -70,8 +76,25 @@ def new_record(status, recipe, run_settings, seed, versions, **fields):
             'seed': seed, 'versions': versions, **fields}
 
 
+def finite_or_none(value):
+    """value as a float if it is finite, else None: what the record holds for a
+    loss or a perplexity (JSON has no inf or nan)."""
+    value = float(value)
+    return value if math.isfinite(value) else None
+
+
 def write_record(run_dir, record):
-    """record.json in run_dir, listed in files.json first, written atomically."""
+    """record.json in run_dir, listed in files.json first, written atomically.
+
+    A language-model run's record is checked first by check_record, the
+    check every reader makes: what the project writes, it can read back.
+    """
+    if 'iterations' in record:
+        try:
+            check_record(record, Path(run_dir) / RECORD_FILE)
+        except RunError as err:  # the writer's own fault: never written, never hidden
+            raise RuntimeError('The run built a record its own reader refuses: {}'.format(
+                err)) from None
     run_folder.write_json_file(run_dir, RECORD_FILE, record)
 
 
@@ -81,14 +104,14 @@ def _whole(value, minimum):
     return settings.Whole(minimum).ok(value)
 
 
-def _number(value, low=-settings.LARGEST, high=settings.LARGEST):
+def _number(value, low=-LARGEST_FLOAT, high=LARGEST_FLOAT):
     return settings.Number(lambda v: low <= v <= high, '').ok(value)
 
 
 def _row(r):
     """[iteration, epoch, batch, loss or None, seconds], as the run writes it."""
     return isinstance(r, list) and len(r) >= 5 and _whole(r[0], 1) and _whole(r[1], 1) \
-        and _whole(r[2], 1) and (r[3] is None or _number(r[3], 0, LARGEST_LOSS)) \
+        and _whole(r[2], 1) and (r[3] is None or _number(r[3], 0)) \
         and _number(r[4], 0, LONGEST_RUN)
 
 
@@ -99,8 +122,8 @@ def _sample(s):
 
 def _held_out(h):
     return isinstance(h, dict) and _whole(h.get('iteration'), 0) and _whole(
-        h.get('epoch'), 1) and _number(h.get('loss'), 0, LARGEST_LOSS) \
-        and _number(h.get('perplexity'), 0)
+        h.get('epoch'), 1) and (h.get('loss') is None or _number(h.get('loss'), 0)) \
+        and (h.get('perplexity') is None or _number(h.get('perplexity'), 0))
 
 
 def _resumption(r):
@@ -115,7 +138,15 @@ def read_record(run_dir):
     The classifier's record (one row an epoch, a variant) is refused here.
     """
     path = Path(run_dir) / RECORD_FILE
-    record = read_json(path)
+    record = check_record(read_json(path), path)
+    if record['status'] == 'running' and not run_folder.is_locked(run_dir):
+        record['status'] = 'killed'  # no process runs it: it stopped without a word
+    return record
+
+
+def check_record(record, path):
+    """record (read from path), its structure checked; RunError naming what is
+    wrong. The one definition of a valid record: every reader, and the writer."""
     if not isinstance(record, dict):
         raise RunError('{} holds {}, not a run\'s record. The folder is damaged; use a '
                        'run folder a recipe wrote.'.format(path, type(record).__name__))

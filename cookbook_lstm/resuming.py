@@ -58,7 +58,7 @@ def sampling_model_args(config, unrolled=1):
     but training_seq_len. Refuses first, as the recipes do before they build a
     graph, a model that would not fit in memory when unrolled that many steps."""
     shape = {key: config[key] for key in settings.SHAPE}
-    check_model_fits(shape, 1, unrolled, advice=(
+    check_model_fits(shape, 1, unrolled, training=False, advice=(
         'The settings in its config.json were edited or are from a larger machine; sample '
         'on a machine with more memory.'))
     return dict(shape, batch_size=1, learning_rate=None, infer_sample=True)
@@ -106,7 +106,7 @@ class Resumed:
         num_batches = self.config.get('num_batches')
         if isinstance(num_batches, int) and num_batches > 0:
             try:
-                nothing_left(iteration, iteration // num_batches, config)
+                nothing_left(iteration, iteration // num_batches, config, self.record)
             except NothingToDo:
                 self.lock.release(remove=True)
                 raise
@@ -136,6 +136,7 @@ def open_resumed(options, config, recipe_name, data_dir):
         try:
             run_folder.check_writable(folder, '--resume')
             run_folder.check_folder(folder)
+            run_folder.listed_files(folder)  # read before anything is written: refused now
             lock = run_folder.FolderLock(folder)
             lock.acquire()
         except RunError as err:
@@ -156,16 +157,21 @@ def open_resumed(options, config, recipe_name, data_dir):
     return resumed, config
 
 
-def nothing_left(iteration, epochs_done, config):
+def nothing_left(iteration, epochs_done, config, record):
     """Raise NothingToDo when a run at iteration, epochs_done epochs trained,
-    has nothing left to train under config's --max-steps and --epochs."""
+    has nothing left to train under config's --max-steps and --epochs, and its
+    record says how it ended. Returns True when only its ending is left: a run
+    killed after its last save (its record still says 'running') is resumed to
+    print and record what it did not, and to end as finished."""
     max_steps, epochs = config.max_steps, config.epochs
     if max_steps and iteration >= max_steps:
         done = '{} iterations, and --max-steps is {}'.format(iteration, max_steps)
     elif epochs_done >= epochs:
         done = '{} epochs'.format(epochs)
     else:
-        return
+        return False
+    if record.get('status') in ('running', 'killed'):
+        return True
     raise NothingToDo('The run already did {}; nothing is left to train. Nothing was '
                       'written. Give a larger --max-steps (0: no limit) or --epochs to train '
                       'it further.'.format(done))
@@ -183,6 +189,12 @@ def _take_run_settings(options, config, resumed, recipe_name):
     for field in dataclasses.fields(config):
         key, value = field.name, getattr(config, field.name)
         if key not in saved:
+            continue
+        if key in settings.WRITERS and key not in options.given:
+            if saved[key]:
+                print('Note: the run wrote with {}; a resumed run writes only what this '
+                      'command asks: add {} to go on.'.format(flag(key), flag(key)),
+                      file=sys.stderr)
             continue
         if key not in options.given:
             taken[key] = tuple(saved[key]) if isinstance(value, tuple) else saved[key]
@@ -227,19 +239,26 @@ def where_it_stood(sess, saver, resumed, config, num_batches, initial_state):
 
     config: the run's settings as resumed (for --max-steps and --epochs).
     Reads only. Returns {'iteration', 'epoch', 'batch', 'order',
-    'lstm_state', 'rows', 'samples', 'held_out', 'resumptions', 'kept'}: the
-    record's rows, samples and held-out losses up to the checkpoint, its
-    resumptions with this one added, and the complete checkpoints kept up to
-    it. Python's and NumPy's random states are set as they were. Raises
+    'lstm_state', 'rows', 'samples', 'held_out', 'resumptions', 'kept',
+    'ending_only'}: the record's rows, samples and held-out losses up to the
+    checkpoint, its resumptions with this one added, the complete checkpoints
+    of the run kept up to it, and whether only the run's ending is left
+    (nothing_left). Python's and NumPy's random states are set as they were. Raises
     RunError naming what is damaged, and NothingToDo when nothing is left to
     train.
     """
     import tensorflow as tf
     run_dir = resumed.run_dir
     iteration = int(resumed.checkpoint.rsplit('-', 1)[1])
-    complete = [i for i in checkpoints.saved_iterations(run_dir) if checkpoints.is_complete(
-        checkpoints.checkpoint_prefix(run_dir, i), True)]
+    complete = checkpoints.complete_iterations(run_dir, need_progress=True)
+    listed = run_folder.listed_files(run_dir)
     later = [i for i in complete if i > iteration]
+    foreign = checkpoints.later_checkpoints(run_dir, iteration, listed=False)
+    if foreign:
+        raise RunError(
+            '{} holds model-{}.*, which this run did not write (files.json does not list '
+            'it) and which going on from {} would write over. Move those files out of the '
+            'folder, then resume.'.format(run_dir, foreign[0], Path(resumed.checkpoint).name))
     if later:
         raise RunError(
             '{} has later checkpoints ({}), which going on from {} would replace. '
@@ -262,7 +281,7 @@ def where_it_stood(sess, saver, resumed, config, num_batches, initial_state):
                            resumed.checkpoint, checkpoints.PROGRESS_SUFFIX,
                            progress['iteration'], iteration))
     rows, samples, held_out = record.cut_at(resumed.record, iteration, run_dir)
-    nothing_left(iteration, progress['epoch'], config)  # before any write
+    ending_only = nothing_left(iteration, progress['epoch'], config, resumed.record)
     try:
         random.setstate(progress['python_random'])
         np.random.set_state(progress['numpy_random'])
@@ -274,4 +293,6 @@ def where_it_stood(sess, saver, resumed, config, num_batches, initial_state):
     return {'iteration': iteration, 'epoch': progress['epoch'], 'batch': progress['batch'],
             'order': progress['order'], 'lstm_state': progress['lstm_state'], 'rows': rows,
             'samples': samples, 'held_out': held_out, 'resumptions': resumptions,
-            'kept': [i for i in complete if i <= iteration]}
+            'kept': [i for i in complete if i <= iteration and (
+                listed is None or 'model-{}'.format(i) in listed)],
+            'ending_only': ending_only}

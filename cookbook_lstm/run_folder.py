@@ -38,8 +38,8 @@ from pathlib import Path
 from cookbook_lstm import settings
 from cookbook_lstm import safe_files
 from cookbook_lstm.errors import Refused, RunError
-from cookbook_lstm.safe_files import (MiB, check_kind, is_disk_full, kind_of, read_bytes,
-                                      read_json, sync_folder, write_json)
+from cookbook_lstm.safe_files import (TMP_SUFFIX, MiB, check_kind, is_disk_full, kind_of,
+                                      read_bytes, read_json, sync_folder, write_json)
 from cookbook_lstm.settings import RECORDED_NAMES
 
 CONFIG_FILE = 'config.json'
@@ -65,12 +65,14 @@ _LISTED = re.compile(r'{}|{}|tensorboard'.format(_OWN_FILE, _STEM))
 CHECKPOINT_FILE = re.compile(
     r'(?:{})(\.diverged)?(\.index|\.meta|\.data-\d{{5}}-of-\d{{5}}|\.progress\.npz)'.format(_STEM))
 # Temporary files of those names: ours (NAME.tmp), TensorFlow's own atomic
-# writes beside them (NAME.tmp.tmp<32 hex digits>), and its sharded save's
-# folder (STEM_temp...)
+# writes beside them (NAME.tmp.tmp<32 hex digits>), the files its checkpoint
+# writer fills before renaming them (STEM.index.tempstate<digits>,
+# STEM.data-...tempstate<digits>), and its sharded save's folder (STEM_temp...)
 _TEMPORARY = re.compile(
     r'(?:{}|(?:{})(?:\.index|\.meta|\.data-\d{{5}}-of-\d{{5}}|\.progress\.npz))'
     r'\.tmp(?:\.tmp[0-9a-f]{{32}})?'
-    r'|(?:{})_temp(?:_[0-9a-f]+)?'.format(_OWN_FILE, _STEM, _STEM))
+    r'|(?:{})(?:\.index|\.data-\d{{5}}-of-\d{{5}})\.tempstate\d+'
+    r'|(?:{})_temp(?:_[0-9a-f]+)?'.format(_OWN_FILE, _STEM, _STEM, _STEM))
 _FOLDERS = re.compile(r'tensorboard|(?:{})_temp(?:_[0-9a-f]+)?'.format(_STEM))
 
 
@@ -78,6 +80,17 @@ def is_ours(name):
     """True for a name this project writes in a run folder (its own or a temporary)."""
     return bool(_LISTED.fullmatch(name) and not _STEM_ONLY.fullmatch(name)
                 or CHECKPOINT_FILE.fullmatch(name) or _TEMPORARY.fullmatch(name))
+
+
+def is_temporary(name):
+    """True for a temporary file of a write this project (or TensorFlow's saver,
+    for it) makes in a run folder: what a write cut short leaves."""
+    return _TEMPORARY.fullmatch(name) is not None
+
+
+# A run folder holds a few dozen entries; a folder of more is not a run's,
+# and is refused before any command's work grows with what a stranger put there
+MAX_ENTRIES = 10000
 
 
 _STEM_ONLY = re.compile(_STEM)
@@ -168,6 +181,25 @@ class FolderLock:
         self._file = None
 
 
+def is_locked(folder):
+    """True while a process holds folder's run.lock (a run writing there). Reads
+    only: creates no lock file, takes no lock it keeps."""
+    path = Path(folder) / LOCK_FILE
+    try:
+        if check_kind(path) is None:
+            return False
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
+    except (OSError, RunError):
+        return False
+    try:
+        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return True
+    finally:
+        os.close(fd)  # closing lets go of a lock taken here
+    return False
+
+
 # ------------------------------------------------------------ the run's own files
 
 def run_dir_of(folder):
@@ -183,15 +215,18 @@ def check_folder(folder):
     """Refuse a folder where a name this project writes holds something else.
 
     Each of its names (is_ours) must be a regular file, or a real folder
-    for tensorboard/ and TensorFlow's STEM_temp folders; a link, a pipe, a
-    device or a folder of the wrong kind is refused (RunError, naming it)
-    before anything reads or writes there. No link is followed.
+    for tensorboard/ (holding only regular files) and TensorFlow's STEM_temp
+    folders; a link, a pipe, a device or a folder of the wrong kind is
+    refused (RunError, naming it) before anything reads or writes there. No
+    link is followed.
     """
     folder = run_dir_of(folder)
-    with os.scandir(folder) as entries:
-        for entry in entries:
-            if entry.name == LOCK_FILE or is_ours(entry.name):
-                check_kind(folder / entry.name, folder=bool(_FOLDERS.fullmatch(entry.name)))
+    for name in names_in(folder):
+        if name == LOCK_FILE or is_ours(name):
+            check_kind(folder / name, folder=bool(_FOLDERS.fullmatch(name)))
+    if os.path.isdir(folder / TENSORBOARD_DIR):  # TensorFlow's event writer follows links
+        for name in names_in(folder / TENSORBOARD_DIR):
+            check_kind(folder / TENSORBOARD_DIR / name)
 
 
 def listed_files(folder):
@@ -201,7 +236,7 @@ def listed_files(folder):
         return None
     content = read_json(path)
     entries = content.get('files') if isinstance(content, dict) else None
-    if not isinstance(entries, list) or not all(
+    if not isinstance(entries, list) or len(entries) > MAX_ENTRIES or not all(
             isinstance(e, str) and _LISTED.fullmatch(e) for e in entries):
         raise RunError('{}: not a list of the names this project writes (config.json, '
                        'model-N, ...). The file was edited or damaged; remove the run\'s '
@@ -225,9 +260,18 @@ def register(folder, *entries):
     new = [e for e in entries if e not in listed]
     if not new and os.path.lexists(Path(folder) / FILES_LIST):
         return
-    kept = [e for e in listed if not _STEM_ONLY.fullmatch(e)
-            or any(_belongs(n, e) for n in names)]
+    present = {_stem_of(n) for n in names}  # the checkpoints with a file left: one pass
+    kept = [e for e in listed if not _STEM_ONLY.fullmatch(e) or e in present]
     write_json(Path(folder) / FILES_LIST, {'format': 1, 'files': kept + new})
+
+
+def _stem_of(name):
+    """The checkpoint stem a file of this project's belongs to (model-N of
+    model-N.index, of model-N.data-...tempstate1, of model-N_temp), or None."""
+    if not is_ours(name):
+        return None
+    stem = re.match(r'(?:{})(?=[._]|$)'.format(_STEM), name)
+    return stem.group(0) if stem else None
 
 
 def _entry_of(name):
@@ -250,14 +294,15 @@ def write_json_file(folder, name, value):
     write_file(folder, name, json.dumps(value, indent=1) + '\n')
 
 
-def _belongs(name, entry):
-    """True when name is entry's file: entry itself, or a file of checkpoint entry."""
-    if name == entry:
-        return True
-    if not _STEM_ONLY.fullmatch(entry):
-        return _TEMPORARY.fullmatch(name) is not None and name.startswith(entry + '.tmp')
-    return (name.startswith(entry + '.') or name.startswith(entry + '_temp')) \
-        and is_ours(name)
+def _entry_of_file(name):
+    """The files.json entry a file of this project's is listed under: its own name,
+    its checkpoint's stem, or for a temporary file the name it was writing."""
+    stem = _stem_of(name)
+    if stem is not None:
+        return stem
+    if is_temporary(name):
+        return name.split(TMP_SUFFIX, 1)[0]
+    return name
 
 
 def run_files(folder):
@@ -271,17 +316,19 @@ def run_files(folder):
         return []
     run_dir_of(folder)
     listed = listed_files(folder)
-    names = sorted(e.name for e in os.scandir(folder))
+    names = sorted(names_in(folder))
     if listed is None:
         return [folder / n for n in names if is_ours(n)]
+    listed = set(listed)
     return [folder / n for n in names if n == FILES_LIST
-            or any(_belongs(n, entry) for entry in listed)]
+            or is_ours(n) and _entry_of_file(n) in listed]
 
 
 def holds_run(folder):
     """True when folder holds any file of a name this project writes (a run's, or
-    a user's own that a run would replace)."""
-    return any(is_ours(name) for name in names_in(folder))
+    a user's own that a run would replace). Temporary files are not a run: a
+    run killed at its first write leaves only files.json.tmp."""
+    return any(is_ours(name) and not is_temporary(name) for name in names_in(folder))
 
 
 def is_our_config(path):
@@ -343,8 +390,8 @@ def unknown_run(folder):
 def remove_leftovers(folder):
     """Remove the temporary files an interrupted write left; return the names."""
     removed = []
-    for name in sorted(e.name for e in os.scandir(folder)):
-        if _TEMPORARY.fullmatch(name):
+    for name in sorted(names_in(folder)):
+        if is_temporary(name):
             _remove(Path(folder) / name)
             removed.append(name)
     return removed
@@ -376,6 +423,7 @@ def take_folder(run_dir, overwrite):
                 raise RunError('{} holds a run now. Choose another --out, or add '
                                '--overwrite to replace that run.'.format(run_dir))
             removed = remove_run_files(run_dir)
+        removed += remove_leftovers(run_dir)  # what a write cut short left, ours by name
     except BaseException:
         lock.release(remove=True)
         raise
@@ -383,9 +431,16 @@ def take_folder(run_dir, overwrite):
 
 
 def names_in(folder):
-    """The names in a run folder (run_dir_of)."""
+    """The names in a run folder (run_dir_of); RunError past MAX_ENTRIES."""
+    names = []
     with os.scandir(run_dir_of(folder)) as entries:
-        return [e.name for e in entries]
+        for entry in entries:
+            names.append(entry.name)
+            if len(names) > MAX_ENTRIES:
+                raise RunError('{} holds more than {:,} entries, where a run writes a few '
+                               'dozen: it is not a run folder. Give a run folder a recipe '
+                               'wrote.'.format(folder, MAX_ENTRIES))
+    return names
 
 
 # ------------------------------------------------------------ a new run's folder

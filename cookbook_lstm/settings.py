@@ -127,6 +127,9 @@ Number.parse.__name__ = 'number'
 POSITIVE = Number(lambda v: v > 0, 'a number above 0')
 PROBABILITY = Number(lambda v: 0 < v <= 1, 'a number above 0 and at most 1')
 SEED = Whole(0, 2 ** 32 - 1, 'a whole number from 0 to 4294967295')  # NumPy's seeds
+# A keep probability below 1% scales the kept outputs past a hundredfold: such
+# a run turns to nan within a few steps, whatever its learning rate
+KEEP_PROB = Number(lambda v: 0.01 <= v <= 1, 'a number from 0.01 to 1')
 
 
 # ---------------------------------------------------------------- the settings
@@ -213,7 +216,7 @@ SETTINGS = {s.name: s for s in (
             before='basic_lstm'),
     Setting('peepholes', Switch(), 'with --cell lstm: peephole connections from the cell '
             'state to the gates', before=False),
-    Setting('dropout', PROBABILITY, "keep probability of each layer's outputs while "
+    Setting('dropout', KEEP_PROB, "keep probability of each layer's outputs while "
             "training (DropoutWrapper; 1: no dropout, the book's; the samples and the "
             'held-out loss never drop)', metavar='KEEP_PROB', before=1.0),
     Setting('residual', Switch(), "add each layer's input to its output (ResidualWrapper; "
@@ -256,6 +259,9 @@ SHAPE = ('rnn_size', 'num_layers', 'embedding_size', 'vocab_size', 'separate_lay
          'peepholes', 'residual')
 
 RESUMABLE = tuple(name for name, s in SETTINGS.items() if s.resume)
+# The settings that turn on a writer: --resume never takes them from a folder,
+# which may be a stranger's; the command line gives them again
+WRITERS = ('tensorboard',)
 BEFORE = {name: s.before for name, s in SETTINGS.items() if s.before is not NOT_BEFORE}
 REQUIRED = tuple(name for name, s in SETTINGS.items() if s.required)
 

@@ -11,6 +11,7 @@ Then the prime texts the recipes and the sampler start from: tokens splits
 one text into the model's tokens, as every caller does.
 """
 import collections
+import math
 import re
 import string
 
@@ -175,14 +176,22 @@ def hold_out(s_text_ix, fraction, batch_size, training_seq_len):
     if held < need:
         raise CorpusError(
             'A held-out fraction of {} keeps {} of the {} tokens out of training, too few '
-            'for one batch of {} x {} + 1: give a --valid-fraction of at least {:.4f}, or a '
+            'for one batch of {} x {} + 1: give a --valid-fraction of at least {}, or a '
             'smaller --batch-size or --seq-len.'.format(
-                fraction, held, n, batch_size, training_seq_len, need / n))
+                fraction, held, n, batch_size, training_seq_len, _rounded_up(need / n)))
     if held >= n:
         raise CorpusError('A held-out fraction of {} leaves nothing to train on.'.format(
             fraction))
     return s_text_ix[:n - held], make_batches(s_text_ix[n - held:], batch_size,
                                               training_seq_len, exact=True)
+
+
+def _rounded_up(x):
+    """x (above 0) rounded up to two significant digits, as text: a value that is
+    enough where x is the least that is (0.0000337 -> '0.000034')."""
+    exponent = math.floor(math.log10(x)) - 1
+    digits = math.ceil(round(x / 10.0 ** exponent, 9))
+    return '{:.{}f}'.format(digits * 10.0 ** exponent, max(0, -exponent))
 
 
 def make_batches(s_text_ix, batch_size, training_seq_len, exact=False):

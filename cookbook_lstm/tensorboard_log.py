@@ -6,6 +6,8 @@ that begins with TF1's SessionLog START at the iteration it goes on from, so
 that TensorBoard drops what the earlier file holds from that iteration on
 (trained after the checkpoint, and trained again now).
 """
+import os
+
 from cookbook_lstm import run_folder
 from cookbook_lstm.safe_files import check_kind
 
@@ -18,7 +20,12 @@ class EventLog:
         tf1 = tf.compat.v1
         folder = run_dir / run_folder.TENSORBOARD_DIR
         run_folder.register(run_dir, run_folder.TENSORBOARD_DIR)
-        check_kind(folder, folder=True)  # a link there is refused, not followed
+        if check_kind(folder, folder=True) is None:  # a link there is refused, not followed
+            os.mkdir(folder)
+        # TensorFlow's writer names its file for the second it opens and follows a
+        # link at that name: the folder may hold nothing but regular files
+        for name in run_folder.names_in(folder):
+            check_kind(folder / name)
         self._writer = tf1.summary.FileWriter(str(folder), graph)
         if resumed_at is not None:
             self._writer.add_session_log(

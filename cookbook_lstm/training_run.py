@@ -20,9 +20,10 @@ recipes, where the run stands in the book's loop and when it stops:
             ...                           # the book's samples: run.log_sample
     exit_status = run.finish()
 
-A record's status says how the run ended: 'running' (or killed outright),
-'finished', 'interrupted' (Ctrl-C or SIGTERM), 'diverged' (a loss or a weight
-not finite), 'disk full', or 'failed' (an error; the classifier's runs).
+A record's status says how the run ended: 'running' (read back as 'killed'
+once no process holds the folder), 'finished', 'interrupted' (Ctrl-C, SIGTERM
+or the output closed), 'diverged' (a loss or a weight not finite), 'disk
+full', or 'failed' (an error; the classifier's runs).
 
 Elsewhere: the flags, command_line; what a checkpoint is, checkpoints;
 what the record holds, record; opening a folder again, resuming; what a
@@ -49,6 +50,7 @@ from cookbook_lstm import shakespeare_data
 from cookbook_lstm import settings
 from cookbook_lstm.errors import DiskFull, NotFinite, NothingToDo, Refused, RunError
 from cookbook_lstm.run_folder import CONFIG_FILE, RECORD_FILE
+from cookbook_lstm.safe_files import is_disk_full
 from cookbook_lstm.vocab_files import write_vocab
 from cookbook_lstm.settings import PROJECT_DIR, TEMP_DIR
 from cookbook_lstm.tf1_setup import count_parameters, import_tensorflow, seed_everything
@@ -132,7 +134,24 @@ class Run:
                 print('--overwrite: removed the earlier run\'s {} files: {}'.format(
                     len(removed), ', '.join(removed)))
         self._lock.claim()
-        run_folder.write_json_file(self.run_dir, CONFIG_FILE, run_settings)
+        with self.first_writes():
+            run_folder.write_json_file(self.run_dir, CONFIG_FILE, run_settings)
+
+    @contextlib.contextmanager
+    def first_writes(self):
+        """Around the writes that begin a run (config.json, the vocabulary): a full
+        disk there is a refusal whose advice works, the folder now holding a
+        run's first files."""
+        try:
+            yield
+        except OSError as err:
+            if not is_disk_full(err):
+                raise
+            raise Refused('No space left on device while {} began its run. Free some space, '
+                          'then run the same command again{}.'.format(
+                              self.run_dir, '' if self._resumed is not None else
+                              ', adding --overwrite (it replaces what this run began)')) \
+                from None
 
     def record(self, status, run_settings, **fields):
         """record.json's contents (record.new_record): its status, then fields."""
@@ -185,6 +204,41 @@ class Run:
             self._lock = None
 
 
+class _OutputGuard:
+    """sys.stdout while a run trains. A reader of the output that goes away
+    (`| head`) closes the pipe: then the run stops as on Ctrl-C, after the
+    iteration, saved (on_closed), and what it would print goes nowhere."""
+
+    def __init__(self, stream, on_closed):
+        self.stream, self._on_closed, self.closed = stream, on_closed, False
+
+    def write(self, text):
+        if not self.closed:
+            try:
+                return self.stream.write(text)
+            except BrokenPipeError:
+                self._close()
+        return len(text)
+
+    def flush(self):
+        if not self.closed:
+            try:
+                self.stream.flush()
+            except BrokenPipeError:
+                self._close()
+
+    def _close(self):
+        self.closed = True
+        try:  # what is still buffered, and any later flush, go nowhere
+            os.dup2(os.open(os.devnull, os.O_WRONLY), self.stream.fileno())
+        except (OSError, ValueError, io.UnsupportedOperation):
+            pass
+        self._on_closed()
+
+    def __getattr__(self, name):
+        return getattr(self.stream, name)
+
+
 class TrainingRun(Run):
     """Where a language-model run stands in the book's loop, its record, when it stops.
 
@@ -211,7 +265,9 @@ class TrainingRun(Run):
         self.train_loss = []
         self.rows, self.samples, self.resumptions = [], [], []
         self.held_out = []  # after each whole epoch (--valid-fraction): its loss
-        self.interrupted = False
+        self.interrupted = False  # Ctrl-C, SIGTERM or a closed output: stop after this iteration
+        self.output_closed = False
+        self._guard = None
         self.diverged = None  # what stopped the run, as a sentence
         self.set_aside = None  # a checkpoint whose weights gave the first bad loss
         self.disk_full = None  # what could not be saved, as a sentence
@@ -273,7 +329,8 @@ class TrainingRun(Run):
             self._go_on_from(self._resumed, saver, model.initial_state)
         self.take_folder(self.settings)
         if self._resumed is None:
-            write_vocab(self.run_dir, self.vocab2ix, self.ix2vocab)
+            with self.first_writes():
+                write_vocab(self.run_dir, self.vocab2ix, self.ix2vocab)
         if self.config.tensorboard:
             from cookbook_lstm.tensorboard_log import EventLog
             self.events = EventLog(self.run_dir, sess.graph, resumed_at=(
@@ -299,11 +356,18 @@ class TrainingRun(Run):
         if self.rows:
             self._elapsed_before = self.rows[-1][4]
         self.checkpoints.kept = where['kept']
+        # what a save cut short left: temporaries, later checkpoints of the run,
+        # and old ones its removal did not reach
         left = checkpoints.remove_unfinished(self.run_dir, self.iteration)
+        left += self.checkpoints.remove_beyond_keep()
         if left:
             print('Removed what an interrupted save left: {}'.format(', '.join(left)),
                   file=sys.stderr)
         changed = resumed.changed
+        if where['ending_only']:
+            print('Completing {}: it was stopped after its last save, at iteration {}, '
+                  'before its end was recorded.'.format(self.run_dir, self.iteration))
+            return
         print('Resuming {} at iteration {} (epoch {}, batch {}){}.'.format(
             self.run_dir, self.iteration + 1, self.epoch + 1, self.batch + 1,
             ''.join('; {} {} -> {}'.format(k, a, b) for k, (a, b) in sorted(changed.items()))))
@@ -346,9 +410,12 @@ class TrainingRun(Run):
         batch is what batches[...] holds.
         """
         self._started = time.monotonic()
-        # From here on Ctrl-C (or SIGTERM) stops after the current iteration
+        # From here on Ctrl-C (or SIGTERM), or the output closed, stops after the
+        # current iteration
         signal.signal(signal.SIGINT, self._request_stop)
         signal.signal(signal.SIGTERM, self._request_stop)
+        self._guard = _OutputGuard(sys.stdout, self._output_closed)
+        sys.stdout = self._guard
         for epoch in range(self.epoch, self.config.epochs):
             if self._done():
                 return
@@ -398,12 +465,21 @@ class TrainingRun(Run):
         return float(np.mean(losses))
 
     def log_held_out(self, epoch, loss):
-        """Record and print the held-out loss after epoch (from 0), and its perplexity."""
-        perplexity = math.exp(loss)
+        """Record and print the held-out loss after epoch (from 0), and its perplexity.
+
+        A diverging run's loss past 709.8 makes a perplexity beyond float64 (inf,
+        recorded null); a loss that is not finite stops the run, as in training.
+        """
+        loss = float(loss)
+        perplexity = (math.exp(loss) if loss < 709.78 else math.inf) if math.isfinite(loss) \
+            else math.nan
         print('Epoch: {}, Held-out Loss: {:.2f}, Perplexity: {:.1f}'.format(
             epoch + 1, loss, perplexity))
         self.held_out.append({'epoch': epoch + 1, 'iteration': self.iteration,
-                              'loss': float(loss), 'perplexity': perplexity})
+                              'loss': record.finite_or_none(loss),
+                              'perplexity': record.finite_or_none(perplexity)})
+        if not math.isfinite(loss):
+            self.diverged = 'the held-out loss is {} after epoch {}'.format(loss, epoch + 1)
         if self.events is not None:
             self.events.scalars(self.iteration, {'loss/held_out': loss,
                                                  'perplexity/held_out': perplexity})
@@ -417,6 +493,9 @@ class TrainingRun(Run):
         # os.write: print() here could re-enter a print the loop was making
         os.write(2, b'\nStopping after this iteration to save it (Ctrl-C again stops '
                     b'at once, saving nothing).\n')
+
+    def _output_closed(self):
+        self.interrupted = self.output_closed = True
 
     @property
     def stopping(self):
@@ -489,13 +568,24 @@ class TrainingRun(Run):
         """Run.record's arguments: this run's record."""
         return dict(status=status, run_settings=self.settings,
                     corpus=self.settings.get('corpus'), last_checkpoint=last_checkpoint,
-                    stopped_because=self.diverged or self.disk_full,
+                    stopped_because=self.diverged or self.disk_full or (
+                        'the output was closed' if self.output_closed else None),
                     resumptions=self.resumptions,
                     iterations={'columns': record.COLUMNS, 'rows': self.rows},
                     samples=self.samples, held_out=self.held_out)
 
     def write_record(self, status):
-        super().write_record(**self._record(status, self.checkpoints.last))
+        fields = self._record(status, self.checkpoints.last)
+        if status != 'finished' and self.checkpoints.last:
+            fields['to_continue'] = self.resume_command()  # where a user reads it, if not stderr
+        super().write_record(**fields)
+
+    def resume_command(self):
+        """The command that goes on with this run: python recipes/... --resume DIR."""
+        script = PROJECT_DIR / settings.RECIPES[self.recipe]
+        if script.is_relative_to(Path.cwd()):
+            script = script.relative_to(Path.cwd())
+        return 'python {} --resume {}'.format(script.as_posix(), self.run_dir)
 
     # -- the end
 
@@ -507,6 +597,8 @@ class TrainingRun(Run):
         """
         signal.signal(signal.SIGINT, signal.default_int_handler)
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        if self._guard is not None and not self._guard.closed:
+            sys.stdout = self._guard.stream  # a closed output keeps going nowhere
         try:
             if self.diverged is None and self.disk_full is None and self.iteration > 0 \
                     and self.checkpoints.last != self.iteration:
@@ -530,16 +622,15 @@ class TrainingRun(Run):
 
     def _ending(self):
         """(the record's status, the message, the exit status) of how the run ended."""
-        script = PROJECT_DIR / settings.RECIPES[self.recipe]
-        if script.is_relative_to(Path.cwd()):
-            script = script.relative_to(Path.cwd())
-        resume_command = 'python {} --resume {}'.format(script.as_posix(), self.run_dir)
+        resume_command = self.resume_command()
         last = self.checkpoints.last
         last_path = self.run_dir / 'model-{}'.format(last)
         if self.disk_full is not None:
             kept = ('The last good checkpoint is {} (iteration {}); record.json says so. Free '
                     'some space, then: {}'.format(last_path, last, resume_command)
-                    if last else 'No checkpoint could be saved; record.json says so.')
+                    if last else 'No checkpoint could be saved. Free some space, then run the '
+                    'same command again, adding --overwrite (it replaces what this run '
+                    'began).')
             return 'disk full', 'Training stopped: {}. {}'.format(self.disk_full, kept), 1
         if self.diverged is not None:
             message = ''
@@ -552,14 +643,17 @@ class TrainingRun(Run):
                         'folder. To continue from it, perhaps with a lower learning rate: {} '
                         '--learning-rate RATE'.format(last_path, last, resume_command))
             else:
-                kept = 'No checkpoint was saved before that. Start again with a lower ' \
-                       '--learning-rate.'
+                kept = 'No checkpoint was saved before that. Run the same command again ' \
+                       'with a lower --learning-rate, adding --overwrite (it replaces what ' \
+                       'this run began).'
             return 'diverged', message + 'Training stopped: {}. {}'.format(
                 self.diverged, kept), 1
+        why, status = ('The output was closed (its reader ended)', 141) if self.output_closed \
+            else ('Interrupted', 130)
         if self.interrupted and last is None:
-            return None, 'Interrupted before the first iteration: nothing to save.', 130
+            return None, '{} before the first iteration: nothing to save.'.format(why), status
         if self.interrupted:
-            return 'interrupted', 'Interrupted: iteration {} saved in {}, with the losses so ' \
-                'far ({}). To continue: {}'.format(self.iteration, self.run_dir, RECORD_FILE,
-                                                   resume_command), 130
+            return 'interrupted', '{}: iteration {} saved in {}, with the losses so far ({}). ' \
+                'To continue: {}'.format(why, self.iteration, self.run_dir, RECORD_FILE,
+                                         resume_command), status
         return 'finished', None, 0

@@ -301,22 +301,22 @@ def test_available_memory_without_proc_is_the_free_pages(monkeypatch):
 def test_corpus_too_large_for_memory_is_refused_before_it_is_read(tmp_path, monkeypatch):
     corpus = tmp_path / 'big.txt'
     corpus.write_bytes(b'to be ' * 166 + b'or not')  # 1,002 bytes
-    monkeypatch.setattr(memory, 'available_memory', lambda: 6000)
+    monkeypatch.setattr(memory, 'available_memory', lambda: 11000)
     reads = []
     real_read = safe_files.read_bytes
     monkeypatch.setattr(text_source, 'read_bytes', lambda *a: reads.append(a) or real_read(*a))
-    # characters: 12 bytes a byte of the file, 12,024 > 6,000
+    # characters: 12 bytes a byte of the file, 12,024 > 11,000
     with pytest.raises(errors.CorpusError) as err:
         text_source.load_shakespeare(tmp_path, corpus_path=corpus, char_level=True)
     assert str(err.value) == (
         '--corpus {} is 1,002 bytes: reading it and cutting it into batches takes about '
-        '12,024 bytes of memory (12 times its size), and this machine has 6,000 bytes '
-        'available. Give a smaller text (at most 500 bytes here), or free memory.'.format(
+        '12,024 bytes of memory (12 times its size), and this machine has 11,000 bytes '
+        'available. Give a smaller text (at most 916 bytes here), or free memory.'.format(
             corpus))
     assert reads == []
-    # words: 5.5 a byte, 5,511 <= 6,000: read, with no more than fits as its limit
+    # words: 10 a byte, 10,020 <= 11,000: read, with no more than fits as its limit
     s_text, record = text_source.load_shakespeare(tmp_path, corpus_path=corpus, char_level=False)
-    assert reads == [(str(corpus), 1090)] and s_text.startswith('to be to be')
+    assert reads == [(str(corpus), 1100)] and s_text.startswith('to be to be')
 
 
 def test_cache_too_large_for_memory_is_refused_before_it_is_read(tmp_path, monkeypatch):

@@ -1,0 +1,106 @@
+"""SIGKILL a run at random moments, go on as the project says, and compare with a run never killed.
+
+    python tests/kill_sweep.py [--kills 30] [--seed 0] [--recipe 03]
+
+Each trial starts the recipe (tiny, seeded, saving every iteration, so that
+kills land in saves as often as in training), kills it with SIGKILL after a
+random delay, then goes on as the project's own messages say: --resume until
+the record says finished, or, when the run saved no checkpoint, the same
+command with --overwrite. Every trial's losses and samples must equal those
+of the same run never killed, to the last bit. Prints one line a trial and a
+summary; exits 1 if any trial differs. Not part of the suite (minutes); the
+kill points test (test_kill_and_resume.py) and the states test
+(test_run_states.py) are.
+"""
+import argparse
+import json
+import os
+import random
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+PROJECT = Path(__file__).resolve().parent.parent
+RECIPES = {'03': PROJECT / 'recipes' / '03_implementing_lstm.py',
+           '04': PROJECT / 'recipes' / '04_stacking_multiple_lstm.py'}
+ARGS = ['--tiny', '--seed', '7', '--save-every', '1', '--eval-every', '5',
+        '--max-steps', '40', '--offline']
+
+
+def run(script, *args, timeout=600):
+    env = dict(os.environ, MPLBACKEND='Agg')
+    return subprocess.run([sys.executable, str(script), *map(str, args)], capture_output=True,
+                          text=True, env=env, timeout=timeout)
+
+
+def outcome(folder):
+    """(rows as (iteration, loss), samples) of a finished run's record."""
+    record = json.loads((folder / 'record.json').read_text())
+    return [(r[0], r[3]) for r in record['iterations']['rows']], record['samples'], \
+        record['status']
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
+    parser.add_argument('--kills', type=int, default=30, help='trials (default 30)')
+    parser.add_argument('--seed', type=int, default=0, help='seed of the kill delays')
+    parser.add_argument('--recipe', choices=sorted(RECIPES), default='03')
+    args = parser.parse_args(argv)
+    script, rng = RECIPES[args.recipe], random.Random(args.seed)
+    base = Path(tempfile.mkdtemp(prefix='kill-sweep-'))
+    started = time.monotonic()
+    reference = run(script, *ARGS, '--out', base / 'whole')
+    assert reference.returncode == 0, reference.stderr[-2000:]
+    whole_seconds = time.monotonic() - started
+    want = outcome(base / 'whole')
+    print('reference: {} iterations in {:.1f} s (TensorFlow import included)'.format(
+        len(want[0]), whole_seconds))
+    failures = 0
+    for trial in range(args.kills):
+        folder = base / 'trial-{}'.format(trial)
+        delay = rng.uniform(1.0, whole_seconds)
+        child = subprocess.Popen([sys.executable, str(script), *ARGS, '--out', str(folder)],
+                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                 env=dict(os.environ, MPLBACKEND='Agg'))
+        time.sleep(delay)
+        killed = child.poll() is None
+        if killed:
+            child.send_signal(signal.SIGKILL)
+        child.wait()
+        state = 'no folder'
+        if folder.is_dir():
+            record = folder / 'record.json'
+            state = 'record: {}'.format(json.loads(record.read_text())['status']) \
+                if record.exists() else 'files: {}'.format(len(list(folder.iterdir())))
+        steps = []
+        for _ in range(3):  # what the project says to do, until the run is finished
+            if folder.is_dir() and (folder / 'record.json').exists() and \
+                    outcome(folder)[2] == 'finished':
+                break
+            result = run(script, '--resume', folder) if (folder / 'record.json').exists() \
+                else run(script, *ARGS, '--out', folder)
+            if 'adding --overwrite' in result.stderr or 'add --overwrite' in result.stderr:
+                result = run(script, *ARGS, '--out', folder, '--overwrite')
+                steps.append('--overwrite')
+            else:
+                steps.append('--resume' if (folder / 'record.json').exists() else 'again')
+            if result.returncode != 0:
+                steps.append('status {}: {}'.format(result.returncode,
+                                                    result.stderr.strip()[-300:]))
+                break
+        got = outcome(folder) if (folder / 'record.json').exists() else None
+        same = got is not None and got[:2] == want[:2] and got[2] == 'finished'
+        failures += not same
+        print('trial {:2d}: killed after {:5.2f} s{}, {}; then {}: {}'.format(
+            trial, delay, '' if killed else ' (had ended)', state, ', '.join(steps) or
+            'nothing', 'same losses and samples' if same else 'DIFFERENT'))
+    print('{} of {} trials went on to the same losses and samples as the run never '
+          'killed.'.format(args.kills - failures, args.kills))
+    return 1 if failures else 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())

@@ -75,8 +75,8 @@ class LSTM_Model():
     def __init__(self, rnn_size, num_layers, batch_size, learning_rate,
                  training_seq_len, vocab_size, infer_sample=False,
                  embedding_size=None, separate_layers=False, cell='basic_lstm',
-                 peepholes=False, dropout=1.0, residual=False, lr_decay=1.0,
-                 decoder=rnn_decoder, loss_layer=softmax_loss, choose=greedy):
+                 peepholes=False, dropout=1.0, residual=False,
+                 decoder=rnn_decoder, loss_layer=softmax_loss, choose=greedy, lr_decay=1.0):
         if infer_sample and learning_rate is not None:
             raise ValueError('The sampling model has no optimizer: build it with '
                              'learning_rate=None.')

@@ -27,10 +27,17 @@ def _read_small(path):
 
 
 def _cgroup_room():
-    """Bytes the process's cgroup (v2) still allows, or None where it sets no limit."""
+    """Bytes the process's cgroup (v2) still allows, or None where it sets no limit.
+
+    Its use less the file pages the kernel can drop for it (inactive_file of
+    memory.stat), as MemAvailable counts them: a container that has just
+    read large files is not full.
+    """
     limit, used = _read_small(CGROUP + '/memory.max'), _read_small(CGROUP + '/memory.current')
+    stat = re.search(rb'^inactive_file (\d+)$', _read_small(CGROUP + '/memory.stat') or b'',
+                     flags=re.MULTILINE)
     try:
-        return max(0, int(limit) - int(used))
+        return max(0, int(limit) - int(used) + (int(stat.group(1)) if stat else 0))
     except (TypeError, ValueError):  # 'max' (no limit), or no cgroup v2 here
         return None
 

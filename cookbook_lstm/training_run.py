@@ -254,6 +254,7 @@ class TrainingRun(Run):
         self.settings = None  # config.json: the config and what the run found
         self.source = self.vocab2ix = self.ix2vocab = self.level = None
         self.sess = self.checkpoints = self.events = self.model = None
+        self._rate = None  # (epoch, the learning rate the graph works out for it)
         self.num_batches = None
         # Where the run stands: the next batch to train is batch `batch` of
         # epoch `epoch` (both from 0) in the shuffled `order`
@@ -524,9 +525,9 @@ class TrainingRun(Run):
             return
         self.iteration = iteration
         if self.events is not None:
-            learning_rate = self.sess.run(self.model.lr, {self.model.epoch: epoch})
-            self.events.scalars(iteration, {'loss/train': loss,
-                                            'learning_rate': learning_rate})
+            if self._rate is None or self._rate[0] != epoch:  # the graph's, once an epoch
+                self._rate = epoch, self.sess.run(self.model.lr, {self.model.epoch: epoch})
+            self.events.scalars(iteration, {'loss/train': loss, 'learning_rate': self._rate[1]})
         self.epoch, self.batch = (epoch, ix + 1) if ix + 1 < self.num_batches else (epoch + 1, 0)
         self._state = state  # fresh arrays from sess.run; flattened only when saved
 

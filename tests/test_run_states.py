@@ -376,3 +376,16 @@ def test_the_model_check_is_a_lower_bound_of_what_was_measured(shape, seq_len, p
                                        vocab_size=vocab_size, num_layers=num_layers,
                                        separate_layers=separate), 100, seq_len)
     assert 0.8 <= need / 2 ** 20 / peak <= 1.0
+
+
+def test_a_containers_limit_counts_its_droppable_file_pages_as_free(tmp_path, monkeypatch):
+    (tmp_path / 'memory.max').write_text('4294967296\n')  # 4 GiB
+    (tmp_path / 'memory.current').write_text('4280000000\n')  # nearly all of it in use...
+    monkeypatch.setattr(memory, 'CGROUP', str(tmp_path))
+    assert memory.available_memory() == 4294967296 - 4280000000
+    (tmp_path / 'memory.stat').write_text('anon 1000000000\nfile 3000000000\n'
+                                          'inactive_file 2000000000\nactive_file 50\n')
+    # ... but 2 GB of it file pages the kernel drops for the run, as MemAvailable counts
+    assert memory.available_memory() == 4294967296 - 4280000000 + 2000000000
+    (tmp_path / 'memory.max').write_text('max\n')  # no limit: the machine's MemAvailable
+    assert memory.available_memory() > 2 ** 20

@@ -23,6 +23,7 @@ from cookbook_lstm import text_source
 from cookbook_lstm.command_line import flag
 from cookbook_lstm.errors import NothingToDo, Refused, RunError
 from cookbook_lstm.memory import check_model_fits
+from cookbook_lstm.safe_files import check_kind
 from cookbook_lstm.settings import RESUMABLE
 from cookbook_lstm.vocab_files import read_vocab
 
@@ -106,7 +107,8 @@ class Resumed:
         num_batches = self.config.get('num_batches')
         if isinstance(num_batches, int) and num_batches > 0:
             try:
-                nothing_left(iteration, iteration // num_batches, config, self.record)
+                nothing_left(iteration, iteration // num_batches, config, self.record,
+                             self.run_dir)
             except NothingToDo:
                 self.lock.release(remove=True)
                 raise
@@ -157,21 +159,25 @@ def open_resumed(options, config, recipe_name, data_dir):
     return resumed, config
 
 
-def nothing_left(iteration, epochs_done, config, record):
+def nothing_left(iteration, epochs_done, config, record, run_dir):
     """Raise NothingToDo when a run at iteration, epochs_done epochs trained,
-    has nothing left to train under config's --max-steps and --epochs, and its
-    record says how it ended. Returns True when only its ending is left: a run
-    killed after its last save (its record still says 'running') is resumed to
-    print and record what it did not, and to end as finished."""
+    has nothing left to train under config's --max-steps and --epochs, and
+    its ending is all there. Returns None when there is training left, or why
+    only its ending is left: a run killed after its last save (its record
+    still says 'running'), or before its loss figure was saved, is resumed to
+    print, record and draw what it did not, and to end as finished."""
     max_steps, epochs = config.max_steps, config.epochs
     if max_steps and iteration >= max_steps:
         done = '{} iterations, and --max-steps is {}'.format(iteration, max_steps)
     elif epochs_done >= epochs:
         done = '{} epochs'.format(epochs)
     else:
-        return False
+        return None
     if record.get('status') in ('running', 'killed'):
-        return True
+        return 'it was stopped after its last save, at iteration {}, before its end was ' \
+            'recorded'.format(iteration)
+    if check_kind(Path(run_dir) / run_folder.LOSS_FIGURE) is None:
+        return 'it was stopped before its loss figure was saved'
     raise NothingToDo('The run already did {}; nothing is left to train. Nothing was '
                       'written. Give a larger --max-steps (0: no limit) or --epochs to train '
                       'it further.'.format(done))
@@ -281,7 +287,7 @@ def where_it_stood(sess, saver, resumed, config, num_batches, initial_state):
                            resumed.checkpoint, checkpoints.PROGRESS_SUFFIX,
                            progress['iteration'], iteration))
     rows, samples, held_out = record.cut_at(resumed.record, iteration, run_dir)
-    ending_only = nothing_left(iteration, progress['epoch'], config, resumed.record)
+    ending_only = nothing_left(iteration, progress['epoch'], config, resumed.record, run_dir)
     try:
         random.setstate(progress['python_random'])
         np.random.set_state(progress['numpy_random'])

@@ -366,8 +366,7 @@ class TrainingRun(Run):
                   file=sys.stderr)
         changed = resumed.changed
         if where['ending_only']:
-            print('Completing {}: it was stopped after its last save, at iteration {}, '
-                  'before its end was recorded.'.format(self.run_dir, self.iteration))
+            print('Completing {}: {}.'.format(self.run_dir, where['ending_only']))
             return
         print('Resuming {} at iteration {} (epoch {}, batch {}){}.'.format(
             self.run_dir, self.iteration + 1, self.epoch + 1, self.batch + 1,

@@ -80,23 +80,25 @@ def main(argv=None):
             if folder.is_dir() and (folder / 'record.json').exists() and \
                     outcome(folder)[2] == 'finished':
                 break
-            result = run(script, '--resume', folder) if (folder / 'record.json').exists() \
+            resuming = (folder / 'record.json').exists()
+            result = run(script, '--resume', folder) if resuming \
                 else run(script, *ARGS, '--out', folder)
             if 'adding --overwrite' in result.stderr or 'add --overwrite' in result.stderr:
                 result = run(script, *ARGS, '--out', folder, '--overwrite')
                 steps.append('--overwrite')
             else:
-                steps.append('--resume' if (folder / 'record.json').exists() else 'again')
+                steps.append('--resume' if resuming else 'the same command')
             if result.returncode != 0:
                 steps.append('status {}: {}'.format(result.returncode,
                                                     result.stderr.strip()[-300:]))
                 break
         got = outcome(folder) if (folder / 'record.json').exists() else None
-        same = got is not None and got[:2] == want[:2] and got[2] == 'finished'
+        same = got is not None and got[:2] == want[:2] and got[2] == 'finished' \
+            and (folder / 'loss.png').exists()
         failures += not same
         print('trial {:2d}: killed after {:5.2f} s{}, {}; then {}: {}'.format(
             trial, delay, '' if killed else ' (had ended)', state, ', '.join(steps) or
-            'nothing', 'same losses and samples' if same else 'DIFFERENT'))
+            'nothing', 'same losses and samples, loss.png' if same else 'DIFFERENT'))
     print('{} of {} trials went on to the same losses and samples as the run never '
           'killed.'.format(args.kills - failures, args.kills))
     return 1 if failures else 0

@@ -165,6 +165,15 @@ def test_a_run_killed_after_its_last_save_is_completed_by_resume(left, tmp_path,
     assert run_in_process('03', '--resume', folder).stderr.startswith('The run already did')
 
 
+def test_a_run_killed_before_its_figure_was_saved_draws_it_on_resume(run_copy):
+    (run_copy / 'loss.png').unlink()  # killed after the record said finished
+    result = run_in_process('04', '--resume', run_copy)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert 'it was stopped before its loss figure was saved' in result.stdout
+    assert (run_copy / 'loss.png').read_bytes().startswith(b'\x89PNG')
+    assert run_in_process('04', '--resume', run_copy).stderr.startswith('The run already did')
+
+
 def test_tensorflows_own_temporaries_are_removed_and_a_strangers_files_kept(run_copy):
     ours = ['model-12.data-00000-of-00001.tempstate8123456', 'model-14.index.tempstate77']
     for name in ours:

@@ -18,7 +18,7 @@ both sets, and each set has as many passages of each genre (chance: 0.5).
     python beyond_the_book/bidirectional_lstm.py --variant bilstm --offline
     python beyond_the_book/bidirectional_lstm.py --tiny --out temp/tiny-bilstm
 
-It runs on the recipes' machinery (training_run.Run): the run folder locked
+It runs on the recipes' machinery (run.Run): the run folder locked
 while it writes, config.json, a record whose status says how it ended, and
 its figure saved in the folder.
 
@@ -40,7 +40,7 @@ from cookbook_lstm import shakespeare_data
 from cookbook_lstm import text_source
 from cookbook_lstm.command_line import exit_status_of
 from cookbook_lstm.tf1_setup import count_parameters
-from cookbook_lstm.training_run import Run, pyplot
+from cookbook_lstm.run import Run, pyplot
 
 RECIPE = 'bidirectional_lstm'
 DOWNLOAD_TIMEOUT = 30  # seconds without an answer before the IMDB download gives up

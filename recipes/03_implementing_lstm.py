@@ -19,7 +19,8 @@ from cookbook_lstm import text_source
 from cookbook_lstm.command_line import exit_status_of
 from cookbook_lstm.memory import check_model_fits
 from cookbook_lstm.settings import TEMP_DIR, BeyondTheBook
-from cookbook_lstm.training_run import TrainingRun, pyplot
+from cookbook_lstm.run import pyplot
+from cookbook_lstm.training_run import TrainingRun
 
 RECIPE = '03_implementing_lstm'
 

@@ -3,8 +3,9 @@
     python tests/kill_sweep.py [--kills 30] [--seed 0] [--recipe 03]
 
 Each trial starts the recipe (tiny, seeded, saving every iteration, so that
-kills land in saves as often as in training), kills it with SIGKILL after a
-random delay, then goes on as the project's own messages say: --resume until
+kills land in saves as often as in training), kills it with SIGKILL at a
+random moment between the start of its training and its last save (as the
+run never killed took them), then goes on as the project's own messages say: --resume until
 the record says finished, or, when the run saved no checkpoint, the same
 command with --overwrite. Every trial's losses and samples must equal those
 of the same run never killed, to the last bit. Prints one line a trial and a
@@ -36,6 +37,18 @@ def run(script, *args, timeout=600):
                           text=True, env=env, timeout=timeout)
 
 
+def start(script, folder):
+    """(the run's process, when its training began): the recipe started into
+    folder, its output read up to its first epoch's line."""
+    child = subprocess.Popen([sys.executable, str(script), *ARGS, '--out', str(folder)],
+                             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+                             env=dict(os.environ, MPLBACKEND='Agg', PYTHONUNBUFFERED='1'))
+    for line in child.stdout:
+        if line.startswith('Starting Epoch'):
+            break
+    return child, time.monotonic()
+
+
 def outcome(folder):
     """(rows as (iteration, loss), samples) of a finished run's record."""
     record = json.loads((folder / 'record.json').read_text())
@@ -51,21 +64,22 @@ def main(argv=None):
     args = parser.parse_args(argv)
     script, rng = RECIPES[args.recipe], random.Random(args.seed)
     base = Path(tempfile.mkdtemp(prefix='kill-sweep-'))
-    started = time.monotonic()
-    reference = run(script, *ARGS, '--out', base / 'whole')
-    assert reference.returncode == 0, reference.stderr[-2000:]
-    whole_seconds = time.monotonic() - started
+    child, training = start(script, base / 'whole')
+    last_save = training
+    for line in child.stdout:  # training and saving end with the last save
+        if line.startswith('Model Saved To'):
+            last_save = time.monotonic()
+    assert child.wait() == 0, 'the run never killed failed'
+    whole_seconds = last_save - training
     want = outcome(base / 'whole')
-    print('reference: {} iterations in {:.1f} s (TensorFlow import included)'.format(
+    print('reference: {} iterations, {:.1f} s from its first epoch to its last save'.format(
         len(want[0]), whole_seconds))
     failures = 0
     for trial in range(args.kills):
         folder = base / 'trial-{}'.format(trial)
-        delay = rng.uniform(1.0, whole_seconds)
-        child = subprocess.Popen([sys.executable, str(script), *ARGS, '--out', str(folder)],
-                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                                 env=dict(os.environ, MPLBACKEND='Agg'))
-        time.sleep(delay)
+        delay = rng.uniform(0.0, whole_seconds)
+        child, training = start(script, folder)
+        time.sleep(max(0.0, training + delay - time.monotonic()))
         killed = child.poll() is None
         if killed:
             child.send_signal(signal.SIGKILL)
@@ -77,8 +91,8 @@ def main(argv=None):
                 if record.exists() else 'files: {}'.format(len(list(folder.iterdir())))
         steps = []
         for _ in range(3):  # what the project says to do, until the run is finished
-            if folder.is_dir() and (folder / 'record.json').exists() and \
-                    outcome(folder)[2] == 'finished':
+            if (folder / 'record.json').exists() and outcome(folder)[2] == 'finished' \
+                    and (folder / 'loss.png').exists():
                 break
             resuming = (folder / 'record.json').exists()
             result = run(script, '--resume', folder) if resuming \
@@ -96,7 +110,7 @@ def main(argv=None):
         same = got is not None and got[:2] == want[:2] and got[2] == 'finished' \
             and (folder / 'loss.png').exists()
         failures += not same
-        print('trial {:2d}: killed after {:5.2f} s{}, {}; then {}: {}'.format(
+        print('trial {:2d}: killed {:4.2f} s into training{}, {}; then {}: {}'.format(
             trial, delay, '' if killed else ' (had ended)', state, ', '.join(steps) or
             'nothing', 'same losses and samples, loss.png' if same else 'DIFFERENT'))
     print('{} of {} trials went on to the same losses and samples as the run never '

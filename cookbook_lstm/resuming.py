@@ -269,8 +269,10 @@ def where_it_stood(sess, saver, resumed, config, num_batches, initial_state):
         raise RunError(
             '{} has later checkpoints ({}), which going on from {} would replace. '
             'Resume from the folder (it takes the newest complete checkpoint), or copy '
-            'the folder and resume the copy.'.format(
+            'the folder, move {} out of the copy and resume the copy from {}.'.format(
                 run_dir, ', '.join('model-{}'.format(i) for i in later),
+                Path(resumed.checkpoint).name,
+                ', '.join('model-{}.*'.format(i) for i in later),
                 Path(resumed.checkpoint).name))
     # the weights first: a setting edited in config.json shows there, by name
     checkpoints.restore(sess, saver, resumed.checkpoint, resumed.config)

@@ -460,11 +460,15 @@ def restore(sess, saver, checkpoint, config=None):
 
 
 def later_checkpoints(run_dir, iteration, listed):
-    """The iterations after iteration of the checkpoints in run_dir (complete or
-    not) that files.json lists (listed=True) or does not (False). A folder
+    """The iterations after iteration of the checkpoints in run_dir (any file of
+    model-N, complete or not) that files.json lists (listed=True) or does not
+    (False). A folder
     from before files.json: all of them are the run's."""
     entries = run_folder.listed_files(run_dir)
-    return [i for i in saved_iterations(run_dir) if i > iteration
+    found = {int(m.group(1)) for m in (re.fullmatch(
+        r'model-(\d+)(\.index|\.meta|\.data-\d{5}-of-\d{5}|\.progress\.npz)', n)
+        for n in names_in(run_dir)) if m}
+    return [i for i in sorted(found) if i > iteration
             and (entries is None or 'model-{}'.format(i) in entries) == listed]
 
 

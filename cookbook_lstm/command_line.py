@@ -145,6 +145,9 @@ def exit_status_of(main, argv=None, stopped=STOPPED, errors=(), error_status=1):
     line. No stack.
     """
     enable_ctrl_c()
+    for name in ('stdout', 'stderr'):  # started with it closed (2>&-): print into nothing
+        if getattr(sys, name) is None:
+            setattr(sys, name, open(os.devnull, 'w'))
     try:
         return main(argv)
     except NothingToDo as err:

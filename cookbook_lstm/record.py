@@ -38,6 +38,8 @@ import math
 import os
 import platform
 import sys
+
+import numpy as np
 from pathlib import Path
 
 from cookbook_lstm import run_folder
@@ -50,6 +52,8 @@ from cookbook_lstm.settings import RECORDED_NAMES
 COLUMNS = ['iteration', 'epoch', 'batch', 'loss', 'elapsed_s']  # of each row
 RECORD_KEYS = ('status', 'config', 'iterations', 'samples')  # what read_record needs
 LONGEST_RUN = 1e9  # seconds: thirty years
+STATUSES = ('running', 'finished', 'interrupted', 'diverged', 'disk full', 'failed')
+LARGEST_LOSS = float(np.finfo(np.float32).max)  # the session's float32 loss, 3.4e38 at most
 # A loss or a perplexity is any finite number from 0 (a diverging run's losses
 # pass a million, its perplexity float64's 1.8e308 once the loss passes 709.8);
 # one that is not finite is written null, as JSON has no inf or nan
@@ -111,7 +115,7 @@ def _number(value, low=-LARGEST_FLOAT, high=LARGEST_FLOAT):
 def _row(r):
     """[iteration, epoch, batch, loss or None, seconds], as the run writes it."""
     return isinstance(r, list) and len(r) >= 5 and _whole(r[0], 1) and _whole(r[1], 1) \
-        and _whole(r[2], 1) and (r[3] is None or _number(r[3], 0)) \
+        and _whole(r[2], 1) and (r[3] is None or _number(r[3], 0, LARGEST_LOSS)) \
         and _number(r[4], 0, LONGEST_RUN)
 
 
@@ -122,7 +126,8 @@ def _sample(s):
 
 def _held_out(h):
     return isinstance(h, dict) and _whole(h.get('iteration'), 0) and _whole(
-        h.get('epoch'), 1) and (h.get('loss') is None or _number(h.get('loss'), 0)) \
+        h.get('epoch'), 1) \
+        and (h.get('loss') is None or _number(h.get('loss'), 0, LARGEST_LOSS)) \
         and (h.get('perplexity') is None or _number(h.get('perplexity'), 0))
 
 
@@ -150,6 +155,10 @@ def check_record(record, path):
     if not isinstance(record, dict):
         raise RunError('{} holds {}, not a run\'s record. The folder is damaged; use a '
                        'run folder a recipe wrote.'.format(path, type(record).__name__))
+    if 'status' in record and record['status'] not in STATUSES:
+        raise RunError('{}: "status" is {}, not one this project writes ({}). The file was '
+                       'edited or damaged; use a run folder a recipe wrote.'.format(
+                           path, json.dumps(record['status'])[:100], ', '.join(STATUSES)))
     missing = [k for k in RECORD_KEYS if k not in record]
     if missing:
         raise RunError('{}: "{}" is missing, so the run\'s losses so far are unknown. The '

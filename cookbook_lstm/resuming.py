@@ -90,12 +90,14 @@ class Resumed:
         is built and before anything is written."""
         saved = self.config.get('corpus', {})
         if saved.get('sha256') != source.get('sha256'):
+            self.lock.release(remove=True)  # refused before any write
             raise Refused(
                 'Cannot resume {}: the corpus differs. The run trained on {} (sha256 {}), '
                 'this text is {} (sha256 {}). Give the run\'s text with --corpus PATH.'.format(
                     self.run_dir, saved.get('source'), saved.get('sha256'),
                     source.get('source'), source.get('sha256')))
         if vocab2ix != self.vocab2ix:
+            self.lock.release(remove=True)
             extra = sorted(set(vocab2ix) - set(self.vocab2ix))[:5]
             missing = sorted(set(self.vocab2ix) - set(vocab2ix))[:5]
             raise Refused(

@@ -117,6 +117,7 @@ class Run:
         except OSError as err:
             if not is_disk_full(err):
                 raise
+            self.release()
             raise Refused('No space left on device while {} began its run. Free some space, '
                           'then run the same command again{}.'.format(
                               self.run_dir, '' if self._resumed is not None else

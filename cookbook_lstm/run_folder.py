@@ -91,6 +91,7 @@ def is_temporary(name):
 # A run folder holds a few dozen entries; a folder of more is not a run's,
 # and is refused before any command's work grows with what a stranger put there
 MAX_ENTRIES = 10000
+RUN_ENTRIES = 100  # the most names a run adds: 5 checkpoints of 4 files, a dozen others
 
 
 _STEM_ONLY = re.compile(_STEM)
@@ -221,7 +222,13 @@ def check_folder(folder):
     link is followed.
     """
     folder = run_dir_of(folder)
-    for name in names_in(folder):
+    names = names_in(folder)
+    if len(names) > MAX_ENTRIES - RUN_ENTRIES:  # a run's own files must not take it past
+        raise RunError('{} holds {:,} entries, too near the {:,} a run folder may hold for a '
+                       'run to write its own: it is not a run folder. Move what is not the '
+                       'run\'s out of it, or choose another folder.'.format(
+                           folder, len(names), MAX_ENTRIES))
+    for name in names:
         if name == LOCK_FILE or is_ours(name):
             check_kind(folder / name, folder=bool(_FOLDERS.fullmatch(name)))
     if os.path.isdir(folder / TENSORBOARD_DIR):  # TensorFlow's event writer follows links

@@ -38,6 +38,7 @@ import random
 import signal
 import sys
 import time
+import weakref
 from pathlib import Path
 
 from cookbook_lstm import checkpoints
@@ -58,8 +59,9 @@ class _OutputGuard:
     (`| head`) closes the pipe: then the run stops as on Ctrl-C, after the
     iteration, saved (on_closed), and what it would print goes nowhere."""
 
-    def __init__(self, stream, on_closed):
-        self.stream, self._on_closed, self.closed = stream, on_closed, False
+    def __init__(self, stream):
+        self.stream, self.closed = stream, False
+        self.on_closed = None  # weakref.WeakMethod of the run's: no cycle keeps the run
 
     def write(self, text):
         if not self.closed:
@@ -82,7 +84,9 @@ class _OutputGuard:
             os.dup2(os.open(os.devnull, os.O_WRONLY), self.stream.fileno())
         except (OSError, ValueError, io.UnsupportedOperation):
             pass
-        self._on_closed()
+        callback = self.on_closed() if self.on_closed is not None else None
+        if callback is not None:
+            callback()
 
     def __getattr__(self, name):
         return getattr(self.stream, name)
@@ -117,12 +121,28 @@ class TrainingRun(Run):
         self.held_out = []  # after each whole epoch (--valid-fraction): its loss
         self.interrupted = False  # Ctrl-C, SIGTERM or a closed output: stop after this iteration
         self.output_closed = False
+        self.ending_only = False  # a resumed run with only its ending left to do
         self._guard = None
         self.diverged = None  # what stopped the run, as a sentence
         self.set_aside = None  # a checkpoint whose weights gave the first bad loss
         self.disk_full = None  # what could not be saved, as a sentence
         self._elapsed_before = 0.0
         self._started = None
+
+    @classmethod
+    def open(cls, *args, **kwargs):
+        """Run.open, with the output watched from the first line it prints: a reader
+        that goes away (| head) stops the run as Ctrl-C does (_OutputGuard)."""
+        guard = sys.stdout = _OutputGuard(sys.stdout)
+        try:
+            config, run = super().open(*args, **kwargs)
+        except BaseException:
+            sys.stdout = guard.stream
+            raise
+        run._guard, guard.on_closed = guard, weakref.WeakMethod(run._output_closed)
+        if guard.closed:  # already, while the settings were read
+            run._output_closed()
+        return config, run
 
     @staticmethod
     def check_settings(config):
@@ -195,7 +215,8 @@ class TrainingRun(Run):
         except NothingToDo:
             resumed.lock.release(remove=True)
             raise
-        except RunError as err:
+        except RunError as err:  # refused before any write: the folder as it was
+            resumed.lock.release(remove=True)
             raise Refused('Cannot resume: {}'.format(err)) from None
         self.iteration, self.epoch, self.batch = where['iteration'], where['epoch'], where['batch']
         self.order[:] = where['order']
@@ -215,6 +236,7 @@ class TrainingRun(Run):
                   file=sys.stderr)
         changed = resumed.changed
         if where['ending_only']:
+            self.ending_only = True
             print('Completing {}: {}.'.format(self.run_dir, where['ending_only']))
             return
         print('Resuming {} at iteration {} (epoch {}, batch {}){}.'.format(
@@ -263,8 +285,6 @@ class TrainingRun(Run):
         # current iteration
         signal.signal(signal.SIGINT, self._request_stop)
         signal.signal(signal.SIGTERM, self._request_stop)
-        self._guard = _OutputGuard(sys.stdout, self._output_closed)
-        sys.stdout = self._guard
         for epoch in range(self.epoch, self.config.epochs):
             if self._done():
                 return
@@ -462,7 +482,10 @@ class TrainingRun(Run):
             elif status is not None:
                 self.write_record(status)
             if message:
-                print(message, file=sys.stderr)
+                try:
+                    print(message, file=sys.stderr)
+                except OSError:  # stderr closed too: record.json says it (to_continue)
+                    pass
             return exit_status
         finally:
             if self.events is not None:
@@ -499,6 +522,9 @@ class TrainingRun(Run):
                 self.diverged, kept), 1
         why, status = ('The output was closed (its reader ended)', 141) if self.output_closed \
             else ('Interrupted', 130)
+        if self.ending_only and self.output_closed and not self.diverged:
+            # nothing was left to train: what it printed is recorded all the same
+            return 'finished', '{}: the run in {} is complete.'.format(why, self.run_dir), status
         if self.interrupted and last is None:
             return None, '{} before the first iteration: nothing to save.'.format(why), status
         if self.interrupted:

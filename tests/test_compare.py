@@ -288,6 +288,11 @@ def test_held_out_losses_are_shown_and_other_cells_are_not_judged():
     [held] = [r for r in rows if r.figure.startswith('held-out')]
     assert (held.figure, held.run, held.verdict) == \
         ('held-out loss after epoch 1 (perplexity 3.5)', 1.25, cmp.SHOWN)
+    # a diverging run's perplexity past float64 is recorded null, and shown so
+    record['held_out'].append({'epoch': 2, 'iteration': 1898, 'loss': 912.5,
+                               'perplexity': None})
+    assert [r.figure for r in cmp.compare(record, P04) if r.figure.startswith('held-out')][1] \
+        == 'held-out loss after epoch 2 (perplexity past float64)'
     # a record from before the cells: the book's cell, judged as before
     assert verdicts(rows)[('loss at iteration 10', 'notebook')] == cmp.INSIDE
     for change in ({'cell': 'gru'}, {'dropout': 0.8}, {'valid_fraction': 0.05},

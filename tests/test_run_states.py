@@ -52,6 +52,12 @@ def _record(rows, held_out=()):
                              samples=[], held_out=list(held_out), resumptions=[], corpus={})
 
 
+def test_a_status_no_run_writes_is_refused(tmp_path):
+    (tmp_path / 'record.json').write_text(json.dumps(dict(_record([]), status='banana')))
+    with pytest.raises(RunError, match='"status" is "banana", not one this project writes'):
+        record.read_record(tmp_path)
+
+
 def test_what_a_diverging_run_writes_its_reader_reads_back(tmp_path):
     # losses past a million, a loss that was not finite (null), a held-out loss
     # whose perplexity is past float64 (null) and one past 2 ** 53
@@ -191,10 +197,12 @@ def test_tensorflows_own_temporaries_are_removed_and_a_strangers_files_kept(run_
     assert folder_bytes(run_copy) == before  # refused: nothing removed, nothing written
     (run_copy / 'model-90.index').rename(run_copy.parent / 'model-90.index')
     (run_copy / 'model-90.data-00000-of-00001').rename(run_copy.parent / 'model-90.data')
-    (run_copy / 'model-16.index').write_bytes(b'theirs too')  # beyond, unlisted, half
-    result = run_in_process('04', '--resume', run_copy, '--max-steps', 14)
-    assert result.returncode == 1 and 'model-16.*, which this run did not write' in result.stderr
-    (run_copy / 'model-16.index').unlink()
+    for name in ('model-16.index', 'model-16.data-00000-of-00001', 'model-16.meta'):
+        (run_copy / name).write_bytes(b'theirs too')  # beyond, unlisted: any of its files
+        result = run_in_process('04', '--resume', run_copy, '--max-steps', 14)
+        assert result.returncode == 1 and 'model-16.*, which this run did not write' in \
+            result.stderr and (run_copy / name).read_bytes() == b'theirs too', name
+        (run_copy / name).unlink()
     result = run_in_process('04', '--resume', run_copy, '--max-steps', 14)
     assert result.returncode == 0, result.stderr[-3000:]
     assert not any((run_copy / n).exists() for n in ours)
@@ -211,6 +219,21 @@ def test_overwrite_removes_the_runs_temporaries_and_keeps_a_strangers_files(run_
 
 
 # ---------------------------------------------------------------- a closed output
+
+def test_a_closed_output_before_training_and_a_closed_stderr(corpus, tmp_path):
+    env = dict(os.environ, MPLBACKEND='Agg')
+    args = [sys.executable, str(RECIPES['03']), '--tiny', '--seed', 1, '--corpus', corpus]
+    early = subprocess.run('{} --out {} | head -3'.format(
+        ' '.join(map(str, args)), tmp_path / 'early') + '; exit ${PIPESTATUS[0]}',
+        shell=True, executable='/bin/bash', capture_output=True, text=True, env=env)
+    assert early.returncode == 141 and early.stderr.strip().endswith(
+        'The output was closed (its reader ended) before the first iteration: nothing to '
+        'save.'), early.stderr
+    quiet = subprocess.run(' '.join(map(str, args)) + ' --max-steps 4 --out {} 2>&-'.format(
+        tmp_path / 'quiet'), shell=True, capture_output=True, text=True, env=env)
+    assert quiet.returncode == 0 and record.read_record(tmp_path / 'quiet')['status'] == \
+        'finished'
+
 
 def test_a_closed_output_stops_the_run_saved_and_resume_goes_on_to_the_same_losses(
         corpus, tmp_path):
@@ -342,6 +365,15 @@ def test_finding_a_checkpoint_scans_the_folder_once_whatever_it_holds(run_copy, 
     monkeypatch.setattr(checkpoints, 'names_in', run_folder.names_in)
     run_dir, prefix, note = checkpoints.find_checkpoint(run_copy, need_progress=True)
     assert prefix.endswith('model-12') and len(scans) <= 4
+
+
+def test_a_folder_too_full_for_the_runs_own_files_is_refused_before_it_writes(run_copy):
+    for i in range(run_folder.MAX_ENTRIES - run_folder.RUN_ENTRIES - 5):  # and the run's 16
+        (run_copy / 'note-{}'.format(i)).write_bytes(b'')
+    before = folder_bytes(run_copy)
+    line = refused(run_in_process('04', '--resume', run_copy, '--max-steps', 16))
+    assert 'too near the 10,000 a run folder may hold' in line
+    assert folder_bytes(run_copy) == before
 
 
 def test_a_folder_of_more_entries_than_a_run_writes_is_refused(run_copy):

@@ -285,8 +285,9 @@ def compare(record, published):
 
     # The run's held-out text (--valid-fraction): no source printed one
     for h in record.get('held_out') or []:
-        out.append(Row('held-out loss after epoch {} (perplexity {:.1f})'.format(
-            h['epoch'], h['perplexity']), 'this run', None, h['loss'], None, SHOWN))
+        out.append(Row('held-out loss after epoch {} (perplexity {})'.format(
+            h['epoch'], 'past float64' if h['perplexity'] is None else
+            '{:.1f}'.format(h['perplexity'])), 'this run', None, h['loss'], None, SHOWN))
     return out
 
 

@@ -162,11 +162,12 @@ class Checkpoints:
 
 def _files_by_iteration(run_dir):
     """{iteration: the suffixes of its files} of the model-N checkpoints in run_dir
-    (.index, .data-00000-of-00001, .progress.npz), from one scan of the folder."""
+    (.index, .data-00000-of-00001, .meta, .progress.npz; not a set-aside one's),
+    from one scan of the folder."""
     found = {}
     for name in names_in(run_dir):
-        match = re.fullmatch(r'model-(\d+)(\.index|\.data-\d{5}-of-\d{5}|\.progress\.npz)',
-                             name)
+        match = re.fullmatch(
+            r'model-(\d+)(\.index|\.data-\d{5}-of-\d{5}|\.meta|\.progress\.npz)', name)
         if match:
             found.setdefault(int(match.group(1)), []).append(match.group(2))
     return found
@@ -207,13 +208,10 @@ def complete_iterations(run_dir, need_progress):
 
 
 def saved_iterations(run_dir):
-    """The iterations of the checkpoints in run_dir, oldest first (set-aside ones not)."""
-    found = []
-    for name in names_in(run_dir):
-        match = re.fullmatch(r'model-(\d+)\.index', name)
-        if match:
-            found.append(int(match.group(1)))
-    return sorted(found)
+    """The iterations of the checkpoints in run_dir with an .index, oldest first
+    (set-aside ones not)."""
+    return [i for i, suffixes in sorted(_files_by_iteration(run_dir).items())
+            if '.index' in suffixes]
 
 
 def read_pointer(run_dir):
@@ -465,10 +463,7 @@ def later_checkpoints(run_dir, iteration, listed):
     (False). A folder
     from before files.json: all of them are the run's."""
     entries = run_folder.listed_files(run_dir)
-    found = {int(m.group(1)) for m in (re.fullmatch(
-        r'model-(\d+)(\.index|\.meta|\.data-\d{5}-of-\d{5}|\.progress\.npz)', n)
-        for n in names_in(run_dir)) if m}
-    return [i for i in sorted(found) if i > iteration
+    return [i for i in sorted(_files_by_iteration(run_dir)) if i > iteration
             and (entries is None or 'model-{}'.format(i) in entries) == listed]
 
 

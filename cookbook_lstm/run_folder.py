@@ -262,7 +262,7 @@ def register(folder, *entries):
     listed = listed_files(folder)
     names = names_in(folder)
     if listed is None:  # a run of this project from before files.json: its files too
-        listed = sorted({_entry_of(n) for n in names if _entry_of(n)}) \
+        listed = sorted({_entry_of(n) for n in names if is_ours(n) and not is_temporary(n)}) \
             if is_our_config(Path(folder) / CONFIG_FILE) else []
     new = [e for e in entries if e not in listed]
     if not new and os.path.lexists(Path(folder) / FILES_LIST):
@@ -281,15 +281,6 @@ def _stem_of(name):
     return stem.group(0) if stem else None
 
 
-def _entry_of(name):
-    """The files.json entry that stands for a file named name, or None (a
-    temporary file, or a name this project does not write)."""
-    if _TEMPORARY.fullmatch(name) or not is_ours(name):
-        return None
-    match = CHECKPOINT_FILE.fullmatch(name)
-    return name.split('.', 1)[0] if match else name
-
-
 def write_file(folder, name, data):
     """A run's own file, listed in files.json first, then written atomically."""
     register(folder, name)
@@ -301,7 +292,7 @@ def write_json_file(folder, name, value):
     write_file(folder, name, json.dumps(value, indent=1) + '\n')
 
 
-def _entry_of_file(name):
+def _entry_of(name):
     """The files.json entry a file of this project's is listed under: its own name,
     its checkpoint's stem, or for a temporary file the name it was writing."""
     stem = _stem_of(name)
@@ -328,7 +319,7 @@ def run_files(folder):
         return [folder / n for n in names if is_ours(n)]
     listed = set(listed)
     return [folder / n for n in names if n == FILES_LIST
-            or is_ours(n) and _entry_of_file(n) in listed]
+            or is_ours(n) and _entry_of(n) in listed]
 
 
 def holds_run(folder):

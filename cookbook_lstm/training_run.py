@@ -55,9 +55,10 @@ from cookbook_lstm.tf1_setup import count_parameters
 
 
 class _OutputGuard:
-    """sys.stdout while a run trains. A reader of the output that goes away
-    (`| head`) closes the pipe: then the run stops as on Ctrl-C, after the
-    iteration, saved (on_closed), and what it would print goes nowhere."""
+    """sys.stdout from a run's first line to its end. A reader of the output
+    that goes away (`| head`) closes the pipe: then the run stops as on
+    Ctrl-C, after the iteration, saved (on_closed), and what it would print
+    goes nowhere."""
 
     def __init__(self, stream):
         self.stream, self.closed = stream, False
@@ -340,8 +341,10 @@ class TrainingRun(Run):
         recorded null); a loss that is not finite stops the run, as in training.
         """
         loss = float(loss)
-        perplexity = (math.exp(loss) if loss < 709.78 else math.inf) if math.isfinite(loss) \
-            else math.nan
+        try:
+            perplexity = math.exp(loss)  # nan stays nan
+        except OverflowError:
+            perplexity = math.inf
         print('Epoch: {}, Held-out Loss: {:.2f}, Perplexity: {:.1f}'.format(
             epoch + 1, loss, perplexity))
         self.held_out.append({'epoch': epoch + 1, 'iteration': self.iteration,
@@ -382,9 +385,9 @@ class TrainingRun(Run):
         """
         iteration, epoch, ix = self._at
         loss = float(loss)
-        self.rows.append([iteration, epoch + 1, ix + 1, loss, round(self.elapsed(), 3)])
+        self.rows.append([iteration, epoch + 1, ix + 1, record.finite_or_none(loss),
+                          round(self.elapsed(), 3)])
         if not math.isfinite(loss):
-            self.rows[-1][3] = None  # JSON has no nan or inf
             self.diverged = 'the loss is {} at iteration {} (epoch {}, batch {})'.format(
                 loss, iteration, epoch + 1, ix + 1)
             if self.checkpoints.last == iteration - 1:
@@ -522,7 +525,7 @@ class TrainingRun(Run):
                 self.diverged, kept), 1
         why, status = ('The output was closed (its reader ended)', 141) if self.output_closed \
             else ('Interrupted', 130)
-        if self.ending_only and self.output_closed and not self.diverged:
+        if self.ending_only and self.output_closed:
             # nothing was left to train: what it printed is recorded all the same
             return 'finished', '{}: the run in {} is complete.'.format(why, self.run_dir), status
         if self.interrupted and last is None:

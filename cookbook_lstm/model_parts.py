@@ -107,3 +107,57 @@ def softmax_loss(output, W, b, targets):
 def greedy(logits):
     """The book's choice of the next token: the most probable, [batch] from [batch, vocab]."""
     return tf.argmax(logits, 1)
+
+
+# ---------------------------------------------------------------- dropout a resumed run repeats
+#
+# TF1's dropout (tf.nn.dropout, DropoutWrapper) draws its masks from random
+# ops whose sequence starts again in each new session, so a resumed run
+# would drop other units than the run that never stopped. Here each mask is
+# drawn by a stateless op from the graph's seed, the op's place in the graph
+# and the training step, which the training loop feeds: the same masks in a
+# resumed run, the same distribution as TF1's (recipe 06; docs/errata.md).
+
+_DROPOUT_STEP = 'dropout_step'  # the graph's collection holding the step placeholder
+_DROPOUT_OPS = 'seeded_dropout'  # ... and the masks drawn so far (each its own salt)
+
+
+def dropout_step(graph=None):
+    """The scalar int64 placeholder the training loop feeds its step to (0 if not
+    fed: the same masks at every step), one for the graph."""
+    graph = graph or tf1.get_default_graph()
+    found = graph.get_collection(_DROPOUT_STEP)
+    if found:
+        return found[0]
+    with graph.as_default(), tf1.name_scope(None):
+        step = tf1.placeholder_with_default(tf.constant(0, tf.int64), [], name='dropout_step')
+    graph.add_to_collection(_DROPOUT_STEP, step)
+    return step
+
+
+def seeded_dropout(x, keep_prob):
+    """tf.nn.dropout(x, keep_prob) as TF1 computed it (each unit kept with
+    probability keep_prob and scaled by 1 / keep_prob), its mask drawn from
+    (the graph's seed, this op's place in the graph, dropout_step()).
+
+    x: a Tensor; keep_prob: a float or a scalar float Tensor (1.0: x as it is).
+    """
+    graph = tf1.get_default_graph()
+    salt = len(graph.get_collection(_DROPOUT_OPS))
+    seed = tf.stack([tf.constant((graph.seed or 0) * 2 ** 20 + salt, tf.int64),
+                     dropout_step(graph)])
+    output = tf.nn.experimental.stateless_dropout(x, rate=1. - keep_prob, seed=seed)
+    graph.add_to_collection(_DROPOUT_OPS, output)
+    return output
+
+
+class SeededDropoutWrapper(tf1.nn.rnn_cell.DropoutWrapper):
+    """DropoutWrapper(cell, output_keep_prob=...) with its masks from seeded_dropout:
+    a new mask at each step unrolled, as TF1's. The variables stay the cell's."""
+
+    def __init__(self, cell, output_keep_prob):
+        super().__init__(cell, output_keep_prob=output_keep_prob)
+
+    def _call_wrapped_cell(self, inputs, state, cell_call_fn, **kwargs):
+        output, new_state = cell_call_fn(inputs, state, **kwargs)
+        return seeded_dropout(output, self._output_keep_prob), new_state

@@ -23,8 +23,10 @@ The language-model recipes add (TrainingRun):
     stopped_because   why it stopped early, as a sentence, or null
     iterations        {'columns': COLUMNS, 'rows': [[iteration, epoch, batch,
                       loss (null: not finite), seconds], ...]}, one row an
-                      iteration from 1
-    samples           [{'iteration', 'prime', 'text'}, ...]
+                      iteration from 1; recipe 06 adds each batch's accuracy
+                      (columns: COLUMNS + ['accuracy'])
+    samples           [{'iteration', 'prime', 'text'}, ...] (recipe 06: the
+                      query, and the reference it matched)
     held_out          [{'epoch', 'iteration', 'loss', 'perplexity'}, ...]
     resumptions       [{'at_iteration', 'time', 'changed': {setting:
                       {'from', 'to'}}}, ...]
@@ -113,10 +115,12 @@ def _number(value, low=-LARGEST_FLOAT, high=LARGEST_FLOAT):
 
 
 def _row(r):
-    """[iteration, epoch, batch, loss or None, seconds], as the run writes it."""
-    return isinstance(r, list) and len(r) >= 5 and _whole(r[0], 1) and _whole(r[1], 1) \
-        and _whole(r[2], 1) and (r[3] is None or _number(r[3], 0, LARGEST_LOSS)) \
-        and _number(r[4], 0, LONGEST_RUN)
+    """[iteration, epoch, batch, loss or None, seconds(, accuracy)], as the run
+    writes it. A loss may be below 0: recipe 06's, as the book computes it."""
+    return isinstance(r, list) and len(r) in (5, 6) and _whole(r[0], 1) \
+        and _whole(r[1], 1) and _whole(r[2], 1) \
+        and (r[3] is None or _number(r[3], -LARGEST_LOSS, LARGEST_LOSS)) \
+        and _number(r[4], 0, LONGEST_RUN) and (len(r) == 5 or _number(r[5], 0, 1))
 
 
 def _sample(s):

@@ -45,7 +45,8 @@ def load_run(path, need_progress=False, allow_pickle=False):
             'it with --read-vocab-pkl, or start a new run.'.format(folder))
     run_dir, checkpoint, note = checkpoints.find_checkpoint(path, need_progress)
     config = run_folder.read_config(run_dir)
-    vocab2ix, ix2vocab = read_vocab(run_dir, allow_pickle)
+    vocab2ix, ix2vocab = read_vocab(run_dir, allow_pickle,
+                                    padding=config['recipe'] in settings.SIAMESE)
     if max(vocab2ix.values()) >= config['vocab_size']:
         raise RunError('{}: the vocabulary has index {}, but config.json gives vocab_size '
                        '{}. One of the two was edited; put back the run\'s own.'.format(
@@ -168,7 +169,7 @@ def nothing_left(iteration, epochs_done, config, record, run_dir):
     only its ending is left: a run killed after its last save (its record
     still says 'running'), or before its loss figure was saved, is resumed to
     print, record and draw what it did not, and to end as finished."""
-    max_steps, epochs = config.max_steps, config.epochs
+    max_steps, epochs = config.max_steps, getattr(config, 'epochs', 1)  # recipe 06: one pass
     if max_steps and iteration >= max_steps:
         done = '{} iterations, and --max-steps is {}'.format(iteration, max_steps)
     elif epochs_done >= epochs:

@@ -23,9 +23,10 @@ from pathlib import Path
 from cookbook_lstm.errors import RunError
 
 # The recipes, by the name a run folder records, and their scripts: the book's
-# two, and the one beyond the book (named without a number of the book's)
+# three, and the one beyond the book (named without a number of the book's)
 RECIPES = {'03_implementing_lstm': 'recipes/03_implementing_lstm.py',
            '04_stacking_multiple_lstm': 'recipes/04_stacking_multiple_lstm.py',
+           '06_siamese_similarity': 'recipes/06_siamese_similarity.py',
            'bidirectional_lstm': 'beyond_the_book/bidirectional_lstm.py'}
 # Names run folders written by earlier versions record, and the recipe now
 FORMER_NAMES = {'05_bidirectional_lstm': 'bidirectional_lstm'}
@@ -135,6 +136,8 @@ KEEP_PROB = Number(lambda v: 0.01 <= v <= 1, 'a number from 0.01 to 1')
 # ---------------------------------------------------------------- the settings
 
 NOT_BEFORE = object()  # a setting every run folder has held
+LANGUAGE_MODELS = ('03_implementing_lstm', '04_stacking_multiple_lstm')
+SIAMESE = ('06_siamese_similarity',)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -146,7 +149,8 @@ class Setting:
     metavar: str = 'N'         # what --help calls its value
     resume: bool = False       # --resume may change it (it changes no variable or batch)
     before: object = NOT_BEFORE  # the value of folders written before it existed
-    required: bool = False     # a folder's config.json must hold it
+    required: object = False   # a folder's config.json must hold it: True, or a
+    #                            tuple of the recipes whose folders must
     flag: bool = True          # False: found by the run, in config.json only
 
     @property
@@ -178,11 +182,11 @@ SETTINGS = {s.name: s for s in (
         'where the text came from', flag=False),
     # the recipes 03 and 04 (the book's block, then what the book does not do)
     Setting('min_word_freq', Whole(0), 'keep words seen more than this many times'),
-    Setting('num_layers', LAYERS, 'stacked LSTM layers', required=True),
-    Setting('rnn_size', UNITS, 'LSTM units (of each layer)', required=True),
-    Setting('embedding_size', UNITS, 'word embedding width', required=True),
+    Setting('num_layers', LAYERS, 'stacked LSTM layers', required=LANGUAGE_MODELS),
+    Setting('rnn_size', UNITS, 'LSTM units (of each layer)', required=LANGUAGE_MODELS),
+    Setting('embedding_size', UNITS, 'word embedding width', required=LANGUAGE_MODELS),
     Setting('epochs', Whole(1), 'passes over the text', resume=True),
-    Setting('batch_size', Whole(1), 'sequences per training step'),
+    Setting('batch_size', Whole(1), 'sequences (recipe 06: address pairs) per training step'),
     Setting('learning_rate', POSITIVE, 'Adam learning rate', metavar='RATE', resume=True),
     Setting('training_seq_len', STEPS, 'tokens per sequence (steps unrolled)',
             alias='--seq-len'),
@@ -194,7 +198,7 @@ SETTINGS = {s.name: s for s in (
     Setting('compact_vocab', Switch(), "corrected vocabulary size: no unused class (the "
             "book's len + 1 leaves one; see the errata)"),
     Setting('separate_layers', Switch(), 'give each layer its own weights (the printed code '
-            'ties them on TensorFlow >= 1.2; see the errata)', required=True),
+            'ties them on TensorFlow >= 1.2; see the errata)', required=LANGUAGE_MODELS),
     Setting('exact_batches', Switch(), 'corrected batches: whole batches of consecutive '
             'tokens, each target the next token (the book pads by repeating and wraps the '
             'last target; see the errata)'),
@@ -235,7 +239,19 @@ SETTINGS = {s.name: s for s in (
             'the start of the run (for smoke runs; 0: no limit)', resume=True),
     Setting('seed', SEED, 'seed Python, NumPy and TensorFlow (default: a seed drawn at '
             'random, as unseeded as the book, and recorded)', metavar='S'),
-    # the recipe beyond the book (05)
+    # the recipe 06 (the book's block, then its correction)
+    Setting('n_batches', Whole(1), 'batches trained, each of new pairs', resume=True),
+    Setting('max_address_len', STEPS, 'characters an address, cut or padded (steps '
+            'unrolled)', required=SIAMESE),
+    Setting('margin', Number(lambda v: -1 <= v <= 1, 'a number from -1 to 1'),
+            'a dissimilar pair whose cosine score is below this costs nothing', metavar='M'),
+    Setting('num_features', UNITS, 'LSTM units each way', required=SIAMESE),
+    Setting('dropout_keep_prob', KEEP_PROB, 'keep probability of the LSTM and dense '
+            'outputs while training (1.0 when matching)', metavar='KEEP_PROB'),
+    Setting('corrected', Switch(), 'targets 1 and 0, as the loss is written (the book feeds '
+            '1 and -1, so its margin never applies), and an accuracy of those targets: a '
+            'pair is similar when its score is above the margin; see the errata'),
+    # the recipe beyond the book (bidirectional_lstm)
     Setting('variant', Choice('all', 'lstm', 'bilstm', 'bilstm2'), 'how the LSTM reads a '
             'passage: lstm (one layer, forwards), bilstm (one layer, both ways), bilstm2 (two '
             'layers, both ways); all: the three in turn'),
@@ -263,12 +279,22 @@ RESUMABLE = tuple(name for name, s in SETTINGS.items() if s.resume)
 # which may be a stranger's; the command line gives them again
 WRITERS = ('tensorboard',)
 BEFORE = {name: s.before for name, s in SETTINGS.items() if s.before is not NOT_BEFORE}
-REQUIRED = tuple(name for name, s in SETTINGS.items() if s.required)
+
+
+def required_of(recipe):
+    """The settings a folder's config.json must hold, for a run of recipe."""
+    return tuple(name for name, s in SETTINGS.items()
+                 if s.required is True or (s.required and recipe in s.required))
+
+
+REQUIRED = required_of('03_implementing_lstm')  # a language model's
 
 
 def check_together(config):
     """The first pair of settings of config that cannot go together, as the line
     that says so and what to do; None when they can."""
+    if not hasattr(config, 'training_seq_len'):  # recipe 06
+        return check_siamese(config)
     rows = config.batch_size * config.training_seq_len
     if config.softmax_blocks > rows:
         return ('--softmax-blocks {}: each block needs at least one of the batch size x '
@@ -290,6 +316,26 @@ def check_together(config):
         return ('--residual adds each layer\'s input to its output, so the embedding must '
                 'be as wide as the cell: give --embedding-size {} (now {}).'.format(
                     config.rnn_size, embedding_size))
+    return None
+
+
+def check_siamese(config):
+    """check_together for recipe 06: a batch of whole halves, and one that fits."""
+    if config.batch_size < 4 or config.batch_size % 2:
+        return ('--batch-size {}: recipe 06 makes half of each batch similar pairs and '
+                'half mismatched ones, at least two of each; give an even number of at '
+                'least 4.'.format(config.batch_size))
+    from cookbook_lstm.memory import amount, available_memory
+    # a pair's two towers: each step's one-hot input and about 16 floats of each
+    # LSTM unit each way, kept for the gradients; measured peak: docs/run-folder.md
+    need = config.batch_size * config.max_address_len * 4 * 2 * (
+        40 + 2 * 16 * config.num_features)
+    room = available_memory()
+    if room is not None and need > room:
+        return ('--batch-size {} with --max-address-len {} and --num-features {} needs '
+                'about {} of memory, and {} is available. Give a smaller --batch-size.'.format(
+                    config.batch_size, config.max_address_len, config.num_features,
+                    amount(need), amount(room)))
     return None
 
 
@@ -344,13 +390,16 @@ def upgrade_config(config):
     return config
 
 
-def check_config(config, path, required=REQUIRED):
+def check_config(config, path, required=None):
     """A run's settings (from path) in today's names, each checked; RunError
-    naming the first that is wrong or, of required, missing."""
+    naming the first that is wrong or, of required (None: those its recipe's
+    folders hold, required_of), missing."""
     if not isinstance(config, dict):
         raise RunError('{}: holds {}, not the run\'s settings. The folder is damaged; use '
                        'a run folder a recipe wrote.'.format(path, type(config).__name__))
     config = upgrade_config(config)
+    if required is None:
+        required = required_of(config.get('recipe'))
     for key in required:
         if key not in config:
             raise RunError('{}: the setting "{}" is missing. The folder is damaged; use a '

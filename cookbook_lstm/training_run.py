@@ -118,6 +118,7 @@ class TrainingRun(Run):
         self.lstm_state = None  # after the last batch trained, flattened
         self._state = None  # the same, as the last session call returned it
         self.train_loss = []
+        self.train_accuracy = []  # recipe 06's, beside its losses
         self.rows, self.samples, self.resumptions = [], [], []
         self.held_out = []  # after each whole epoch (--valid-fraction): its loss
         self.interrupted = False  # Ctrl-C, SIGTERM or a closed output: stop after this iteration
@@ -159,11 +160,13 @@ class TrainingRun(Run):
         """
         if self._resumed is not None:
             self._resumed.check_data(source, vocab2ix, self.config)
-        shakespeare_data.check_prime_texts(self.config.prime_texts, vocab2ix, char_level)
+        shakespeare_data.check_prime_texts(getattr(self.config, 'prime_texts', ()), vocab2ix,
+                                           char_level)
         self.source, self.vocab2ix, self.ix2vocab = source, vocab2ix, ix2vocab
         self.level = 'char' if char_level else 'word'
 
-    def begin(self, sess, saver, model, num_batches, sampling_model, valid_batches=()):
+    def begin(self, sess, saver, model, num_batches, sampling_model, valid_batches=(),
+              shape=None):
         """Print the settings, restore a resumed run, then take the folder.
 
         model is the training model: its shape and parameter count go into
@@ -173,7 +176,9 @@ class TrainingRun(Run):
         vocabulary (vocab.json, and the book's vocab.pkl). A resumed run then
         prints what the book printed right after the save it goes on from, if
         a kill cut it off before the record held it (sampling_model, the
-        samples; valid_batches, the held-out loss).
+        samples; valid_batches, the held-out loss). shape: what config.json
+        records of the model beside the settings, for a model other than
+        LSTM_Model (recipe 06, whose model and sampling_model are None).
         """
         import tensorflow as tf
         self.sess, self.model, self.num_batches = sess, model, num_batches
@@ -182,11 +187,14 @@ class TrainingRun(Run):
         print('Trainable parameters = {:,}'.format(num_parameters))
         self.checkpoints = checkpoints.Checkpoints(self.run_dir, sess, saver)
         run_settings = dataclasses.asdict(self.config)
-        run_settings['prime_texts'] = list(self.config.prime_texts)
+        if 'prime_texts' in run_settings:
+            run_settings['prime_texts'] = list(self.config.prime_texts)
+        if shape is None:
+            shape = dict(num_layers=model.num_layers, separate_layers=model.separate_layers,
+                         embedding_size=model.embedding_size, vocab_size=model.vocab_size)
+        run_settings.update(shape)
         run_settings.update(
-            recipe=self.recipe, level=self.level, num_layers=model.num_layers,
-            separate_layers=model.separate_layers, embedding_size=model.embedding_size,
-            vocab_size=model.vocab_size, num_batches=num_batches,
+            recipe=self.recipe, level=self.level, num_batches=num_batches,
             trainable_parameters=num_parameters, corpus=self.source,
             tensorflow=tf.__version__)
         self.settings = dict(sorted(run_settings.items()))
@@ -195,14 +203,15 @@ class TrainingRun(Run):
             if key != 'corpus':  # printed as the text source
                 print('  {} = {}{}'.format(key, value, "  (the status lines say 'out of {}', "
                                            "one more, as the book prints)".format(value + 1)
-                                           if key == 'num_batches' else ''))
+                                           if key == 'num_batches' and model is not None
+                                           else ''))
         if self._resumed is not None:
-            self._go_on_from(self._resumed, saver, model.initial_state)
+            self._go_on_from(self._resumed, saver, () if model is None else model.initial_state)
         self.take_folder(self.settings)
         if self._resumed is None:
             with self.first_writes():
                 write_vocab(self.run_dir, self.vocab2ix, self.ix2vocab)
-        if self.config.tensorboard:
+        if getattr(self.config, 'tensorboard', False):  # (recipe 06 has none)
             from cookbook_lstm.tensorboard_log import EventLog
             self.events = EventLog(self.run_dir, sess.graph, resumed_at=(
                 self.iteration if self._resumed is not None else None))
@@ -225,6 +234,7 @@ class TrainingRun(Run):
         self.rows, self.samples = where['rows'], where['samples']
         self.held_out, self.resumptions = where['held_out'], where['resumptions']
         self.train_loss[:] = [r[3] for r in self.rows]
+        self.train_accuracy[:] = [r[5] for r in self.rows if len(r) > 5]
         if self.rows:
             self._elapsed_before = self.rows[-1][4]
         self.checkpoints.kept = where['kept']
@@ -281,11 +291,7 @@ class TrainingRun(Run):
         Each epoch's batches come as (iteration_count, ix, batch), where
         batch is what batches[...] holds.
         """
-        self._started = time.monotonic()
-        # From here on Ctrl-C (or SIGTERM), or the output closed, stops after the
-        # current iteration
-        signal.signal(signal.SIGINT, self._request_stop)
-        signal.signal(signal.SIGTERM, self._request_stop)
+        self._start()
         for epoch in range(self.epoch, self.config.epochs):
             if self._done():
                 return
@@ -293,6 +299,22 @@ class TrainingRun(Run):
             if first == 0:
                 random.shuffle(self.order)
             yield epoch, self._batches(batches, epoch, first)
+
+    def batches(self):
+        """The book's `for b in range(n_batches)` of recipe 06, one pass of
+        num_batches batches, each new: b from where a resumed run stood; none
+        after --max-steps, Ctrl-C, a loss that is not finite or a full disk."""
+        self._start()
+        if self.epoch == 0:
+            for _, ix, _ in self._batches(range(self.num_batches), 0, self.batch):
+                yield ix
+
+    def _start(self):
+        self._started = time.monotonic()
+        # From here on Ctrl-C (or SIGTERM), or the output closed, stops after the
+        # current iteration
+        signal.signal(signal.SIGINT, self._request_stop)
+        signal.signal(signal.SIGTERM, self._request_stop)
 
     def _batches(self, batches, epoch, first):
         for ix in range(first, self.num_batches):
@@ -377,8 +399,9 @@ class TrainingRun(Run):
     def elapsed(self):
         return self._elapsed_before + (time.monotonic() - self._started)
 
-    def log_step(self, loss, state):
-        """Record the loss of the iteration just trained, and the LSTM state after it.
+    def log_step(self, loss, state, accuracy=None):
+        """Record the loss of the iteration just trained, and the LSTM state after it
+        (recipe 06: None, and the batch's accuracy).
 
         A loss that is not finite stops the run, and sets aside a checkpoint
         saved just before, since its weights gave that loss.
@@ -386,7 +409,8 @@ class TrainingRun(Run):
         iteration, epoch, ix = self._at
         loss = float(loss)
         self.rows.append([iteration, epoch + 1, ix + 1, record.finite_or_none(loss),
-                          round(self.elapsed(), 3)])
+                          round(self.elapsed(), 3)] + ([] if accuracy is None else [
+                              round(float(accuracy), 6)]))
         if not math.isfinite(loss):
             self.diverged = 'the loss is {} at iteration {} (epoch {}, batch {})'.format(
                 loss, iteration, epoch + 1, ix + 1)
@@ -403,8 +427,12 @@ class TrainingRun(Run):
         self._state = state  # fresh arrays from sess.run; flattened only when saved
 
     def log_sample(self, iteration, prime_text, text):
+        """Record a sample (recipe 06: a query and its match) at iteration; one a
+        prime text an iteration, the last made."""
         if self.diverged is not None:
             return
+        self.samples[:] = [s for s in self.samples
+                           if (s['iteration'], s['prime']) != (iteration, prime_text)]
         self.samples.append({'iteration': iteration, 'prime': prime_text, 'text': text})
 
     def save(self, iteration):
@@ -443,7 +471,8 @@ class TrainingRun(Run):
                     stopped_because=self.diverged or self.disk_full or (
                         'the output was closed' if self.output_closed else None),
                     resumptions=self.resumptions,
-                    iterations={'columns': record.COLUMNS, 'rows': self.rows},
+                    iterations={'columns': record.COLUMNS + ['accuracy'] * any(
+                        len(r) > 5 for r in self.rows[:1]), 'rows': self.rows},
                     samples=self.samples, held_out=self.held_out)
 
     def write_record(self, status):

@@ -114,12 +114,12 @@ def _number(value, low=-LARGEST_FLOAT, high=LARGEST_FLOAT):
     return settings.Number(lambda v: low <= v <= high, '').ok(value)
 
 
-def _row(r):
+def _row(r, lowest_loss=0):
     """[iteration, epoch, batch, loss or None, seconds(, accuracy)], as the run
-    writes it. A loss may be below 0: recipe 06's, as the book computes it."""
+    writes it; the loss at least lowest_loss."""
     return isinstance(r, list) and len(r) in (5, 6) and _whole(r[0], 1) \
         and _whole(r[1], 1) and _whole(r[2], 1) \
-        and (r[3] is None or _number(r[3], -LARGEST_LOSS, LARGEST_LOSS)) \
+        and (r[3] is None or _number(r[3], lowest_loss, LARGEST_LOSS)) \
         and _number(r[4], 0, LONGEST_RUN) and (len(r) == 5 or _number(r[5], 0, 1))
 
 
@@ -175,7 +175,10 @@ def check_record(record, path):
     settings.check_config(record['config'], path, required=())
     rows = record['iterations'].get('rows') if isinstance(record['iterations'], dict) \
         else None
-    if not isinstance(rows, list) or not all(_row(r) for r in rows) \
+    # a cross-entropy is never below 0; recipe 06's loss, as the book computes
+    # it, can be (its targets of -1 make negative terms)
+    lowest = -LARGEST_LOSS if record.get('recipe') in settings.SIAMESE else 0
+    if not isinstance(rows, list) or not all(_row(r, lowest) for r in rows) \
             or [r[0] for r in rows] != list(range(1, len(rows) + 1)):
         raise RunError('{}: "iterations" holds no rows of [iteration, epoch, batch, loss, '
                        'seconds], one an iteration from 1. The folder is damaged.'.format(path))

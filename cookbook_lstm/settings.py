@@ -320,22 +320,12 @@ def check_together(config):
 
 
 def check_siamese(config):
-    """check_together for recipe 06: a batch of whole halves, and one that fits."""
+    """check_together for recipe 06: a batch of whole halves (the memory it needs:
+    memory.check_pairs_fit)."""
     if config.batch_size < 4 or config.batch_size % 2:
         return ('--batch-size {}: recipe 06 makes half of each batch similar pairs and '
                 'half mismatched ones, at least two of each; give an even number of at '
                 'least 4.'.format(config.batch_size))
-    from cookbook_lstm.memory import amount, available_memory
-    # a pair's two towers: each step's one-hot input and about 16 floats of each
-    # LSTM unit each way, kept for the gradients; measured peak: docs/run-folder.md
-    need = config.batch_size * config.max_address_len * 4 * 2 * (
-        40 + 2 * 16 * config.num_features)
-    room = available_memory()
-    if room is not None and need > room:
-        return ('--batch-size {} with --max-address-len {} and --num-features {} needs '
-                'about {} of memory, and {} is available. Give a smaller --batch-size.'.format(
-                    config.batch_size, config.max_address_len, config.num_features,
-                    amount(need), amount(room)))
     return None
 
 

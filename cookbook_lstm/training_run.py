@@ -1,9 +1,10 @@
-"""Where a language-model run stands in the book's loop, and when it stops.
+"""Where a recipe's run stands in the book's loop, and when it stops.
 
 run.Run is what every recipe runs on: the flags, TensorFlow in graph mode,
 the seed, the run folder (locked, --overwrite), config.json, the record
-(record.json) and the figure. TrainingRun adds, for the two language-model
-recipes, where the run stands in the book's loop and when it stops:
+(record.json) and the figure. TrainingRun adds, for the book's recipes, where
+the run stands in the book's loop and when it stops. The two language
+models:
 
     config, run = TrainingRun.open(RECIPE, Config, TINY, __doc__, argv)
     ...                                   # the book's data and vocabulary
@@ -18,6 +19,18 @@ recipes, where the run stands in the book's loop and when it stops:
             ...
             run.save(iteration_count)     # complete when it returns
             ...                           # the book's samples: run.log_sample
+    exit_status = run.finish()
+
+Recipe 06, the book's one loop of new batches, each batch's accuracy beside
+its loss, and its matches recorded as samples:
+
+    run.check_data(source, vocab2ix_dict, ix2vocab, char_level=True)
+    run.begin(sess, saver, None, n_batches, None, shape={...})
+    for b in run.batches():
+        ...                               # the book's training step
+        run.log_step(train_loss, None, accuracy=train_acc)
+        if (b + 1) % save_every == 0: run.save(b + 1)
+    run.log_sample(run.iteration, query, best_fit)   # each query's match
     exit_status = run.finish()
 
 A record's status says how the run ended: 'running' (read back as 'killed'
@@ -94,7 +107,7 @@ class _OutputGuard:
 
 
 class TrainingRun(Run):
-    """Where a language-model run stands in the book's loop, its record, when it stops.
+    """Where a recipe's run stands in the book's loop, its record, when it stops.
 
     It keeps the iteration, epoch and batch, the epoch's batch order and the
     LSTM state; the record (one row per iteration, the samples, the held-out

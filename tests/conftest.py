@@ -130,6 +130,8 @@ def pytest_configure(config):
 RECIPES = {'03': PROJECT_DIR / 'recipes' / '03_implementing_lstm.py',
            '04': PROJECT_DIR / 'recipes' / '04_stacking_multiple_lstm.py',
            '05': PROJECT_DIR / 'beyond_the_book' / 'bidirectional_lstm.py',
+           '06': PROJECT_DIR / 'recipes' / '06_siamese_similarity.py',
+           'match': PROJECT_DIR / 'tools' / 'match_addresses.py',
            'sample': PROJECT_DIR / 'tools' / 'sample_shakespeare.py',
            'heatmap': PROJECT_DIR / 'tools' / 'cell_heatmap.py'}
 _SCRIPTS = {}

@@ -1,0 +1,157 @@
+"""Match addresses with a saved run of recipe 06 (the Siamese similarity measure).
+
+For each query, the reference the model scores as most alike, as the recipe
+does at its end for the book's four queries among its five references. The
+model is rebuilt from the run folder (config.json and its newest complete
+checkpoint) and compares at keep probability 1.0, as the book's matching:
+
+    python tools/match_addresses.py temp/06_siamese_similarity/run-...
+    python tools/match_addresses.py DIR --queries '12 elm st' '9 bakr rd' \\
+        --references '12 elm st' '9 baker rd' '40 canal ave'
+    python tools/match_addresses.py DIR --queries-file mine.txt --references-file book.txt
+
+Without queries or references it takes the book's. A file holds one address a
+line (blank lines skipped, UTF-8). Addresses are read in lower case; the model
+knows the letters a-z, the digits and the space only, and reads the first
+max_address_len characters (the run's, 20 in the book): anything longer is cut,
+and a note says so. Prints each query, its match and the score (the cosine
+similarity, from -1 to 1), then the book's two lines.
+"""
+import argparse
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run from a clone
+from cookbook_lstm import checkpoints
+from cookbook_lstm import command_line
+from cookbook_lstm import errors
+from cookbook_lstm import resuming
+from cookbook_lstm import settings
+from cookbook_lstm.safe_files import read_bytes
+from cookbook_lstm.tf1_setup import import_tensorflow
+
+RECIPE = '06_siamese_similarity'
+ADDRESS_FILE_LIMIT = 16 * 2 ** 20  # a file of addresses: 16 MiB, about half a million
+MAX_ADDRESSES = 100000  # queries or references: each query is scored against every reference
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument('run', metavar='RUN_DIR',
+                        help='a run folder of recipe 06 (its newest complete checkpoint is '
+                             'used), or a checkpoint in one, such as DIR/model-300')
+    parser.add_argument('--queries', metavar='ADDRESS', nargs='+',
+                        help="addresses to match (default: the book's four)")
+    parser.add_argument('--queries-file', metavar='FILE',
+                        help='a file of addresses to match, one a line')
+    parser.add_argument('--references', metavar='ADDRESS', nargs='+',
+                        help="addresses to match them with (default: the book's five)")
+    parser.add_argument('--references-file', metavar='FILE',
+                        help='a file of addresses to match them with, one a line')
+    parser.add_argument('--verbose', action='store_true',
+                        help="show TensorFlow's own start-up notices and warnings")
+    args = parser.parse_args(argv)
+    for kind in ('queries', 'references'):
+        if getattr(args, kind) is not None and getattr(args, kind + '_file') is not None:
+            parser.error('give --{0} or --{0}-file, not both'.format(kind))
+    return args
+
+
+def read_addresses(path, what):
+    """The addresses of a file, one a line, blank lines skipped; RunError if unusable."""
+    advice = 'Give a text file of addresses, one a line.'
+    data = read_bytes(Path(path), limit=ADDRESS_FILE_LIMIT, advice=advice)
+    try:
+        text = data.decode('utf-8')
+    except UnicodeDecodeError as err:
+        raise errors.RunError('{}: not UTF-8 text (byte {} of {}). {}'.format(
+            path, err.start, what, advice)) from None
+    addresses = [line.strip() for line in text.splitlines() if line.strip()]
+    if not addresses:
+        raise errors.RunError('{}: holds no addresses. {}'.format(path, advice))
+    return addresses
+
+
+def check_addresses(addresses, what, vocab2ix):
+    """The addresses in lower case; RunError naming any the model cannot read."""
+    if len(addresses) > MAX_ADDRESSES:
+        raise errors.RunError('{} {}: at most {:,} a command; split them.'.format(
+            len(addresses), what, MAX_ADDRESSES))
+    checked = []
+    for address in addresses:
+        lowered = address.strip().lower()
+        if not lowered:
+            raise errors.RunError('an empty address among the {}: give each some '
+                                  'characters.'.format(what))
+        unknown = sorted({c for c in lowered if c not in vocab2ix})
+        if unknown:
+            raise errors.RunError(
+                '{!r} (of the {}) has characters the model never saw: {}. It knows a-z, '
+                '0-9 and the space only; write the address with those (drop the '
+                'punctuation).'.format(address[:100], what,
+                                       ' '.join(repr(c) for c in unknown[:10])))
+        checked.append(lowered)
+    return checked
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    run_dir, checkpoint, config, vocab2ix, _, note = resuming.load_run(args.run)
+    if config['recipe'] != RECIPE:
+        raise errors.RunError('{} is a run of recipe {}, not of {}: match with a run of '
+                              'recipes/{}.py.'.format(run_dir, config['recipe'], RECIPE, RECIPE))
+    if note:
+        print('Note: {}.'.format(note), file=sys.stderr)
+    recipe = settings.recipe_module(RECIPE)
+    queries = args.queries or (read_addresses(args.queries_file, 'queries')
+                               if args.queries_file else recipe.test_queries)
+    references = args.references or (read_addresses(args.references_file, 'references')
+                                     if args.references_file else recipe.test_references)
+    queries = check_addresses(queries, 'queries', vocab2ix)
+    references = check_addresses(references, 'references', vocab2ix)
+    length = config['max_address_len']
+    cut = [a for a in queries + references if len(a) > length]
+    if cut:
+        print('Note: the model reads the first {} characters of an address; {} cut ({!r} '
+              'is read as {!r}).'.format(length, 'one is' if len(cut) == 1 else
+                                         '{} are'.format(len(cut)), cut[0], cut[0][:length]),
+              file=sys.stderr)
+
+    # The book's graph at keep probability 1.0, from the run's settings
+    tf = import_tensorflow(args.verbose)
+    tf1 = tf.compat.v1
+    tf1.disable_eager_execution()
+    sys.path.insert(0, str(settings.PROJECT_DIR / 'recipes'))
+    import siamese_similarity_model as model
+    import numpy as np
+    tf1.reset_default_graph()
+    tf1.set_random_seed(0)  # the initializers' (the weights are restored): a graph that builds
+    address1_ph = tf1.placeholder(tf.int32, [None, length], name='address1_ph')
+    address2_ph = tf1.placeholder(tf.int32, [None, length], name='address2_ph')
+    identity_mat = tf1.diag(tf.ones(shape=[config['vocab_size']]))
+    scores = model.snn(tf.nn.embedding_lookup(identity_mat, address1_ph),
+                       tf.nn.embedding_lookup(identity_mat, address2_ph), 1.0,
+                       config['vocab_size'], config['num_features'], length)
+    sess = tf1.Session()
+    checkpoints.restore(sess, tf1.train.Saver(tf1.global_variables()), checkpoint, config)
+    print('Matching with {}'.format(checkpoint), file=sys.stderr)
+
+    def ids(address):
+        return recipe.address2onehot(address, vocab2ix, length)
+
+    references_ix = np.array([ids(a) for a in references])
+    matches = []
+    for query in queries:
+        query_ix = np.repeat(np.array([ids(query)]), len(references), axis=0)
+        score = sess.run(scores, {address1_ph: query_ix, address2_ph: references_ix})
+        best = int(np.argmax(score))
+        matches.append(references[best])
+        print('{!r} -> {!r} (score {:.3f})'.format(query, references[best], score[best]))
+    print('Query Addresses: {}'.format(queries))
+    print('Model Found Matches: {}'.format(matches))
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(command_line.exit_status_of(main, stopped='Stopped by Ctrl-C.'))

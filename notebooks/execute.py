@@ -1,6 +1,6 @@
 """Run the notebooks as a class would, and keep executed copies in docs/notebooks/.
 
-    python notebooks/execute.py                         # all three
+    python notebooks/execute.py                         # all four
     python notebooks/execute.py 04_stacking_multiple_lstm
     python notebooks/execute.py --text-only             # after editing prose only
 
@@ -26,7 +26,8 @@ from cookbook_lstm import errors  # noqa: E402
 from cookbook_lstm import safe_files  # noqa: E402
 from cookbook_lstm.command_line import first_line  # noqa: E402
 COPIES = PROJECT / 'docs' / 'notebooks'
-NAMES = ('03_implementing_lstm', '04_stacking_multiple_lstm', 'bidirectional_lstm')
+NAMES = ('03_implementing_lstm', '04_stacking_multiple_lstm', '06_siamese_similarity',
+         'bidirectional_lstm')
 NOTEBOOK_LIMIT = 64 * 2 ** 20  # bytes: the copies, figures included, are below 1 MiB
 
 
@@ -69,11 +70,15 @@ def copies_folder():
 
 
 def kernel_config():
-    """The kernel over IPC (a socket file in Jupyter's runtime folder) rather than
-    TCP on the loopback: ipykernel warns of TCP without encryption at each start."""
+    """The kernel over IPC (socket files in a new temporary folder) rather than TCP
+    on the loopback: ipykernel warns of TCP without encryption at each start. The
+    sockets' path is absolute: a relative one is found by the kernel in the
+    notebook's folder and by the client in the caller's, which never meet."""
+    import tempfile
     from traitlets.config import Config
     config = Config()
     config.KernelManager.transport = 'ipc'
+    config.KernelManager.ip = str(Path(tempfile.mkdtemp(prefix='notebook-ipc-')) / 'kernel')
     return config
 
 

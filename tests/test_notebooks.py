@@ -16,7 +16,10 @@ COPIES = NOTEBOOKS.parent / 'docs' / 'notebooks'
 # What the tests change in each notebook's parameters cell: a few steps only
 SHORT = {'03_implementing_lstm': 'max_steps = 3\ndata_dir = {tmp!r}',
          '04_stacking_multiple_lstm': 'max_steps = 3\ndata_dir = {tmp!r}',
+         '06_siamese_similarity': 'max_steps = 3',
          'bidirectional_lstm': 'max_examples = 64\nepochs = 1'}
+# The notebooks whose times the README gives, in its order
+IN_README = ('03_implementing_lstm', '04_stacking_multiple_lstm', 'bidirectional_lstm')
 
 
 def test_every_notebook_is_tested():
@@ -51,6 +54,19 @@ def test_the_notebook_runs_offline(name, tmp_path):
     if name == 'bidirectional_lstm':
         assert 'bilstm, epoch 1: training accuracy' in outputs
         assert 'forward output at the first word changed by  0.0' in outputs
+    elif name == '06_siamese_similarity':
+        # one set of weights for both towers; the same address scores 1 at keep 1.0
+        assert 'shared weights: True (36,610 weights' in outputs
+        assert 'rewriting off, keep probability 1.0: outputs identical: True' in outputs
+        # the loss as written, and as the book's -1 targets make it
+        assert "model.loss is 2s^2 - 0.25(1-s)^2 (to float32 rounding): True" in outputs
+        assert 'lowest -0.286 at s = -0.14' in outputs
+        # both trainings, and the matches beside the book's
+        assert outputs.count('Trained 3 batches') == 2
+        assert outputs.count("Query Addresses: ['111 abbey ln', '271 doner cicle'") == 2
+        assert outputs.count('Model Found Matches: [') == 2
+        assert "The book printed:    ['123 abbey ln', '217 donner cir', '314 kings ave', " \
+            "'tensorflow is so fun']" in outputs
     else:
         assert 'Trained 3 iterations' in outputs
         # the equations against the cell (03) and the heatmap's units (04)
@@ -82,21 +98,26 @@ def test_the_executed_copy_is_of_the_same_code_with_its_outputs_and_no_error(nam
     assert [o for o in outputs if o.output_type == 'error'] == []
     assert all(c.execution_count for c in copy.cells if c.cell_type == 'code')
     figures = [o for o in outputs if 'image/png' in o.get('data', {})]
-    # the loss curve (and the heatmap, 04); the accuracy curves (the classifier)
-    assert len(figures) == (2 if name == '04_stacking_multiple_lstm' else 1)
+    # the loss curve (and the heatmap, 04); the accuracy curves (the classifier); the
+    # loss against the score, and the two trainings' loss and accuracy (06)
+    assert len(figures) == (2 if name in ('04_stacking_multiple_lstm', '06_siamese_similarity')
+                            else 1)
     assert copy.metadata['executed']['seconds'] > 0
 
 
 def test_each_notebooks_time_is_the_same_everywhere():
-    """The seconds the executed copy took, as the README, docs/teaching.md and the
-    notebook's parameters cell give them."""
+    """The seconds the executed copy took, as the README (for the notebooks it
+    names), docs/teaching.md and the notebook's settings cell give them."""
     readme = (NOTEBOOKS.parent / 'README.md').read_text()
     teaching = (NOTEBOOKS.parent / 'docs' / 'teaching.md').read_text()
     said = re.search(r'Run All took about (\d+), (\d+) and (\d+) seconds', readme).groups()
-    for name, in_readme in zip(sorted(SHORT), said):
+    for name, in_readme in zip(IN_README, said):
         seconds = round(nbformat.read(COPIES / (name + '.ipynb'), as_version=4)
                         .metadata['executed']['seconds'])
         assert int(in_readme) == seconds, name
+    for name in sorted(SHORT):
+        seconds = round(nbformat.read(COPIES / (name + '.ipynb'), as_version=4)
+                        .metadata['executed']['seconds'])
         [row] = [line for line in teaching.splitlines() if '`notebooks/{}.ipynb`'.format(name)
                  in line and line.startswith('|')]
         assert row.rstrip(' |').endswith('| {} s'.format(seconds)), name

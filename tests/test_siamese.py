@@ -321,24 +321,38 @@ def test_ctrl_c_saves_and_the_resumed_run_ends_as_the_whole(tiny_run, tmp_path):
         [r[3:4] + r[5:] for r in record(whole)['iterations']['rows']]
 
 
-@pytest.mark.parametrize('point', ['progress', 'pointer'])
-def test_a_run_killed_while_saving_resumes_to_the_same_end(tiny_run, point, tmp_path):
-    """SIGKILL before a step of the second save (iteration 20); the resumed run
-    goes on from model-10 (its progress file not yet written) or model-20
-    (complete, the pointer not yet moved), and ends as the whole run."""
-    whole, _ = tiny_run
+KILL_POINTS = ('progress', 'pointer')
+
+
+@pytest.fixture(scope='module')
+def killed(tmp_path_factory):
+    """A tiny run SIGKILLed before each of KILL_POINTS of its second save (iteration
+    20, its last): one forked process a point."""
+    base = tmp_path_factory.mktemp('killed06')
     done = subprocess.run(
         [sys.executable, str(PROJECT_DIR / 'tests' / 'kill_during_save.py'), '2',
-         str(tmp_path), str(RECIPES['06'])] + [str(a) for a in TINY] + ['--', point],
+         str(base), str(RECIPES['06'])] + [str(a) for a in TINY] + ['--'] + list(KILL_POINTS),
         capture_output=True, text=True, timeout=300)
-    assert done.stdout.split() == [point, '-9'], done.stderr[-3000:]
-    folder = tmp_path / point
+    ended = dict(line.rsplit(' ', 1) for line in done.stdout.splitlines())
+    assert ended == {point: '-9' for point in KILL_POINTS}, done.stderr[-3000:]
+    return base
+
+
+@pytest.mark.parametrize('point', KILL_POINTS)
+def test_a_run_killed_while_saving_resumes_to_the_same_end(tiny_run, killed, point):
+    """Resumed from model-10 (the second save's progress file not yet written: ten
+    batches again) or from model-20 (complete, the pointer not yet moved: only the
+    matches, the record and the figure left), it ends as the whole run."""
+    whole, _ = tiny_run
+    folder = killed / point
     assert record(folder)['status'] == 'running'
     resumed = run_in_process('06', '--resume', folder)
     assert resumed.returncode == 0, resumed.stderr[-3000:]
-    latest = 10 if point == 'progress' else 20
-    assert ('Resuming {} at iteration 11 '.format(folder) in resumed.stdout) == (latest == 10)
+    if point == 'progress':
+        assert 'Resuming {} at iteration 11 '.format(folder) in resumed.stdout
+    else:
+        assert 'Completing {}: '.format(folder) in resumed.stdout
     assert [r[3:4] + r[5:] for r in record(folder)['iterations']['rows']] == \
         [r[3:4] + r[5:] for r in record(whole)['iterations']['rows']]
     assert record(folder)['samples'] == record(whole)['samples']
-    assert (folder / 'loss.png').is_file()
+    assert record(folder)['status'] == 'finished' and (folder / 'loss.png').is_file()

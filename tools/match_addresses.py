@@ -118,39 +118,53 @@ def main(argv=None):
                                          '{} are'.format(len(cut)), cut[0], cut[0][:length]),
               file=sys.stderr)
 
-    # The book's graph at keep probability 1.0, from the run's settings
-    tf = import_tensorflow(args.verbose)
-    tf1 = tf.compat.v1
-    tf1.disable_eager_execution()
-    sys.path.insert(0, str(settings.PROJECT_DIR / 'recipes'))
-    import siamese_similarity_model as model
-    import numpy as np
-    tf1.reset_default_graph()
-    tf1.set_random_seed(0)  # the initializers' (the weights are restored): a graph that builds
-    address1_ph = tf1.placeholder(tf.int32, [None, length], name='address1_ph')
-    address2_ph = tf1.placeholder(tf.int32, [None, length], name='address2_ph')
-    identity_mat = tf1.diag(tf.ones(shape=[config['vocab_size']]))
-    scores = model.snn(tf.nn.embedding_lookup(identity_mat, address1_ph),
-                       tf.nn.embedding_lookup(identity_mat, address2_ph), 1.0,
-                       config['vocab_size'], config['num_features'], length)
-    sess = tf1.Session()
-    checkpoints.restore(sess, tf1.train.Saver(tf1.global_variables()), checkpoint, config)
+    score = Matcher(checkpoint, config, vocab2ix, args.verbose)
     print('Matching with {}'.format(checkpoint), file=sys.stderr)
-
-    def ids(address):
-        return recipe.address2onehot(address, vocab2ix, length)
-
-    references_ix = np.array([ids(a) for a in references])
     matches = []
     for query in queries:
-        query_ix = np.repeat(np.array([ids(query)]), len(references), axis=0)
-        score = sess.run(scores, {address1_ph: query_ix, address2_ph: references_ix})
-        best = int(np.argmax(score))
+        scores = score([(query, reference) for reference in references])
+        best = max(range(len(references)), key=lambda i: scores[i])  # the first of a tie
         matches.append(references[best])
-        print('{!r} -> {!r} (score {:.3f})'.format(query, references[best], score[best]))
+        print('{!r} -> {!r} (score {:.3f})'.format(query, references[best], scores[best]))
     print('Query Addresses: {}'.format(queries))
     print('Model Found Matches: {}'.format(matches))
     return 0
+
+
+class Matcher:
+    """The book's graph of a recipe 06 run at keep probability 1.0, its weights
+    restored: called with [(address, address), ...], the pairs' cosine scores.
+    Addresses are checked first (check_addresses)."""
+
+    def __init__(self, checkpoint, config, vocab2ix, verbose=False):
+        tf = import_tensorflow(verbose)
+        tf1 = tf.compat.v1
+        tf1.disable_eager_execution()
+        sys.path.insert(0, str(settings.PROJECT_DIR / 'recipes'))
+        import siamese_similarity_model as model
+        self.recipe = settings.recipe_module(RECIPE)
+        self.vocab2ix, self.length = vocab2ix, config['max_address_len']
+        graph = tf1.Graph()
+        with graph.as_default():
+            tf1.set_random_seed(0)  # the initializers' (the weights are restored)
+            self.address1 = tf1.placeholder(tf.int32, [None, self.length], name='address1_ph')
+            self.address2 = tf1.placeholder(tf.int32, [None, self.length], name='address2_ph')
+            identity_mat = tf1.diag(tf.ones(shape=[config['vocab_size']]))
+            self.scores = model.snn(tf.nn.embedding_lookup(identity_mat, self.address1),
+                                    tf.nn.embedding_lookup(identity_mat, self.address2), 1.0,
+                                    config['vocab_size'], config['num_features'], self.length)
+            self.sess = tf1.Session(graph=graph)
+            checkpoints.restore(self.sess, tf1.train.Saver(tf1.global_variables()),
+                                checkpoint, config)
+
+    def __call__(self, pairs):
+        import numpy as np
+
+        def ids(addresses):
+            return np.array([self.recipe.address2onehot(a, self.vocab2ix, self.length)
+                             for a in addresses]).reshape(-1, self.length)
+        return self.sess.run(self.scores, {self.address1: ids([a for a, _ in pairs]),
+                                           self.address2: ids([b for _, b in pairs])})
 
 
 if __name__ == '__main__':

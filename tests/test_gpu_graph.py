@@ -67,12 +67,35 @@ GRAPHS.update({'classifier ' + v: (lambda v=v: LSTM_Classifier(v, 100, 8, 8, 8, 
                for v in ('lstm', 'bilstm', 'bilstm2')})
 
 
+
+
+def siamese():
+    """Recipe 06's training graph: the book's model file, its loss, accuracies, Adam."""
+    import sys
+    from conftest import PROJECT_DIR
+    sys.path.insert(0, str(PROJECT_DIR / 'recipes'))
+    import siamese_similarity_model as model
+    a1, a2 = tf1.placeholder(tf.int32, [None, 20]), tf1.placeholder(tf.int32, [None, 20])
+    y, keep = tf1.placeholder(tf.int32, [None]), tf1.placeholder(tf.float32)
+    identity = tf1.diag(tf.ones([38]))
+    scores = model.snn(tf.nn.embedding_lookup(identity, a1), tf.nn.embedding_lookup(identity, a2),
+                       keep, 38, 8, 20)
+    model.accuracy(scores, y)
+    model.corrected_accuracy(scores, y, 0.25)
+    tf1.train.AdamOptimizer(0.01).minimize(model.loss(scores, y, 0.25))
+
+
+GRAPHS['siamese'] = siamese
+
+
 @pytest.mark.parametrize('name', sorted(GRAPHS))
 def test_a_graph_built_for_a_gpu_holds_no_op_refused_there(name):
     assert config.is_op_determinism_enabled()  # as in every run (conftest turns it on)
     types = op_types(GRAPHS[name])
     assert types & REFUSED_ON_GPU == set()
-    if not name.startswith('classifier'):
+    if name == 'siamese':  # its dropout: stateless, a mask drawn from the seed and the batch
+        assert 'StatelessRandomUniformV2' in types and 'RandomUniform' not in types
+    elif not name.startswith('classifier'):
         assert 'LogSoftmax' in types  # TensorFlow's deterministic loss took its place
 
 

@@ -15,6 +15,15 @@ run folder.
 
     python tools/compare_to_book.py RUN_DIR --json > verdicts.json   # for a CI job
 
+A run of recipe 06 (the Siamese address matcher) has other figures: the loss
+and the accuracy of each metrics line the notebooks print (every 10th batch),
+each shown beside its band; the mean of each ten neighbouring lines, judged
+within its band of the notebook of the 2nd edition's code (one line alone
+moves too much from seed to seed); and the four final matches, each shown
+beside the book's, how many are the book's judged (at least 3, as the seeds
+give). Its figure sets the run's loss and accuracy beside the
+four notebooks' printed lines.
+
 Exit status, each its own, so that a regression job can trust it:
   0    at least one figure was judged, and every judged figure lies in its band
   1    a judged figure lies outside its band
@@ -71,6 +80,10 @@ class CompareError(Exception):
 
 PUBLISHED_KEYS = ('recipe', 'edition', 'compared_settings', 'graphs', 'bands', 'counts',
                   'losses', 'epoch_10', 'sources')
+# Recipe 06 prints other figures: metrics lines (loss and accuracy) and matches
+SIAMESE = '06_siamese_similarity'
+SIAMESE_KEYS = ('recipe', 'compared_settings', 'graphs', 'bands', 'lines', 'queries',
+                'matches', 'sources')
 
 
 def load_published(recipe, published_dir=PUBLISHED_DIR):
@@ -83,7 +96,8 @@ def load_published(recipe, published_dir=PUBLISHED_DIR):
         raise CompareError('recipe {} has no published figures (the book has no such '
                            'recipe), so there is nothing to compare it with.'.format(recipe))
     published = safe_files.read_json(path, safe_files.LIMITS['published'])
-    missing = [k for k in PUBLISHED_KEYS if not isinstance(published, dict) or k not in published]
+    keys = SIAMESE_KEYS if recipe == SIAMESE else PUBLISHED_KEYS
+    missing = [k for k in keys if not isinstance(published, dict) or k not in published]
     if missing or published['recipe'] != recipe:
         raise CompareError('{} is not the published figures of recipe {} ({}).'.format(
             path, recipe, '"{}" is missing'.format(missing[0]) if missing
@@ -138,8 +152,10 @@ def read_run(run_dir, published_dir=PUBLISHED_DIR):
                                run_dir / RECORD_FILE))
     record = read_record(run_dir)
     published = load_published(record.get('recipe'), published_dir)
+    required = settings.required_of(SIAMESE) if published['recipe'] == SIAMESE \
+        else settings.REQUIRED  # a language model's
     settings.check_config(record['config'], run_dir / RECORD_FILE, required=(
-        settings.REQUIRED + tuple(published['compared_settings'])))
+        required + tuple(published['compared_settings'])))
     return record, published
 
 
@@ -160,6 +176,8 @@ def run_config(record):
 
 def graph_of(config):
     """Which of the published graphs the run built."""
+    if config.get('recipe') == SIAMESE:
+        return 'siamese'
     if config.get('level') == 'word':
         return 'one_layer'
     return 'separate' if config.get('separate_layers') else 'tied'
@@ -172,9 +190,10 @@ def applies(entry, graph):
 class Row:
     """One line of the comparison."""
 
-    def __init__(self, figure, source, published, run, band, verdict):
+    def __init__(self, figure, source, published, run, band, verdict, digits=2):
         self.figure, self.source = figure, source
         self.published, self.run, self.band, self.verdict = published, run, band, verdict
+        self.digits = digits  # of the published and the run's value (recipe 06 prints 3)
 
 
 def fmt(value, digits=2):
@@ -189,6 +208,8 @@ def fmt(value, digits=2):
 
 def compare(record, published):
     """The comparison rows for one run record against its recipe's published figures."""
+    if published['recipe'] == SIAMESE:
+        return compare_siamese(record, published)
     config = run_config(record)
     graph = graph_of(config)
     judge = published['graphs'][graph]['judged_by']
@@ -308,12 +329,12 @@ def compare_samples(record, published):
     samples = record.get('samples') or []
     last = samples[-1]['iteration'] if samples else None
     groups = [(None, last)] + [(i, i) for i in sorted(
-        {e['iteration'] for e in published['samples'] if 'iteration' in e})]
+        {e['iteration'] for e in published_samples(published) if 'iteration' in e})]
     out = []
     for at, iteration in groups:
         texts = samples_at(record, iteration) if iteration is not None else []
         table = []
-        for entry in published['samples']:
+        for entry in published_samples(published):
             if entry.get('iteration') != at:
                 continue
             pub = entry['texts']
@@ -324,9 +345,9 @@ def compare_samples(record, published):
     return out
 
 
-def samples_heading(k, iteration):
+def samples_heading(k, iteration, what='samples'):
     if k == 0:
-        return 'Final samples, this run (iteration {})'.format(iteration)
+        return 'Final {}, this run (iteration {})'.format(what, iteration)
     return 'Samples at iteration {}, where a source printed some'.format(iteration)
 
 
@@ -352,7 +373,7 @@ def verdicts_json(record, rows, code):
 
 def text_table(rows):
     head = ['figure', 'source', 'published', 'this run', 'band (+/-)', 'verdict']
-    lines = [[r.figure, r.source, fmt(r.published), fmt(r.run),
+    lines = [[r.figure, r.source, fmt(r.published, r.digits), fmt(r.run, r.digits),
               fmt(r.band) if isinstance(r.band, float) else (r.band or ''), r.verdict]
              for r in rows]
     widths = [max(len(x) for x in col) for col in zip(head, *lines)]
@@ -363,6 +384,8 @@ def text_table(rows):
 
 
 def describe_run(record, published):
+    if published['recipe'] == SIAMESE:
+        return describe_siamese_run(record, published)
     config = record['config']
     corpus = record.get('corpus') or {}
     rows = record['iterations']['rows']
@@ -391,22 +414,23 @@ def markdown(record, published, rows, samples, figure_name):
     for r in rows:
         band = fmt(r.band) if isinstance(r.band, float) else (r.band or '')
         lines.append('| {} | {} | {} | {} | {} | {} |'.format(
-            r.figure.strip(), r.source, fmt(r.published), fmt(r.run), band,
+            r.figure.strip(), r.source, fmt(r.published, r.digits), fmt(r.run, r.digits), band,
             '**{}**'.format(r.verdict) if r.verdict == OUTSIDE else r.verdict))
     lines += [''] + ['- ' + line for line in describe_sources(published)]
+    what = samples_word(published)
     for k, (iteration, texts, table) in enumerate(samples):
-        lines += ['', '## ' + samples_heading(k, iteration), '']
+        lines += ['', '## ' + samples_heading(k, iteration, what), '']
         if texts:
             lines.append('This run: {}'.format(' / '.join('"{}"'.format(t) for t in texts)))
         else:
-            lines.append('This run printed no samples{}.'.format(
-                ' there' if k else ''))
+            lines.append('This run printed no {}{}.'.format(what, ' there' if k else ''))
         lines.append('')
         for source, pub, matches, count in table:
             lines.append('- {}: {} ({} of {} match word for word)'.format(
                 source, ' / '.join('"{}"'.format(t) if t else '(not given)' for t in pub),
                 matches, count))
-    lines += ['', '![loss with the published points]({})'.format(figure_name), '',
+    lines += ['', '![{} with the published points]({})'.format(
+        'loss and accuracy' if published['recipe'] == SIAMESE else 'loss', figure_name), '',
               'Exit status {}: {}.'.format(status(rows), 'a judged figure is outside its '
                                            'band' if status(rows) else 'nothing judged '
                                            'is outside its band'), '']
@@ -445,6 +469,8 @@ def plot(record, published, run_dir, judged_any=True):
     mean's on the right, over the iterations it is taken from. A run with
     held-out text adds its held-out loss at each epoch's end.
     """
+    if published['recipe'] == SIAMESE:
+        return plot_siamese(record, published, run_dir, judged_any)
     import matplotlib
     if 'MPLBACKEND' not in os.environ:
         matplotlib.use('Agg')
@@ -534,9 +560,15 @@ def plot(record, published, run_dir, judged_any=True):
     zoom.set_title('Epoch 10, each judged band shaded' if judged_any else
                    'Epoch 10 (nothing judged: no band)')
     zoom.legend(fontsize='small', loc='upper left', bbox_to_anchor=(0, -0.14))
+    return save_figure(fig, run_dir)
+
+
+def save_figure(fig, run_dir):
+    """fig as comparison.png in run_dir, the legends under the panels kept; its path."""
+    import matplotlib.pyplot as plt
     fig.tight_layout()
     image = io.BytesIO()
-    fig.savefig(image, format='png', bbox_inches='tight')  # the legends under the panels
+    fig.savefig(image, format='png', bbox_inches='tight')
     plt.close(fig)
     run_folder.write_file(run_dir, FIGURE_FILE, image.getvalue())
     return Path(run_dir) / FIGURE_FILE
@@ -570,6 +602,8 @@ def spread(records, published):
     if len(records) < 2 or len(graphs) != 1:
         raise CompareError('--spread needs two or more runs of one graph.')
     graph = graphs.pop()
+    if graph == 'siamese':
+        return spread_siamese(records, published)
     short = [len(r['iterations']['rows']) for r in records if len(r['iterations']['rows']) < POOL]
     if short:
         raise CompareError('--spread: a run has {} iterations; each needs at least {}.'.format(
@@ -615,6 +649,279 @@ def spread(records, published):
     return result
 
 
+# ---- recipe 06, the Siamese address matcher: metrics lines and matches
+
+# Its notebooks print 'Training Metrics, Batch {b}: Loss=..., Accuracy=...'
+# every LINE_EVERY batches, after batch b (iteration b + 1 of the record).
+# One line moves a lot from seed to seed (a batch of 200 new pairs, and a model
+# that wobbles from batch to batch), so a line alone is shown beside its band,
+# and what is judged is the mean of POOL_LINES neighbouring lines: batches
+# 0-90, 100-190 and 200-290 of the book's 300 (docs/checking-a-run.md says
+# how often a faithful run would fail either way).
+LINE_EVERY = 10
+POOL_LINES = 10
+METRICS = (('loss', 3), ('accuracy', 5))  # each a column of the record's rows
+BEYOND = SHOWN + ': beyond its band'
+WITHIN = SHOWN + ': inside its band'
+
+
+def published_samples(published):
+    """The published final samples: recipe 06's are its matches."""
+    return published['matches'] if published['recipe'] == SIAMESE else published['samples']
+
+
+def samples_word(published):
+    return 'matches' if published['recipe'] == SIAMESE else 'samples'
+
+
+def with_queries(published, texts):
+    """Recipe 06's matches, each after its query; another recipe's samples as they are."""
+    if published['recipe'] != SIAMESE:
+        return texts
+    return ['{} -> {}'.format(q, t if t is not None else '(not given)')
+            for q, t in zip(published['queries'], texts)]
+
+
+def published_lines(published, source):
+    """A notebook's printed lines: [batch, loss, accuracy] in order of batch."""
+    [entry] = [e for e in published['lines'] if e['source'] == source]
+    return sorted(entry['rows'])
+
+
+def line_values(record):
+    """The run's values at each printed batch: {batch: (loss, accuracy)}, either
+    None where the record has none (a loss that was not finite)."""
+    out = {}
+    for row in record['iterations']['rows']:
+        batch = row[0] - 1
+        if batch % LINE_EVERY == 0:
+            out[batch] = tuple(row[col] if len(row) > col else None for _, col in METRICS)
+    return out
+
+
+def pools(batches):
+    """The printed batches in blocks of POOL_LINES: [(first, last, batches)]; a
+    last block of fewer lines where the lines run out."""
+    batches = sorted(batches)
+    return [(block[0], block[-1], block) for block in
+            (batches[k:k + POOL_LINES] for k in range(0, len(batches), POOL_LINES))]
+
+
+def other_settings(config, published):
+    """Why a run's settings are not the book's: '' when they are."""
+    book = book_settings(published)
+    other = {k: config.get(k) for k, v in book.items() if config.get(k) != v}
+    if not other:
+        return ''
+    return 'other settings ({})'.format(', '.join(
+        '{} {}'.format(k, v) for k, v in sorted(other.items())))
+
+
+def compare_siamese(record, published):
+    """Recipe 06's rows: each printed line's loss and accuracy (shown, with its
+    band), the means of neighbouring lines (judged), each match (shown) and how
+    many of the matches are the book's (judged: at least matches_at_least)."""
+    config = run_config(record)
+    how = published['graphs']['siamese']
+    judge, match_judge = how['judged_by'], how['matches_judged_by']
+    bands = published['bands']['siamese']
+    rows = record['iterations']['rows']
+    reached = rows[-1][0] if rows else 0
+    run_lines = line_values(record)
+    reason = other_settings(config, published)
+
+    def verdict(inside, reached_it):
+        if reason:
+            return NOT_COMPARABLE + reason
+        if not reached_it:
+            return 'not reached (the run stopped at iteration {})'.format(reached)
+        return INSIDE if inside else OUTSIDE
+
+    def near(run_value, value, band):
+        return run_value is not None and abs(run_value - value) <= band
+
+    out = []
+    lines = published_lines(published, judge)
+    for batch, *values in lines:
+        run_values = run_lines.get(batch)
+        for k, ((metric, _), value) in enumerate(zip(METRICS, values)):
+            band = bands[metric][str(batch)]
+            run_value = None if run_values is None else run_values[k]
+            shown = SHOWN if reason or run_values is None else (
+                WITHIN if near(run_value, value, band) else BEYOND)
+            out.append(Row('{} at batch {}'.format(metric, batch), judge, value, run_value,
+                           band, shown, digits=3))
+    for first, last, block in pools([batch for batch, *_ in lines]):
+        reached_it = all(b in run_lines for b in block)
+        for k, (metric, _) in enumerate(METRICS):
+            value = statistics.mean(values[k] for batch, *values in lines if batch in block)
+            run_values = [run_lines[b][k] for b in block if b in run_lines]
+            run_mean = statistics.mean(run_values) if reached_it and None not in run_values \
+                else None
+            band = bands['pooled'][metric][str(first)]
+            out.append(Row('mean {} of batches {}-{} ({} lines)'.format(
+                metric, first, last, len(block)), judge, value, run_mean, band,
+                verdict(near(run_mean, value, band), reached_it), digits=3))
+    # The matches: found after the last batch. Each is shown beside the book's; what
+    # is judged is how many are the book's, at least how['matches_at_least'] (the
+    # fewest a seeded run of the book's settings, or the author's notebooks, found)
+    last = [s for s in record.get('samples') or [] if s['iteration'] == config['n_batches']]
+    found = {s['prime']: s['text'] for s in last}
+    [book] = [e for e in published['matches'] if e['source'] == match_judge]
+    for query, match in zip(published['queries'], book['texts']):
+        run_match = found.get(query)
+        shown = SHOWN if reason or not last else (WITHIN if run_match == match else BEYOND)
+        out.append(Row('match of "{}"'.format(query), match_judge, match, run_match, 'exact',
+                       shown))
+    least = how['matches_at_least']
+    same = sum(found.get(q) == m for q, m in zip(published['queries'], book['texts']))
+    out.append(Row('matches that are the {}\'s'.format(match_judge), match_judge,
+                   len(book['texts']), same if last else None,
+                   'at least {}'.format(least), verdict(same >= least, bool(last))))
+    return out
+
+
+def describe_siamese_run(record, published):
+    config = run_config(record)
+    rows = record['iterations']['rows']
+    how = published['graphs']['siamese']
+    reason = other_settings(config, published)
+    return [
+        'Run: recipe {}, seed {}, {} of {} batches ({}), status {}'.format(
+            record.get('recipe'), record.get('seed'), rows[-1][0] if rows else 0,
+            config.get('n_batches'), '{:.0f} s'.format(rows[-1][4]) if rows else 'no time',
+            record.get('status')),
+        'Settings: {}'.format(reason or "the book's"),
+        'Judged against: the metrics lines of {}, because {}; the matches of the {}, '
+        'because {}. Each line is shown beside its band; the mean of {} neighbouring lines '
+        'is judged, because one line alone moves too much from seed to seed. The other '
+        'sources are shown, not judged.'.format(how['judged_by'], how['why'],
+                                                how['matches_judged_by'], how['matches_why'],
+                                                POOL_LINES),
+    ]
+
+
+def plot_siamese(record, published, run_dir, judged_any=True):
+    """comparison.png for recipe 06: the run's loss (left) and accuracy (right) at
+    every batch, faint, and at its printed lines, beside each notebook's printed
+    lines; the judging notebook's band shaded around its lines, and its pooled
+    means with their bands over the batches they are taken from."""
+    import matplotlib
+    if 'MPLBACKEND' not in os.environ:
+        matplotlib.use('Agg')
+    import matplotlib.pyplot as plt
+    how = published['graphs']['siamese']
+    judge = how['judged_by']
+    bands = published['bands']['siamese']
+    rows = record['iterations']['rows']
+    run_lines = line_values(record)
+    fig, panels = plt.subplots(1, 2, figsize=(14, 5.5))
+    colours = ['tab:red', 'tab:orange', 'tab:green', 'tab:blue', 'tab:purple']
+    markers = ['o', '^', 'v', 's', 'D']
+    for k, (ax, (metric, col)) in enumerate(zip(panels, METRICS)):
+        every = [(r[0] - 1, r[col]) for r in rows if len(r) > col and r[col] is not None]
+        if every:
+            ax.plot(*zip(*every), '-', color='0.7', lw=0.5, label='this run, every batch')
+        printed = sorted((b, v[k]) for b, v in run_lines.items() if v[k] is not None)
+        if printed:
+            ax.plot(*zip(*printed), 'k.-', lw=1.2, label='this run, printed lines')
+        for n, entry in enumerate(published['lines']):
+            source = entry['source']
+            points = [(b, values[k]) for b, *values in sorted(entry['rows'])]
+            judged = judged_any and source == judge
+            style = dict(linestyle='none', marker=markers[n % len(markers)],
+                         color=colours[n % len(colours)])
+            if not judged:
+                style['markerfacecolor'] = 'none'
+            ax.plot(*zip(*points), label='notebook {}, {}'.format(
+                source, 'judged' if judged else 'shown'), **style)
+            if not judged:
+                continue
+            xs, ys = zip(*points)
+            b = [bands[metric][str(x)] for x in xs]
+            ax.fill_between(xs, [y - w for y, w in zip(ys, b)], [y + w for y, w in zip(ys, b)],
+                            color=style['color'], alpha=0.1, lw=0,
+                            label='{}, each line +/- its band (shown)'.format(source))
+            for n_block, (first, last, block) in enumerate(pools(xs)):
+                mean = statistics.mean(y for x, y in points if x in block)
+                w = bands['pooled'][metric][str(first)]
+                ax.hlines(mean, first, last, colors=style['color'], linestyles='--')
+                ax.fill_between([first, last], mean - w, mean + w, color=style['color'],
+                                alpha=0.3, lw=0, label=None if n_block else
+                                '{}, mean of {} lines +/- its band (judged)'.format(
+                                    source, POOL_LINES))
+                mine = [run_lines[x][k] for x in block if x in run_lines]
+                if len(mine) == len(block) and None not in mine:
+                    ax.hlines(statistics.mean(mine), first, last, colors='k', lw=2,
+                              label=None if n_block else 'this run, mean of {} lines'.format(
+                                  POOL_LINES))
+        ax.set_xlabel('Batch')
+        ax.set_ylabel(metric.capitalize())
+        ax.set_title('{}: this run and the notebooks{}'.format(
+            metric.capitalize(), ", {}'s means of {} lines judged".format(judge, POOL_LINES)
+            if judged_any else ' (nothing judged)'))
+        ax.legend(fontsize='small', loc='upper left', bbox_to_anchor=(0, -0.16))
+    matches = [r for r in compare_siamese(record, published) if r.figure.startswith('match of')]
+    fig.suptitle('{}, seed {}: {} of {} final matches are the {}\'s'.format(
+        record.get('recipe'), record.get('seed'), sum(r.run == r.published for r in matches),
+        len(matches), how['matches_judged_by']))
+    return save_figure(fig, run_dir)
+
+
+def spread_siamese(records, published):
+    """spread() for recipe 06: the seed-to-seed SD of each printed line's loss and
+    accuracy, pooled over the POOL iterations around it as spread() pools
+    them, and the SD across seeds of each mean of POOL_LINES lines; the bands
+    they give; and, with those bands, what each run would be judged outside
+    against the judging notebook: with the bands of all the runs, and with the
+    bands of the others alone (leave one out, as a new run is judged)."""
+    runs = [r for r in records if len(r['iterations']['rows']) < POOL]
+    if runs:
+        raise CompareError('--spread: a run has {} iterations; each needs at least {}.'.format(
+            len(runs[0]['iterations']['rows']), POOL))
+    result = siamese_bands(records)
+    judge = published['graphs']['siamese']['judged_by']
+    result['judged_by'] = judge
+
+    def outside(record, bands):
+        bands = dict(bands, pooled={m: bands['pooled_' + m] for m, _ in METRICS})
+        figures = dict(published, bands={'siamese': bands})
+        return [r.figure for r in compare_siamese(record, figures) if r.verdict == OUTSIDE]
+    result['outside'] = {str(r.get('seed')): outside(r, result) for r in records}
+    if len(records) > 2:
+        result['outside_leave_one_out'] = {
+            str(r.get('seed')): outside(r, siamese_bands(records[:k] + records[k + 1:]))
+            for k, r in enumerate(records)}
+    return result
+
+
+def siamese_bands(records):
+    values = [line_values(r) for r in records]
+    rows = [{row[0]: row for row in r['iterations']['rows']} for r in records]
+    reached = min(max(r) for r in rows)
+    printed = [b for b in range(0, reached, LINE_EVERY)]
+    result = {'graph': 'siamese', 'seeds': [r.get('seed') for r in records],
+              'iterations': reached}
+    for metric, col in METRICS:
+        sds = {}
+        for batch in printed:
+            i = batch + 1
+            first = max(min(i - POOL // 2 + 1, reached - POOL + 1), 1)
+            sds[str(batch)] = statistics.mean(
+                statistics.variance([r[j][col] for r in rows]) for j in range(
+                    first, first + POOL)) ** 0.5
+        result[metric + '_sd'] = sds
+        result[metric] = {b: band(sd) for b, sd in sds.items()}
+    for k, (metric, _) in enumerate(METRICS):
+        sds = {str(first): statistics.stdev(statistics.mean(v[b][k] for b in block)
+                                            for v in values)
+               for first, last, block in pools(printed)}
+        result['pooled_{}_sd'.format(metric)] = sds
+        result['pooled_{}'.format(metric)] = {b: band(sd) for b, sd in sds.items()}
+    result['pooled_lines'] = POOL_LINES
+    return result
+
+
 class Parser(argparse.ArgumentParser):
     """argparse's parser, but a usage error exits USAGE: its own 2 is UNREADABLE here."""
 
@@ -646,7 +953,7 @@ def main(argv=None):
     unpublished = [run for run in args.run if not has_published(run, args.published)]
     if unpublished and args.spread:
         raise CompareError('--spread: {} is a run of a recipe with no published figures; give '
-                           'runs of recipe 03 or 04.'.format(unpublished[0]))
+                           'runs of recipe 03, 04 or 06.'.format(unpublished[0]))
     if unpublished:
         name = recorded_recipe(unpublished[0])
         message = ('{}: no published figures for this recipe ({}), so nothing could be '
@@ -737,12 +1044,12 @@ def report(record, published, run_dir, as_json=False):
         print(line)
     for k, (iteration, texts, table) in enumerate(samples):
         print()
-        print(samples_heading(k, iteration) + ':')
-        for text in texts or ['(none printed there)']:
+        print(samples_heading(k, iteration, samples_word(published)) + ':')
+        for text in with_queries(published, texts) or ['(none printed there)']:
             print('  ' + text)
         for source, pub, matches, count in table:
             print('{} ({} of {} match word for word):'.format(source, matches, count))
-            for text in pub:
+            for text in with_queries(published, pub):
                 print('  ' + (text if text is not None else '(not given)'))
     figure = plot(record, published, run_dir, code != NOTHING_JUDGED)
     report = run_dir / REPORT_FILE

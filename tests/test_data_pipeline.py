@@ -175,17 +175,28 @@ def test_download_uses_requests_with_a_timeout(monkeypatch):
     seen = {}
 
     class Response:
-        content = b'text'
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            return False
 
         def raise_for_status(self):
             pass
+
+        def iter_content(self, size):
+            return iter([b'te', b'xt'])
 
     def fake_get(url, **kwargs):
         seen.update(kwargs, url=url)
         return Response()
     monkeypatch.setattr(requests, 'get', fake_get)
     assert text_source.download_gutenberg('http://example.invalid/x', timeout=7) == b'text'
-    assert seen == {'url': 'http://example.invalid/x', 'timeout': 7}
+    assert seen == {'url': 'http://example.invalid/x', 'timeout': 7, 'stream': True}
+    # a download is bounded: more than the limit is refused, not held
+    with pytest.raises(OSError, match='^example.invalid sent more than 3 bytes, which is no '
+                                      'text$'):
+        text_source.download('http://example.invalid/x', limit=3)
 
 
 @pytest.mark.parametrize('error, message', [
@@ -209,6 +220,12 @@ def test_download_http_error_names_the_status(monkeypatch):
 
     class Response:
         status_code = 404
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            return False
 
         def raise_for_status(self):
             raise requests.HTTPError('404 Client Error', response=self)

@@ -348,8 +348,9 @@ def write_progress(prefix, position, lstm_state, python_random, numpy_random):
     safe_files.write_atomically(str(prefix) + PROGRESS_SUFFIX, buffer.getvalue())
 
 
-def read_progress(prefix, num_batches):
+def read_progress(prefix, num_batches, order_length=None):
     """What write_progress wrote, checked; RunError naming the file if unusable.
+    The order is one of order_length items (None: of the num_batches batches).
 
     Returns {'iteration', 'epoch', 'batch', 'order', 'lstm_state',
     'python_random', 'numpy_random'}, the random states ready for
@@ -395,11 +396,11 @@ def read_progress(prefix, num_batches):
     if batch >= num_batches or count > 4 * settings.LAYERS.maximum:
         raise damaged('batch {} is beyond the epoch\'s {} batches, or it holds {} LSTM '
                       'states'.format(batch, num_batches, count))
-    order = arrays['order']
-    if order.dtype != np.int64 or order.shape != (num_batches,) \
-            or sorted(order.tolist()) != list(range(num_batches)):
-        raise damaged('its batch order is not an order of this run\'s {} batches'.format(
-            num_batches))
+    order, length = arrays['order'], num_batches if order_length is None else order_length
+    if order.dtype != np.int64 or order.shape != (length,) \
+            or sorted(order.tolist()) != list(range(length)):
+        raise damaged('its order is not an order of this run\'s {} {}'.format(
+            length, 'batches' if order_length is None else 'examples'))
     lstm_state = []
     for i in range(count):
         name = 'lstm_state_{}'.format(i)

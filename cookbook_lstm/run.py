@@ -49,10 +49,11 @@ class Run:
     def __init__(self, recipe, run_dir, config, options, resumed=None):
         self.recipe, self.run_dir, self.config = recipe, Path(run_dir), config
         self.options = options
-        # The text to train on: --corpus PATH or None, and whether to skip the
-        # download (--offline); a resumed run's own (resuming.open_resumed)
-        self.corpus, self.offline = (options.corpus, options.offline) if resumed is None \
-            else (resumed.corpus, resumed.offline)
+        # The text to train on: --corpus PATH (recipe 02: --data PATH) or None, and
+        # whether to skip the download (--offline); a resumed run's own
+        # (resuming.open_resumed)
+        self.corpus, self.offline = (options.corpus or options.data, options.offline) \
+            if resumed is None else (resumed.corpus, resumed.offline)
         self._resumed = resumed
         self._lock = None
         self._versions = record.library_versions()

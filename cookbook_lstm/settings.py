@@ -23,8 +23,9 @@ from pathlib import Path
 from cookbook_lstm.errors import RunError
 
 # The recipes, by the name a run folder records, and their scripts: the book's
-# three, and the one beyond the book (named without a number of the book's)
-RECIPES = {'03_implementing_lstm': 'recipes/03_implementing_lstm.py',
+# four, and the one beyond the book (named without a number of the book's)
+RECIPES = {'02_implementing_rnn': 'recipes/02_implementing_rnn.py',
+           '03_implementing_lstm': 'recipes/03_implementing_lstm.py',
            '04_stacking_multiple_lstm': 'recipes/04_stacking_multiple_lstm.py',
            '06_siamese_similarity': 'recipes/06_siamese_similarity.py',
            'bidirectional_lstm': 'beyond_the_book/bidirectional_lstm.py'}
@@ -137,7 +138,11 @@ KEEP_PROB = Number(lambda v: 0.01 <= v <= 1, 'a number from 0.01 to 1')
 
 NOT_BEFORE = object()  # a setting every run folder has held
 LANGUAGE_MODELS = ('03_implementing_lstm', '04_stacking_multiple_lstm')
+SPAM = ('02_implementing_rnn',)
 SIAMESE = ('06_siamese_similarity',)
+# The token a recipe's vocabulary gives index 0 (the language models' 'unknown'):
+# recipe 02's VocabularyProcessor '<UNK>', also its padding; recipe 06's none (padding)
+ZERO_TOKEN = {'02_implementing_rnn': '<UNK>', '06_siamese_similarity': None}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -177,17 +182,19 @@ SETTINGS = {s.name: s for s in (
     Setting('num_batches', Whole(1), 'batches an epoch', flag=False),
     Setting('trainable_parameters', Whole(0), 'the parameters trained', flag=False),
     Setting('corpus', Of(lambda v: isinstance(v, dict) and all(
-        Whole(0).ok(x) if k == 'bytes' else isinstance(x, str) for k, x in v.items()),
-        'a description of the text (its bytes a number, the rest text)'),
+        Whole(0).ok(x) or isinstance(x, str) for x in v.values()),
+        'a description of the text (its counts whole numbers, the rest text)'),
         'where the text came from', flag=False),
     # the recipes 03 and 04 (the book's block, then what the book does not do)
     Setting('min_word_freq', Whole(0), 'keep words seen more than this many times'),
     Setting('num_layers', LAYERS, 'stacked LSTM layers', required=LANGUAGE_MODELS),
-    Setting('rnn_size', UNITS, 'LSTM units (of each layer)', required=LANGUAGE_MODELS),
-    Setting('embedding_size', UNITS, 'word embedding width', required=LANGUAGE_MODELS),
-    Setting('epochs', Whole(1), 'passes over the text', resume=True),
-    Setting('batch_size', Whole(1), 'sequences (recipe 06: address pairs) per training step'),
-    Setting('learning_rate', POSITIVE, 'Adam learning rate', metavar='RATE', resume=True),
+    Setting('rnn_size', UNITS, 'RNN units (of each layer)', required=LANGUAGE_MODELS + SPAM),
+    Setting('embedding_size', UNITS, 'word embedding width', required=LANGUAGE_MODELS + SPAM),
+    Setting('epochs', Whole(1), 'passes over the training data', resume=True),
+    Setting('batch_size', Whole(1), 'examples per training step (sequences; recipe 02: '
+            'messages; recipe 06: address pairs)'),
+    Setting('learning_rate', POSITIVE, 'the optimizer\'s learning rate (Adam; recipe 02: '
+            'RMSProp)', metavar='RATE', resume=True),
     Setting('training_seq_len', STEPS, 'tokens per sequence (steps unrolled)',
             alias='--seq-len'),
     Setting('save_every', Whole(1), 'iterations between checkpoints', resume=True),
@@ -239,6 +246,16 @@ SETTINGS = {s.name: s for s in (
             'the start of the run (for smoke runs; 0: no limit)', resume=True),
     Setting('seed', SEED, 'seed Python, NumPy and TensorFlow (default: a seed drawn at '
             'random, as unseeded as the book, and recorded)', metavar='S'),
+    # the recipe 02 (the book's block, then its corrections)
+    Setting('max_sequence_length', STEPS, 'words kept of each message, cut or padded (steps '
+            'unrolled)', required=SPAM),
+    Setting('min_word_frequency', Whole(0), 'keep words seen more than this many times'),
+    Setting('single_softmax', Switch(), 'corrected: the loss takes the logits (the printed '
+            'code applies the softmax twice: a softmax into '
+            'sparse_softmax_cross_entropy_with_logits; see the errata)'),
+    Setting('whole_train_metrics', Switch(), "corrected: each epoch's training loss and "
+            'accuracy on the whole training set, without dropout (the book takes them on the '
+            'last batch, with dropout)'),
     # the recipe 06 (the book's block, then its correction)
     Setting('n_batches', Whole(1), 'batches trained, each of new pairs', resume=True),
     Setting('max_address_len', STEPS, 'characters an address, cut or padded (steps '
@@ -246,8 +263,9 @@ SETTINGS = {s.name: s for s in (
     Setting('margin', Number(lambda v: -1 <= v <= 1, 'a number from -1 to 1'),
             'a dissimilar pair whose cosine score is below this costs nothing', metavar='M'),
     Setting('num_features', UNITS, 'LSTM units each way', required=SIAMESE),
-    Setting('dropout_keep_prob', KEEP_PROB, 'keep probability of the LSTM and dense '
-            'outputs while training (1.0 when matching)', metavar='KEEP_PROB'),
+    Setting('dropout_keep_prob', KEEP_PROB, "keep probability of the RNN's outputs while "
+            'training (recipe 06: and of the dense layer; 1.0 when testing or matching)',
+            metavar='KEEP_PROB'),
     Setting('corrected', Switch(), 'targets 1 and 0, as the loss is written (the book feeds '
             '1 and -1, so its margin never applies), and an accuracy of those targets: a '
             'pair is similar when its score is above the margin; see the errata'),
@@ -293,8 +311,10 @@ REQUIRED = required_of('03_implementing_lstm')  # a language model's
 def check_together(config):
     """The first pair of settings of config that cannot go together, as the line
     that says so and what to do; None when they can."""
-    if not hasattr(config, 'training_seq_len'):  # recipe 06
+    if hasattr(config, 'max_address_len'):  # recipe 06
         return check_siamese(config)
+    if not hasattr(config, 'training_seq_len'):  # recipe 02: any settings go together
+        return None
     rows = config.batch_size * config.training_seq_len
     if config.softmax_blocks > rows:
         return ('--softmax-blocks {}: each block needs at least one of the batch size x '

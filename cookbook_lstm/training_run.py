@@ -127,6 +127,8 @@ class TrainingRun(Run):
         # epoch `epoch` (both from 0) in the shuffled `order`
         self.iteration, self.epoch, self.batch = 0, 0, 0
         self.order = []
+        self._epoch_start = False  # recipe 02: its examples not yet shuffled this epoch
+        self._examples = False  # recipe 02: the order kept is its examples', not the batches'
         self._at = None  # (iteration, epoch, batch) being trained
         self.lstm_state = None  # after the last batch trained, flattened
         self._state = None  # the same, as the last session call returned it
@@ -179,7 +181,7 @@ class TrainingRun(Run):
         self.level = 'char' if char_level else 'word'
 
     def begin(self, sess, saver, model, num_batches, sampling_model, valid_batches=(),
-              shape=None):
+              shape=None, examples=None):
         """Print the settings, restore a resumed run, then take the folder.
 
         model is the training model: its shape and parameter count go into
@@ -192,10 +194,13 @@ class TrainingRun(Run):
         samples; valid_batches, the held-out loss). shape: what config.json
         records of the model beside the settings, for a model other than
         LSTM_Model (recipe 06, whose model and sampling_model are None).
+        examples: recipe 02's training examples, the order of which the run
+        keeps (shuffle_examples) instead of the batches'.
         """
         import tensorflow as tf
         self.sess, self.model, self.num_batches = sess, model, num_batches
-        self.order = list(range(num_batches))
+        self._examples = examples is not None
+        self.order = list(range(num_batches if examples is None else examples))
         num_parameters = count_parameters(tf.compat.v1.trainable_variables())
         print('Trainable parameters = {:,}'.format(num_parameters))
         self.checkpoints = checkpoints.Checkpoints(self.run_dir, sess, saver)
@@ -234,7 +239,7 @@ class TrainingRun(Run):
     def _go_on_from(self, resumed, saver, initial_state):
         try:
             where = resuming.where_it_stood(self.sess, saver, resumed, self.config,
-                                            self.num_batches, initial_state)
+                                            self.num_batches, initial_state, len(self.order))
         except NothingToDo:
             resumed.lock.release(remove=True)
             raise
@@ -294,7 +299,7 @@ class TrainingRun(Run):
 
     # -- the book's two loops
 
-    def epochs(self, batches):
+    def epochs(self, batches, shuffle=True):
         """The book's epochs, each as (epoch, its batches in training order).
 
         From where a resumed run stood; none after --max-steps, Ctrl-C, a
@@ -302,14 +307,16 @@ class TrainingRun(Run):
         shuffled as the book's random.shuffle(batches) shuffles them: the
         same permutation, drawn on their order, which --resume restores.
         Each epoch's batches come as (iteration_count, ix, batch), where
-        batch is what batches[...] holds.
+        batch is what batches[...] holds. shuffle=False: the batches in their
+        order, the recipe shuffling its examples (recipe 02: shuffle_examples).
         """
         self._start()
         for epoch in range(self.epoch, self.config.epochs):
             if self._done():
                 return
             first = self.batch if epoch == self.epoch else 0
-            if first == 0:
+            self._epoch_start = first == 0
+            if first == 0 and shuffle:
                 random.shuffle(self.order)
             yield epoch, self._batches(batches, epoch, first)
 
@@ -321,6 +328,19 @@ class TrainingRun(Run):
         if self.epoch == 0:
             for _, ix, _ in self._batches(range(self.num_batches), 0, self.batch):
                 yield ix
+
+    def shuffle_examples(self):
+        """Recipe 02's shuffle: at an epoch's start, the book's
+        np.random.permutation of the training examples, applied to the order
+        they stood in (the book shuffles x_train in place, epoch after epoch).
+        Returns that order, indices into the examples as first split: where a
+        resumed run stands in an epoch, the order it stood in."""
+        import numpy as np
+        if self._epoch_start:
+            shuffled_ix = np.random.permutation(np.arange(len(self.order)))
+            self.order[:] = [self.order[i] for i in shuffled_ix]
+            self._epoch_start = False
+        return np.array(self.order, dtype=np.int64)
 
     def _start(self):
         self._started = time.monotonic()
@@ -334,7 +354,8 @@ class TrainingRun(Run):
             if self._done():
                 return
             self._at = (self.iteration + 1, epoch, ix)
-            yield self.iteration + 1, ix, batches[self.order[ix]]
+            # the batches in the order kept (recipe 02: in their order, its examples kept)
+            yield self.iteration + 1, ix, batches[ix if self._examples else self.order[ix]]
 
     def _done(self):
         max_steps = self.config.max_steps
@@ -390,6 +411,20 @@ class TrainingRun(Run):
         if self.events is not None:
             self.events.scalars(self.iteration, {'loss/held_out': loss,
                                                  'perplexity/held_out': perplexity})
+
+    def log_evaluation(self, epoch, test_loss, test_accuracy, train_loss, train_accuracy):
+        """Record recipe 02's evaluation after epoch (from 0): the test set's loss
+        and accuracy, and the last batch's (the book's training figures), in the
+        record's held_out list. A test loss that is not finite stops the run."""
+        test_loss = float(test_loss)
+        self.held_out.append({
+            'epoch': epoch + 1, 'iteration': self.iteration,
+            'loss': record.finite_or_none(test_loss), 'perplexity': None,
+            'accuracy': float(test_accuracy),
+            'train_loss': record.finite_or_none(train_loss),
+            'train_accuracy': float(train_accuracy)})
+        if not math.isfinite(test_loss):
+            self.diverged = 'the test loss is {} after epoch {}'.format(test_loss, epoch + 1)
 
     # -- during training
 

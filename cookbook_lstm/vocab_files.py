@@ -77,7 +77,7 @@ class _DataOnlyUnpickler(pickle.Unpickler):
                        'crafted to run code, and was not opened'.format(module, name))
 
 
-def _check_vocab(vocab2ix, path, padding=False):
+def _check_vocab(vocab2ix, path, zero='unknown'):
     if not isinstance(vocab2ix, dict) or not vocab2ix:
         raise RunError('{}: the vocabulary is not a mapping of tokens to indices. The '
                        'folder is damaged; use a run folder a recipe wrote.'.format(path))
@@ -89,22 +89,22 @@ def _check_vocab(vocab2ix, path, padding=False):
                        'indices whole numbers from 0. The folder is damaged; use a run '
                        'folder a recipe wrote.'.format(path, *bad[0]))
     if len(set(vocab2ix.values())) != len(vocab2ix) or (
-            0 in vocab2ix.values() if padding else vocab2ix.get('unknown') != 0):
+            0 in vocab2ix.values() if zero is None else vocab2ix.get(zero) != 0):
         raise RunError("{}: the vocabulary gives two tokens one index, or {}, as the recipe "
                        'writes it. The folder is damaged; use a run folder a recipe '
-                       'wrote.'.format(path, 'gives a token the padding\'s index 0' if padding
-                                       else "has no 'unknown' at 0"))
+                       'wrote.'.format(path, 'gives a token the padding\'s index 0'
+                                       if zero is None else 'has no {!r} at 0'.format(zero)))
     ix2vocab = {ix: token for token, ix in vocab2ix.items()}
     return vocab2ix, ix2vocab
 
 
-def read_vocab(run_dir, allow_pickle=False, padding=False):
+def read_vocab(run_dir, allow_pickle=False, zero='unknown'):
     """(vocab2ix, ix2vocab) from vocab.json; RunError naming the file if unusable.
 
     allow_pickle: with no vocab.json (a folder from before it existed), read
     the book's vocab.pkl with an unpickler that builds only plain data.
-    padding: index 0 is no token, the padding (recipe 06's characters), not
-    'unknown' (the language models').
+    zero: the token at index 0 ('unknown', the language models'; '<UNK>',
+    recipe 02's), or None where index 0 is no token, the padding (recipe 06).
     """
     run_dir = Path(run_dir)
     path = run_dir / VOCAB_FILE
@@ -113,7 +113,7 @@ def read_vocab(run_dir, allow_pickle=False, padding=False):
         if not isinstance(content, dict) or 'vocab2ix' not in content:
             raise RunError('{}: no "vocab2ix" in it. The folder is damaged; use a run '
                            'folder a recipe wrote.'.format(path))
-        return _check_vocab(content['vocab2ix'], path, padding)
+        return _check_vocab(content['vocab2ix'], path, zero)
     book = run_dir / BOOK_VOCAB_FILE
     if check_kind(book) is None:
         raise RunError('{} is missing: the run saved no vocabulary.'.format(path))

@@ -127,7 +127,8 @@ def pytest_configure(config):
 
 # ---------------------------------------------------------------- scripts in this process
 
-RECIPES = {'03': PROJECT_DIR / 'recipes' / '03_implementing_lstm.py',
+RECIPES = {'02': PROJECT_DIR / 'recipes' / '02_implementing_rnn.py',
+           '03': PROJECT_DIR / 'recipes' / '03_implementing_lstm.py',
            '04': PROJECT_DIR / 'recipes' / '04_stacking_multiple_lstm.py',
            '05': PROJECT_DIR / 'beyond_the_book' / 'bidirectional_lstm.py',
            '06': PROJECT_DIR / 'recipes' / '06_siamese_similarity.py',

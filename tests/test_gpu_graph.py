@@ -88,6 +88,31 @@ def siamese():
 GRAPHS['siamese'] = siamese
 
 
+def spam_rnn(single_softmax):
+    """Recipe 02's training graph, as the recipe builds it (either loss)."""
+    def build():
+        from cookbook_lstm.model_parts import seeded_dropout
+        x, y = tf1.placeholder(tf.int32, [None, 25]), tf1.placeholder(tf.int32, [None])
+        keep = tf1.placeholder(tf.float32)
+        embedding = tf1.Variable(tf1.random_uniform([933, 50], -1.0, 1.0))
+        output, _ = tf1.nn.dynamic_rnn(tf1.nn.rnn_cell.BasicRNNCell(10),
+                                       tf.nn.embedding_lookup(embedding, x), dtype=tf.float32)
+        output = tf.transpose(seeded_dropout(output, keep), [1, 0, 2])
+        logits = tf.matmul(tf.gather(output, 24), tf1.Variable(tf1.truncated_normal([10, 2])))
+        if not single_softmax:
+            logits = tf.nn.softmax(logits)
+        loss = tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(
+            logits=logits, labels=y))
+        tf.reduce_mean(tf.cast(tf.equal(tf.argmax(logits, 1), tf.cast(y, tf.int64)),
+                               tf.float32))
+        tf1.train.RMSPropOptimizer(0.0005).minimize(loss)
+    return build
+
+
+GRAPHS['spam rnn'] = spam_rnn(False)
+GRAPHS['spam rnn single-softmax'] = spam_rnn(True)
+
+
 @pytest.mark.parametrize('name', sorted(GRAPHS))
 def test_a_graph_built_for_a_gpu_holds_no_op_refused_there(name):
     assert config.is_op_determinism_enabled()  # as in every run (conftest turns it on)
@@ -95,6 +120,8 @@ def test_a_graph_built_for_a_gpu_holds_no_op_refused_there(name):
     assert types & REFUSED_ON_GPU == set()
     if name == 'siamese':  # its dropout: stateless, a mask drawn from the seed and the batch
         assert 'StatelessRandomUniformV2' in types and 'RandomUniform' not in types
+    elif name.startswith('spam rnn'):  # the loss through TensorFlow's own deterministic path
+        assert 'LogSoftmax' in types and 'StatelessRandomUniformV2' in types
     elif not name.startswith('classifier'):
         assert 'LogSoftmax' in types  # TensorFlow's deterministic loss took its place
 

@@ -133,6 +133,7 @@ RECIPES = {'02': PROJECT_DIR / 'recipes' / '02_implementing_rnn.py',
            '05': PROJECT_DIR / 'beyond_the_book' / 'bidirectional_lstm.py',
            '06': PROJECT_DIR / 'recipes' / '06_siamese_similarity.py',
            'match': PROJECT_DIR / 'tools' / 'match_addresses.py',
+           'classify': PROJECT_DIR / 'tools' / 'classify_messages.py',
            'sample': PROJECT_DIR / 'tools' / 'sample_shakespeare.py',
            'heatmap': PROJECT_DIR / 'tools' / 'cell_heatmap.py'}
 _SCRIPTS = {}

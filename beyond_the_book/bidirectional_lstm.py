@@ -329,7 +329,8 @@ def main(argv=None, imdb_loader=None):
             print('Model Saved To: {}'.format(run.run_dir / variant))
             sess.close()
 
-        print('Held-out accuracy after {} epochs: {}'.format(config.epochs, ', '.join(
+        print('Held-out accuracy after {} epoch{}: {}'.format(
+            config.epochs, '' if config.epochs == 1 else 's', ', '.join(
             '{} {:.3f}'.format(v, record['epochs'][v][-1]['test_accuracy']) for v in variants)))
 
         # Plot accuracy and loss per epoch

@@ -223,6 +223,14 @@ class TrainingRun(Run):
                                            "one more, as the book prints)".format(value + 1)
                                            if key == 'num_batches' and model is not None
                                            else ''))
+        epochs = getattr(self.config, 'epochs', 1)
+        if self.config.max_steps and self.config.max_steps < epochs * num_batches:
+            # the book's status lines count the whole run's epochs and batches
+            epoch, batch = divmod(self.config.max_steps - 1, num_batches)
+            print('Note: --max-steps {} stops this run at iteration {}, in epoch {} of {} '
+                  '(batch {} of {}); the lines below count as the whole run would.'.format(
+                      self.config.max_steps, self.config.max_steps, epoch + 1, epochs,
+                      batch + 1, num_batches))
         if self._resumed is not None:
             self._go_on_from(self._resumed, saver, () if model is None else model.initial_state)
         self.take_folder(self.settings)

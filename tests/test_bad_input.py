@@ -232,6 +232,19 @@ def test_a_folder_of_the_earlier_pickled_format_says_what_can_be_done(run_copy):
     assert pickle.loads(before['vocab.pkl'])[0]['unknown'] == 0
 
 
+@pytest.mark.parametrize('args, message', [
+    (('--temperature', '0.5'), '--temperature changes the draws of --strategy weighted and '
+                               'topk; greedy takes the most probable token whatever it is: add '
+                               '--strategy weighted, or drop --temperature'),
+    (('--strategy', 'weighted', '--top-k', '5'), '--top-k is read by --strategy topk only: add '
+                                                 '--strategy topk, or drop --top-k'),
+])
+def test_a_setting_the_strategy_does_not_read_is_refused(saved_run, args, message):
+    result = run_in_process('sample', '--checkpoint', saved_run, *args)
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines()[-1].endswith('error: ' + message)
+
+
 def test_top_k_above_the_vocabulary_is_refused(saved_run):
     result = run_in_process('sample', '--checkpoint', saved_run, '--strategy', 'topk',
                             '--top-k', 28)

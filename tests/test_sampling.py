@@ -215,7 +215,8 @@ def test_bad_strategy_settings_are_clear_errors(kwargs, message):
 def test_each_strategy_prints_the_prime_and_num_tokens(runs, recipe):
     for strategy in ('weighted', 'topk'):
         result = sample('--checkpoint', runs[recipe], '--prime', 'Thou art', '--num', 30,
-                        '--strategy', strategy, '--top-k', 3, '--seed', 5)
+                        '--strategy', strategy, '--seed', 5,
+                        *(('--top-k', 3) if strategy == 'topk' else ()))
         assert result.returncode == 0, result.stderr[-3000:]
         (line,) = result.stdout.splitlines()
         assert line.startswith('thou art')

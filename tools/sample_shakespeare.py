@@ -54,10 +54,11 @@ def parse_args(argv=None):
                         help='tokens to generate after each prime text (default %(default)s)')
     parser.add_argument('--strategy', choices=STRATEGIES, default='greedy',
                         help='how each token is chosen (default %(default)s)')
-    parser.add_argument('--temperature', type=settings.POSITIVE.parse, default=1.0,
-                        help='divides the logits before a draw (default %(default)s)')
-    parser.add_argument('--top-k', type=settings.Whole(1).parse, default=10,
-                        help='with --strategy topk: draw among this many (default %(default)s)')
+    parser.add_argument('--temperature', type=settings.POSITIVE.parse, default=None,
+                        help='with --strategy weighted or topk: divides the logits before a '
+                             'draw (default 1.0)')
+    parser.add_argument('--top-k', type=settings.Whole(1).parse, default=None,
+                        help='with --strategy topk: draw among this many (default 10)')
     parser.add_argument('--seed', type=int, default=None,
                         help='seed the draws, so the same seed prints the same text')
     parser.add_argument('--strict', action='store_true',
@@ -71,6 +72,16 @@ def parse_args(argv=None):
                              "fused: one fused LSTM op per layer and step, the same "
                              'text, built and run faster (default %(default)s)')
     args = parser.parse_args(argv)
+    # a setting the chosen strategy does not read is refused, not ignored
+    if args.temperature is not None and args.strategy == 'greedy':
+        parser.error('--temperature changes the draws of --strategy weighted and topk; greedy '
+                     'takes the most probable token whatever it is: add --strategy weighted, '
+                     'or drop --temperature')
+    if args.top_k is not None and args.strategy != 'topk':
+        parser.error('--top-k is read by --strategy topk only: add --strategy topk, or drop '
+                     '--top-k')
+    args.temperature = 1.0 if args.temperature is None else args.temperature
+    args.top_k = 10 if args.top_k is None else args.top_k
     if args.python_loop and args.strategy != 'greedy':
         parser.error("--python-loop is the book's greedy sampler: use it with "
                      '--strategy greedy')

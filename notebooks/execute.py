@@ -1,6 +1,6 @@
 """Run the notebooks as a class would, and keep executed copies in docs/notebooks/.
 
-    python notebooks/execute.py                         # all four
+    python notebooks/execute.py                         # all five
     python notebooks/execute.py 04_stacking_multiple_lstm
     python notebooks/execute.py --text-only             # after editing prose only
 
@@ -26,8 +26,8 @@ from cookbook_lstm import errors  # noqa: E402
 from cookbook_lstm import safe_files  # noqa: E402
 from cookbook_lstm.command_line import first_line  # noqa: E402
 COPIES = PROJECT / 'docs' / 'notebooks'
-NAMES = ('03_implementing_lstm', '04_stacking_multiple_lstm', '06_siamese_similarity',
-         'bidirectional_lstm')
+NAMES = ('02_implementing_rnn', '03_implementing_lstm', '04_stacking_multiple_lstm',
+         '06_siamese_similarity', 'bidirectional_lstm')
 NOTEBOOK_LIMIT = 64 * 2 ** 20  # bytes: the copies, figures included, are below 1 MiB
 
 

@@ -14,7 +14,8 @@ from nbclient import NotebookClient
 NOTEBOOKS = Path(__file__).resolve().parent.parent / 'notebooks'
 COPIES = NOTEBOOKS.parent / 'docs' / 'notebooks'
 # What the tests change in each notebook's parameters cell: a few steps only
-SHORT = {'03_implementing_lstm': 'max_steps = 3\ndata_dir = {tmp!r}',
+SHORT = {'02_implementing_rnn': 'changes = dict(epochs=2, batch_size=1500)\ndata_dir = {tmp!r}',
+         '03_implementing_lstm': 'max_steps = 3\ndata_dir = {tmp!r}',
          '04_stacking_multiple_lstm': 'max_steps = 3\ndata_dir = {tmp!r}',
          '06_siamese_similarity': 'max_steps = 3',
          'bidirectional_lstm': 'max_examples = 64\nepochs = 1'}
@@ -54,6 +55,22 @@ def test_the_notebook_runs_offline(name, tmp_path):
     if name == 'bidirectional_lstm':
         assert 'bilstm, epoch 1: training accuracy' in outputs
         assert 'forward output at the first word changed by  0.0' in outputs
+    elif name == '02_implementing_rnn':
+        # the cell's equation beside BasicRNNCell, on hand-made numbers
+        [difference] = re.findall(r'largest difference: (\S+) \(float32 rounding\)', outputs)
+        assert float(difference) < 1e-6
+        assert 'the final state is the last output: True' in outputs
+        # the data, its balance and the vocabulary, as the recipe prints them
+        assert '5,574 messages: 4,827 ham (86.6%), 747 spam (13.4%)' in outputs
+        assert "A constant 'ham' scores 0.87 on the test set (spam is class 0)" in outputs
+        assert 'Vocabulary Size: 933 (the 932 words kept and <UNK>)' in outputs
+        assert 'Trainable parameters = 47,282' in outputs
+        assert 'no message costs less than 0.313' in outputs
+        # both trainings, 2 epochs of 3 batches; the confusion matrices; the padding
+        assert outputs.count('Epoch: 2, Test Loss: ') == 2
+        assert outputs.count('Trained 6 batches') == 2
+        assert outputs.count('of the 146 spam messages caught') == 2
+        assert 'of the 1115 test messages' in outputs
     elif name == '06_siamese_similarity':
         # one set of weights for both towers; the same address scores 1 at keep 1.0
         assert 'shared weights: True (36,610 weights' in outputs
@@ -99,9 +116,10 @@ def test_the_executed_copy_is_of_the_same_code_with_its_outputs_and_no_error(nam
     assert all(c.execution_count for c in copy.cells if c.cell_type == 'code')
     figures = [o for o in outputs if 'image/png' in o.get('data', {})]
     # the loss curve (and the heatmap, 04); the accuracy curves (the classifier); the
-    # loss against the score, and the two trainings' loss and accuracy (06)
-    assert len(figures) == (2 if name in ('04_stacking_multiple_lstm', '06_siamese_similarity')
-                            else 1)
+    # loss against the score, and the two trainings' loss and accuracy (06); the test
+    # loss and accuracy, and the states over two messages (02)
+    assert len(figures) == (2 if name in ('02_implementing_rnn', '04_stacking_multiple_lstm',
+                                          '06_siamese_similarity') else 1)
     assert copy.metadata['executed']['seconds'] > 0
 
 

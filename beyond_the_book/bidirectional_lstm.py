@@ -222,9 +222,13 @@ def plot_curves(history, title):
     for ax in (acc_ax, loss_ax):
         ax.set_xlabel('Epoch')
         ax.xaxis.set_major_locator(plt.MaxNLocator(integer=True))  # whole epochs
-        ax.legend(fontsize='small')
+    # one legend for both, below the axes: inside, it would hide curves
+    handles, labels = acc_ax.get_legend_handles_labels()
+    fig.legend(handles, labels, loc='lower center', ncol=min(len(labels), 4),
+               fontsize='small', frameon=False)
     fig.suptitle(title)
-    fig.tight_layout()
+    rows = -(-len(labels) // 4)
+    fig.tight_layout(rect=(0, 0.06 + 0.05 * rows, 1, 1))
     return fig
 
 

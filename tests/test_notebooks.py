@@ -123,6 +123,65 @@ def test_the_executed_copy_is_of_the_same_code_with_its_outputs_and_no_error(nam
     assert copy.metadata['executed']['seconds'] > 0
 
 
+def execute_module():
+    """notebooks/execute.py as a module (its fingerprint and machine_paths)."""
+    import importlib.util
+    spec = importlib.util.spec_from_file_location('notebooks_execute', NOTEBOOKS / 'execute.py')
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.mark.parametrize('name', sorted(SHORT))
+def test_the_executed_copy_is_of_the_current_notebook_and_project_files(name):
+    """The copy's fingerprint, recomputed: the notebook's code cells and every project
+    source file its kernel imported (listed in the copy), as they are now. A printed
+    setting added to a module, or any change to it, since the copy was made fails here."""
+    execute = execute_module()
+    notebook = nbformat.read(NOTEBOOKS / (name + '.ipynb'), as_version=4)
+    executed = nbformat.read(COPIES / (name + '.ipynb'), as_version=4).metadata['executed']
+    files = executed.get('sources')
+    advice = 'run python notebooks/execute.py {} (from the project root) to make ' \
+        'docs/notebooks/{}.ipynb again'.format(name, name)
+    assert isinstance(files, list) and 'fingerprint' in executed, \
+        'the copy of {} has no fingerprint: {}'.format(name, advice)
+    assert 'lstm_model.py' in files or name in ('02_implementing_rnn', '06_siamese_similarity')
+    assert any(f.startswith('cookbook_lstm/') for f in files)
+    missing = [f for f in files if not (NOTEBOOKS.parent / f).is_file()]
+    assert not missing, 'the copy of {} imported {}, gone: {}'.format(name, missing, advice)
+    assert execute.fingerprint(notebook, files) == executed['fingerprint'], \
+        'the copy of {} is stale: its notebook or a project file it imports changed: ' \
+        '{}'.format(name, advice)
+
+
+def test_the_fingerprint_changes_with_a_code_cell_or_an_imported_file(tmp_path):
+    execute = execute_module()
+    (tmp_path / 'module.py').write_text('x = 1\n')
+    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell('print(1)'),
+                                               nbformat.v4.new_markdown_cell('prose')])
+    before = execute.fingerprint(notebook, ['module.py'], tmp_path)
+    notebook.cells[1].source = 'other prose'   # text cells: --text-only copies them
+    assert execute.fingerprint(notebook, ['module.py'], tmp_path) == before
+    (tmp_path / 'module.py').write_text('x = 1\nprint(x)\n')
+    assert execute.fingerprint(notebook, ['module.py'], tmp_path) != before
+    (tmp_path / 'module.py').write_text('x = 1\n')
+    notebook.cells[0].source = 'print(2)'
+    assert execute.fingerprint(notebook, ['module.py'], tmp_path) != before
+
+
+@pytest.mark.parametrize('name', sorted(SHORT))
+def test_the_executed_copy_shows_no_path_of_this_machine(name):
+    """Not the project's absolute path, nor a home or temporary folder's: the notebooks
+    print paths relative to the project."""
+    text = (COPIES / (name + '.ipynb')).read_text()
+    project = NOTEBOOKS.parent
+    for path in {str(project), str(project.resolve())}:
+        assert path not in text, name
+    assert execute_module().machine_paths(text) == [], name
+    assert execute_module().machine_paths('cache /home/me/x.txt and /tmp/y') == [
+        '/home/me/x.txt', '/tmp/y']
+
+
 def test_each_notebooks_time_is_the_same_everywhere():
     """The seconds the executed copy took, as the README (for the notebooks it
     names), docs/teaching.md and the notebook's settings cell give them."""

@@ -8,7 +8,9 @@ state c of a few units under it, one coloured cell per character, in the
 style of Karpathy, Johnson and Fei-Fei (2015). Which units: the rule in
 cell_states.py (the units that follow the place of a character in its word,
 and those that follow the spaces). Writes cell_states.png into the run
-folder, or --out PATH, and prints each unit chosen with its correlation.
+folder, or --out PATH, and prints each unit chosen with its correlation:
+over the text, and without the drift of the state along it (a unit is
+called strong only where both are; cell_states.py says the rule).
 """
 import argparse
 import io
@@ -44,7 +46,11 @@ def main(argv=None):
                         help='the text to read, cleaned as the training text was '
                              '(default: from Hamlet)')
     parser.add_argument('--units', type=settings.Whole(1).parse, default=3,
-                        help='units to show for each feature (default %(default)s)')
+                        help='at most N units for each feature, the place in a word and the '
+                             'spaces (default %(default)s); fewer where fewer units\' tanh(c) '
+                             'moves by {} or more over the text, where the first feature took '
+                             'them, and none for a feature the text does not vary (one word has '
+                             'no spaces)'.format(cell_states.MIN_SPREAD))
     parser.add_argument('--out', metavar='PATH', default=None,
                         help='a new PNG file to write (default: cell_states.png in the run '
                              'folder)')
@@ -97,8 +103,13 @@ def main(argv=None):
     except errors.CorpusError as err:
         raise errors.RunError('--text {}'.format(err)) from None
     for unit, feature, r in picked:
-        print('unit {:3d}: r = {:+.2f} with {} ({})'.format(unit, r, feature,
-                                                            cell_states.strength(r)))
+        print(cell_states.tie(states, text, unit, feature, r))
+    for feature in cell_states.FEATURES:
+        shown = sum(f == feature for _, f, _ in picked)
+        if shown < args.units:
+            print('{} of the {} units asked for {}: the others move by less than {} over the '
+                  'text, or were taken by the other feature, or the text does not vary '
+                  'it.'.format(shown, args.units, feature, cell_states.MIN_SPREAD))
     import matplotlib
     matplotlib.use('Agg')
     figure = cell_states.draw_heatmap(

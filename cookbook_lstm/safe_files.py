@@ -243,3 +243,21 @@ def is_disk_full(err):
         return True
     return 'No space left on device' in str(err) or 'Disk quota exceeded' in str(err)
 
+
+
+def read_lines(path, limit, what):
+    """The lines of a text file a user names, stripped, blank ones skipped: a
+    command's list of inputs (what: 'messages', 'addresses'). Refuses (RunError,
+    one line) what read_bytes refuses, text that is not UTF-8, and a file
+    with no line."""
+    advice = 'Give a text file of {}, one a line.'.format(what)
+    data = read_bytes(Path(path), limit=limit, advice=advice)
+    try:
+        text = data.decode('utf-8')
+    except UnicodeDecodeError as err:
+        raise RunError('{}: line {} is not UTF-8 text (byte 0x{:02x}). {}'.format(
+            path, data.count(b'\n', 0, err.start) + 1, data[err.start], advice)) from None
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    if not lines:
+        raise RunError('{}: holds no {}. {}'.format(path, what, advice))
+    return lines

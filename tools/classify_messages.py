@@ -34,7 +34,7 @@ from cookbook_lstm import checkpoints
 from cookbook_lstm import command_line
 from cookbook_lstm import errors
 from cookbook_lstm import resuming
-from cookbook_lstm.safe_files import read_bytes
+from cookbook_lstm.safe_files import read_lines
 from cookbook_lstm.spam_data import clean_text
 from cookbook_lstm.tf1_setup import import_tensorflow
 from cookbook_lstm.vocabulary_processor import (CategoricalVocabulary, UNKNOWN_TOKEN,
@@ -78,17 +78,7 @@ def parse_args(argv=None):
 
 def read_messages(path):
     """The messages of a file, one a line, blank lines skipped; RunError if unusable."""
-    advice = 'Give a text file of messages, one a line.'
-    data = read_bytes(Path(path), limit=MESSAGE_FILE_LIMIT, advice=advice)
-    try:
-        text = data.decode('utf-8')
-    except UnicodeDecodeError as err:
-        raise errors.RunError('{}: line {} is not UTF-8 text (byte 0x{:02x}). {}'.format(
-            path, data.count(b'\n', 0, err.start) + 1, data[err.start], advice)) from None
-    messages = [line.strip() for line in text.splitlines() if line.strip()]
-    if not messages:
-        raise errors.RunError('{}: holds no messages. {}'.format(path, advice))
-    return messages
+    return read_lines(path, MESSAGE_FILE_LIMIT, 'messages')
 
 
 def shown(message):

@@ -27,7 +27,7 @@ from cookbook_lstm import command_line
 from cookbook_lstm import errors
 from cookbook_lstm import resuming
 from cookbook_lstm import settings
-from cookbook_lstm.safe_files import read_bytes
+from cookbook_lstm.safe_files import read_lines
 from cookbook_lstm.tf1_setup import import_tensorflow
 
 RECIPE = '06_siamese_similarity'
@@ -59,18 +59,9 @@ def parse_args(argv=None):
 
 
 def read_addresses(path, what):
-    """The addresses of a file, one a line, blank lines skipped; RunError if unusable."""
-    advice = 'Give a text file of addresses, one a line.'
-    data = read_bytes(Path(path), limit=ADDRESS_FILE_LIMIT, advice=advice)
-    try:
-        text = data.decode('utf-8')
-    except UnicodeDecodeError as err:
-        raise errors.RunError('{}: not UTF-8 text (byte {} of {}). {}'.format(
-            path, err.start, what, advice)) from None
-    addresses = [line.strip() for line in text.splitlines() if line.strip()]
-    if not addresses:
-        raise errors.RunError('{}: holds no addresses. {}'.format(path, advice))
-    return addresses
+    """The addresses of a file (what: 'queries', 'references'), one a line, blank
+    lines skipped; RunError if unusable."""
+    return read_lines(path, ADDRESS_FILE_LIMIT, what)
 
 
 def check_addresses(addresses, what, vocab2ix):

@@ -24,6 +24,14 @@ beside the book's, how many are the book's judged (at least 3, as the seeds
 give). Its figure sets the run's loss and accuracy beside the
 four notebooks' printed lines.
 
+A run of recipe 02 (the RNN spam classifier) is judged on the vocabulary size
+and the 80-20 split (exact) and on each epoch's test loss and accuracy, the
+run's rounded as the recipe prints them (two significant digits): each epoch
+is shown beside its band, and the mean of the printed epochs in each span of
+five is judged. The printed code (a softmax before the loss's own, the
+default) is judged against the book; --single-softmax against the author's
+notebook that ran its epochs (a2ca9e7, 20; 4111ba8, --epochs 50).
+
 Exit status, each its own, so that a regression job can trust it:
   0    at least one figure was judged, and every judged figure lies in its band
   1    a judged figure lies outside its band
@@ -84,6 +92,10 @@ PUBLISHED_KEYS = ('recipe', 'edition', 'compared_settings', 'graphs', 'bands', '
 SIAMESE = '06_siamese_similarity'
 SIAMESE_KEYS = ('recipe', 'compared_settings', 'graphs', 'bands', 'lines', 'queries',
                 'matches', 'sources')
+# Recipe 02 prints each epoch's test loss and accuracy, the vocabulary and the split
+SPAM = '02_implementing_rnn'
+SPAM_KEYS = ('recipe', 'compared_settings', 'collections', 'counts', 'graphs', 'epochs',
+             'bands', 'sources')
 
 
 def load_published(recipe, published_dir=PUBLISHED_DIR):
@@ -96,7 +108,7 @@ def load_published(recipe, published_dir=PUBLISHED_DIR):
         raise CompareError('recipe {} has no published figures (the book has no such '
                            'recipe), so there is nothing to compare it with.'.format(recipe))
     published = safe_files.read_json(path, safe_files.LIMITS['published'])
-    keys = SIAMESE_KEYS if recipe == SIAMESE else PUBLISHED_KEYS
+    keys = {SIAMESE: SIAMESE_KEYS, SPAM: SPAM_KEYS}.get(recipe, PUBLISHED_KEYS)
     missing = [k for k in keys if not isinstance(published, dict) or k not in published]
     if missing or published['recipe'] != recipe:
         raise CompareError('{} is not the published figures of recipe {} ({}).'.format(
@@ -152,8 +164,8 @@ def read_run(run_dir, published_dir=PUBLISHED_DIR):
                                run_dir / RECORD_FILE))
     record = read_record(run_dir)
     published = load_published(record.get('recipe'), published_dir)
-    required = settings.required_of(SIAMESE) if published['recipe'] == SIAMESE \
-        else settings.REQUIRED  # a language model's
+    required = settings.required_of(published['recipe']) \
+        if published['recipe'] in (SIAMESE, SPAM) else settings.REQUIRED  # a language model's
     settings.check_config(record['config'], run_dir / RECORD_FILE, required=(
         required + tuple(published['compared_settings'])))
     return record, published
@@ -178,6 +190,8 @@ def graph_of(config):
     """Which of the published graphs the run built."""
     if config.get('recipe') == SIAMESE:
         return 'siamese'
+    if config.get('recipe') == SPAM:  # --single-softmax: the loss on the logits
+        return 'single_softmax' if config.get('single_softmax') else 'double_softmax'
     if config.get('level') == 'word':
         return 'one_layer'
     return 'separate' if config.get('separate_layers') else 'tied'
@@ -210,6 +224,8 @@ def compare(record, published):
     """The comparison rows for one run record against its recipe's published figures."""
     if published['recipe'] == SIAMESE:
         return compare_siamese(record, published)
+    if published['recipe'] == SPAM:
+        return compare_spam(record, published)
     config = run_config(record)
     graph = graph_of(config)
     judge = published['graphs'][graph]['judged_by']
@@ -325,7 +341,10 @@ def compare_samples(record, published):
     for each iteration where a source printed samples in its log, the run's
     samples at that iteration (none if it did not get there). table holds
     (source, published texts, how many match word for word, how many given).
+    Recipe 02 prints no samples: none.
     """
+    if published['recipe'] == SPAM:
+        return []
     samples = record.get('samples') or []
     last = samples[-1]['iteration'] if samples else None
     groups = [(None, last)] + [(i, i) for i in sorted(
@@ -386,6 +405,8 @@ def text_table(rows):
 def describe_run(record, published):
     if published['recipe'] == SIAMESE:
         return describe_siamese_run(record, published)
+    if published['recipe'] == SPAM:
+        return describe_spam_run(record, published)
     config = record['config']
     corpus = record.get('corpus') or {}
     rows = record['iterations']['rows']
@@ -430,7 +451,8 @@ def markdown(record, published, rows, samples, figure_name):
                 source, ' / '.join('"{}"'.format(t) if t else '(not given)' for t in pub),
                 matches, count))
     lines += ['', '![{} with the published points]({})'.format(
-        'loss and accuracy' if published['recipe'] == SIAMESE else 'loss', figure_name), '',
+        'loss and accuracy' if published['recipe'] in (SIAMESE, SPAM) else 'loss',
+        figure_name), '',
               'Exit status {}: {}.'.format(status(rows), 'a judged figure is outside its '
                                            'band' if status(rows) else 'nothing judged '
                                            'is outside its band'), '']
@@ -471,6 +493,8 @@ def plot(record, published, run_dir, judged_any=True):
     """
     if published['recipe'] == SIAMESE:
         return plot_siamese(record, published, run_dir, judged_any)
+    if published['recipe'] == SPAM:
+        return plot_spam(record, published, run_dir, judged_any)
     import matplotlib
     if 'MPLBACKEND' not in os.environ:
         matplotlib.use('Agg')
@@ -604,6 +628,8 @@ def spread(records, published):
     graph = graphs.pop()
     if graph == 'siamese':
         return spread_siamese(records, published)
+    if graph in SPAM_GRAPHS:
+        return spread_spam(records, published)
     short = [len(r['iterations']['rows']) for r in records if len(r['iterations']['rows']) < POOL]
     if short:
         raise CompareError('--spread: a run has {} iterations; each needs at least {}.'.format(
@@ -922,6 +948,372 @@ def siamese_bands(records):
     return result
 
 
+# ---- recipe 02, the RNN spam classifier: each epoch's test loss and accuracy
+
+# Its script prints 'Epoch: {}, Test Loss: {:.2}, Test Acc: {:.2}' after each
+# epoch: two significant digits. A run's figure is rounded the same way before
+# it is set beside a printed one, and the bands were measured on figures so
+# rounded, so that they hold the rounding of both. One epoch alone is shown
+# beside its band; what is judged is the mean of the epochs a source printed
+# in each span of POOL_EPOCHS (1-5, 6-10, ...; the book printed epochs 1, 2,
+# 19 and 20, so its means are of 1-2 and of 19-20): an epoch where one seed's
+# model wobbles is smoothed out (docs/checking-a-run.md says how often a
+# faithful run would fail either way). The graph says which source judges:
+# the book the printed code (a softmax, then the loss's own), the author's
+# notebooks the corrected one (--single-softmax); the run's epochs say which
+# notebook (a2ca9e7 ran 20, 4111ba8 50).
+SPAM_GRAPHS = ('double_softmax', 'single_softmax')
+SPAM_METRICS = ('loss', 'accuracy')  # each a value of an epoch's held_out entry
+POOL_EPOCHS = 5
+PRINTED_AS = '{:.2}'
+
+
+def as_printed(value):
+    """value as the recipe prints it: two significant digits; None stays None."""
+    return None if value is None else float(PRINTED_AS.format(value))
+
+
+def printed_decimals(value):
+    """The decimals that show two significant digits of value (0.46: 2, 0.097: 3)."""
+    if not value:
+        return 2
+    return max(2, 1 - math.floor(math.log10(abs(value))))
+
+
+def epoch_values(record):
+    """The run's figures after each epoch, as printed: {epoch: (loss, accuracy)},
+    either None where the record has none (a loss that was not finite)."""
+    return {h['epoch']: tuple(as_printed(h.get(m)) for m in SPAM_METRICS)
+            for h in record.get('held_out') or []}
+
+
+def epochs_done(values):
+    """How many epochs from the first the run has figures for, without a gap."""
+    n = 0
+    while n + 1 in values:
+        n += 1
+    return n
+
+
+def epoch_spans(epochs):
+    """The printed epochs in each span of POOL_EPOCHS: [(first, last, epochs)]."""
+    spans = {}
+    for epoch in sorted(epochs):
+        spans.setdefault((epoch - 1) // POOL_EPOCHS, []).append(epoch)
+    return [(block[0], block[-1], block) for _, block in sorted(spans.items())]
+
+
+def span_name(first, last):
+    return '{}-{}'.format(first, last)
+
+
+def published_epochs(published, source):
+    """A source's printed epochs: {epoch: (loss, accuracy)}."""
+    [entry] = [e for e in published['epochs'] if e['source'] == source]
+    return {epoch: (loss, accuracy) for epoch, loss, accuracy in entry['rows']}
+
+
+def spam_judge(published, graph, epochs):
+    """The source that judges a run of graph that trained so many epochs; without
+    one (another number of epochs), the source of the book's number, shown."""
+    judged_by = published['graphs'][graph]['judged_by']
+    return judged_by.get(str(epochs)) or judged_by[str(book_settings(published)['epochs'])]
+
+
+def spam_collection(record):
+    """The collection the run read, as its run folder describes it."""
+    corpus = record.get('corpus') or record['config'].get('corpus')
+    return corpus if isinstance(corpus, dict) else {}
+
+
+def spam_reasons(record, config, published, graph):
+    """Why a run of recipe 02 cannot be judged: [] when it can. single_softmax
+    picks the graph and epochs the notebook (20 or 50); every other compared
+    setting must be the book's, and the collection the published one."""
+    book = book_settings(published)
+    other = {k: config.get(k) for k, v in book.items()
+             if k not in ('single_softmax', 'epochs') and config.get(k) != v}
+    if str(config.get('epochs')) not in published['graphs'][graph]['judged_by']:
+        other['epochs'] = config.get('epochs')
+    reasons = []
+    if other:
+        reasons.append('other settings ({})'.format(', '.join(
+            '{} {}'.format(k, v) for k, v in sorted(other.items()))))
+    if spam_collection(record).get('sha256') not in published['collections'].values():
+        reasons.append('another copy of the collection')
+    return reasons
+
+
+def spam_counts(record, config):
+    """The vocabulary size and the 80-20 split: the split follows from the number
+    of messages the run read, as the recipe cuts it (int(0.8 n) to train)."""
+    messages = spam_collection(record).get('messages')
+    train = int(messages * 0.80) if isinstance(messages, int) else None
+    return {'vocab_size': config.get('vocab_size'), 'train_messages': train,
+            'test_messages': None if train is None else messages - train}
+
+
+def compare_spam(record, published):
+    """Recipe 02's rows: the vocabulary and the split (exact), each printed
+    epoch's test loss and accuracy (shown, with its band) and the means of the
+    printed epochs in each span of POOL_EPOCHS (judged, but where the graph
+    shows them only), against the source of the run's graph and epochs. An
+    epoch without a band (a --spread of shorter runs) is shown, not judged."""
+    config = run_config(record)
+    graph = graph_of(config)
+    how = published['graphs'][graph]
+    judge = spam_judge(published, graph, config.get('epochs'))
+    bands = published['bands'][graph]
+    reasons = spam_reasons(record, config, published, graph)
+    run = epoch_values(record)
+    reached = epochs_done(run)
+    shown_only = set(how.get('shown_epochs', []))
+
+    def verdict(inside, reached_it=True):
+        if reasons:
+            return NOT_COMPARABLE + ' and '.join(reasons)
+        if not reached_it:
+            return 'not reached (the run stopped after epoch {})'.format(reached)
+        return INSIDE if inside else OUTSIDE
+
+    def shown(run_value, value, band, reached_it=True):
+        if reasons or not reached_it or band is None:
+            return SHOWN
+        return WITHIN if near(run_value, value, band) else BEYOND
+
+    def near(run_value, value, band):
+        # the printed figures are multiples of 0.01 (or 0.001): no float residue decides
+        return run_value is not None and round(abs(run_value - value), 9) <= band
+
+    out = []
+    facts = spam_counts(record, config)
+    for entry in published['counts']:
+        run_value = facts[entry['key']]
+        out.append(Row(entry['figure'], '/'.join(entry['sources']), entry['value'],
+                       run_value, 'exact', verdict(run_value == entry['value'])))
+    lines = published_epochs(published, judge)
+    for epoch, values in sorted(lines.items()):
+        for k, (metric, value) in enumerate(zip(SPAM_METRICS, values)):
+            band = bands[metric].get(str(epoch))
+            run_value = run[epoch][k] if epoch in run else None
+            out.append(Row('test {} at epoch {}'.format(metric, epoch), judge, value,
+                           run_value, band, shown(run_value, value, band, epoch in run),
+                           digits=printed_decimals(value)))
+    for first, last, block in epoch_spans(lines):
+        reached_it = block[-1] <= reached
+        for k, metric in enumerate(SPAM_METRICS):
+            value = statistics.mean(lines[e][k] for e in block)
+            run_values = [run[e][k] for e in block if e in run]
+            run_mean = statistics.mean(run_values) if reached_it and None not in run_values \
+                else None
+            band = bands['pooled'][metric].get(span_name(first, last))
+            judged = band is not None and not shown_only.intersection(block)
+            out.append(Row('mean test {} of epochs {}'.format(metric, span_name(first, last)),
+                           judge, value, run_mean, band,
+                           verdict(near(run_mean, value, band), reached_it) if judged
+                           else shown(run_mean, value, band, reached_it), digits=3))
+    return out
+
+
+def describe_spam_run(record, published):
+    config = run_config(record)
+    rows = record['iterations']['rows']
+    graph = graph_of(config)
+    how = published['graphs'][graph]
+    epochs = config.get('epochs')
+    judge = spam_judge(published, graph, epochs)
+    reasons = spam_reasons(record, config, published, graph)
+    collection = spam_collection(record)
+    others = [e['source'] for e in published['epochs'] if e['source'] != judge]
+    shown_only = how.get('shown_epochs', [])
+    return [
+        'Run: recipe {}, {} graph, seed {}, {} of {} epochs ({}), status {}'.format(
+            record.get('recipe'), graph.replace('_', ' '), record.get('seed'),
+            epochs_done(epoch_values(record)), epochs,
+            '{:.0f} s'.format(rows[-1][4]) if rows else 'no time', record.get('status')),
+        'Collection: {} (sha256 {}..., {} messages)'.format(
+            collection.get('collection'), str(collection.get('sha256'))[:12],
+            fmt(collection.get('messages'))) if collection else 'Collection: not recorded',
+        'Settings: {}'.format(' and '.join(reasons) if reasons else "the book's{}".format(
+            ', with the loss on the logits (--single-softmax)' if graph == 'single_softmax'
+            else '')),
+        'Judged against: {}, because {}. Each printed epoch is shown beside its band, the '
+        "run's figure rounded as printed ({}); the mean of the printed epochs in each span "
+        'of {} epochs is judged{}. The other sources ({}) are drawn in comparison.png, not '
+        'judged.'.format(
+            source_name(judge), how['why'][str(epochs)] if str(epochs) in how['why']
+            else how['why'][str(book_settings(published)['epochs'])],
+            PRINTED_AS, POOL_EPOCHS,
+            ', but for epochs {} (shown: {})'.format(
+                span_name(min(shown_only), max(shown_only)), how['shown_why'])
+            if shown_only else '', ', '.join(source_name(s) for s in others)),
+    ]
+
+
+def consecutive(points):
+    """points (epoch first, in order) in runs of consecutive epochs: [(first, last, run)]."""
+    runs = []
+    for point in points:
+        if runs and point[0] == runs[-1][-1][0] + 1:
+            runs[-1].append(point)
+        else:
+            runs.append([point])
+    return [(run[0][0], run[-1][0], run) for run in runs]
+
+
+def source_name(source):
+    return 'the book' if source == 'book' else source
+
+
+def plot_spam(record, published, run_dir, judged_any=True):
+    """comparison.png for recipe 02: the run's test loss (left) and accuracy
+    (right) after each epoch, its training figures faint, beside every
+    source's printed epochs; the judging source's bands shaded around its
+    epochs (light) and around its means (darker, over the epochs they are
+    taken from), the run's means drawn in black."""
+    import matplotlib
+    if 'MPLBACKEND' not in os.environ:
+        matplotlib.use('Agg')
+    import matplotlib.pyplot as plt
+    config = run_config(record)
+    graph = graph_of(config)
+    judge = spam_judge(published, graph, config.get('epochs'))
+    bands = published['bands'][graph]
+    shown_only = set(published['graphs'][graph].get('shown_epochs', []))
+    held = record.get('held_out') or []
+    run = epoch_values(record)
+    fig, panels = plt.subplots(1, 2, figsize=(14, 5.5))
+    styles = {'book': ('o', 'tab:red'), 'a2ca9e7': ('s', 'tab:blue'),
+              '4111ba8': ('^', 'tab:green')}
+    for k, (ax, metric) in enumerate(zip(panels, SPAM_METRICS)):
+        # a band is drawn as far as the figure can go: a loss from 0, an accuracy 0 to 1
+        def low(y):
+            return max(y, 0.0)
+
+        def high(y, top=1.0 if metric == 'accuracy' else math.inf):
+            return min(y, top)
+        train = [(h['epoch'], h.get('train_' + metric)) for h in held
+                 if h.get('train_' + metric) is not None]
+        if train:
+            ax.plot(*zip(*train), '--', color='0.6', lw=0.8,
+                    label='this run, training (last batch)')
+        test = [(h['epoch'], h.get(metric)) for h in held if h.get(metric) is not None]
+        if test:
+            ax.plot(*zip(*test), 'k.-', lw=1.2, label='this run, test')
+        for n, entry in enumerate(published['epochs']):
+            source = entry['source']
+            marker, colour = styles.get(source, ('D', 'tab:purple'))
+            points = sorted((e, values[k]) for e, *values in entry['rows'])
+            same_graph = entry['graph'] == graph
+            judged = judged_any and source == judge
+            style = dict(linestyle='none', marker=marker, color=colour)
+            if not judged:
+                style['markerfacecolor'] = 'none'
+            ax.plot(*zip(*points), label='{}{}, {}'.format(
+                source, '' if same_graph else ' ({})'.format(entry['graph'].replace('_', ' ')),
+                'judged' if judged else 'shown'), **style)
+            if not judged:
+                continue
+            # each epoch's band, shaded over each run of consecutive printed epochs
+            # (the book's 1-2 and 19-20 apart), a little beyond its ends
+            banded = [(x, y, bands[metric][str(x)]) for x, y in points
+                      if str(x) in bands[metric]]
+            for n_run, (_, _, segment) in enumerate(consecutive(banded)):
+                segment = [(segment[0][0] - 0.3,) + segment[0][1:]] + segment + [
+                    (segment[-1][0] + 0.3,) + segment[-1][1:]]
+                ax.fill_between([x for x, _, _ in segment],
+                                [low(y - w) for _, y, w in segment],
+                                [high(y + w) for _, y, w in segment], color=colour,
+                                alpha=0.1, lw=0, label=None if n_run else
+                                '{}, each epoch +/- its band (shown)'.format(source))
+            labelled = set()
+            for first, last, block in epoch_spans(x for x, _ in points):
+                w = bands['pooled'][metric].get(span_name(first, last))
+                if w is None:
+                    continue
+                mean = statistics.mean(y for x, y in points if x in block)
+                span = [first - 0.3, last + 0.3]  # a span of one or two epochs stays visible
+                judged_pool = not shown_only.intersection(block)
+                ax.hlines(mean, *span, colors=colour, linestyles='--')
+                ax.fill_between(span, low(mean - w), high(mean + w), color=colour,
+                                alpha=0.3 if judged_pool else 0.15, lw=0,
+                                label=None if judged_pool in labelled else
+                                '{}, mean of the epochs in each span of {} +/- its band '
+                                '({})'.format(source, POOL_EPOCHS,
+                                              'judged' if judged_pool else 'shown'))
+                labelled.add(judged_pool)
+                mine = [run[x][k] for x in block if x in run]
+                if len(mine) == len(block) and None not in mine:
+                    ax.hlines(statistics.mean(mine), *span, colors='k', lw=2)
+        ax.set_xlabel('Epoch')
+        ax.set_ylabel('Test ' + metric)
+        ax.set_title('Test {}: this run and the published epochs{}'.format(
+            metric, ", {}'s means judged".format(judge) if judged_any else ' (nothing judged)'))
+        ax.legend(fontsize='small', loc='upper left', bbox_to_anchor=(0, -0.16))
+    fig.suptitle('{}, {} graph, seed {}'.format(
+        record.get('recipe'), graph.replace('_', ' '), record.get('seed')))
+    return save_figure(fig, run_dir)
+
+
+def spread_spam(records, published):
+    """spread() for recipe 02: the seed-to-seed SD of each epoch's test loss and
+    accuracy, rounded as printed, and of the mean of the epochs each source of
+    the graph printed in each span of POOL_EPOCHS; the bands they give; and,
+    with those bands, what each run would be judged outside against the source
+    of its epochs: with the bands of all the runs, and with the bands of the
+    others alone (leave one out, as a new run is judged)."""
+    graph = graph_of(records[0]['config'])
+    result = spam_bands(records, published, graph)
+    result['judged_by'] = published['graphs'][graph]['judged_by']
+
+    def outside(record, bands):
+        bands = dict(bands, pooled={m: bands['pooled_' + m] for m in SPAM_METRICS})
+        figures = dict(published, bands={graph: bands})
+        return [r.figure for r in compare_spam(record, figures) if r.verdict == OUTSIDE]
+    result['outside'] = {str(r.get('seed')): outside(r, result) for r in records}
+    if len(records) > 2:
+        result['outside_leave_one_out'] = {
+            str(r.get('seed')): outside(r, spam_bands(records[:k] + records[k + 1:],
+                                                      published, graph))
+            for k, r in enumerate(records)}
+    return result
+
+
+def spam_bands(records, published, graph):
+    """The SDs and bands of spread_spam, over the epochs every run finished."""
+    values = [epoch_values(r) for r in records]
+    reached = min(epochs_done(v) for v in values)
+    if reached < 1:
+        raise CompareError('--spread: a run has no epoch\'s test figures; each needs at '
+                           'least one.')
+    for record, v in zip(records, values):
+        for epoch in range(1, reached + 1):
+            if None in v[epoch]:
+                raise CompareError('--spread: the run of seed {} has no test {} after epoch '
+                                   '{} (not finite); leave it out.'.format(
+                                       record.get('seed'),
+                                       SPAM_METRICS[v[epoch].index(None)], epoch))
+    result = {'graph': graph, 'seeds': [r.get('seed') for r in records], 'epochs': reached,
+              'rounded_as_printed': PRINTED_AS}
+    for k, metric in enumerate(SPAM_METRICS):
+        sds = {str(e): statistics.stdev(v[e][k] for v in values)
+               for e in range(1, reached + 1)}
+        result[metric + '_sd'] = sds
+        result[metric] = {e: band(sd) for e, sd in sds.items()}
+    spans = sorted({(first, last, tuple(block)) for entry in published['epochs']
+                    if entry['graph'] == graph
+                    for first, last, block in epoch_spans(e for e, *_ in entry['rows'])
+                    if last <= reached})
+    for k, metric in enumerate(SPAM_METRICS):
+        sds = {span_name(first, last): statistics.stdev(
+            statistics.mean(v[e][k] for e in block) for v in values)
+            for first, last, block in spans}
+        result['pooled_{}_sd'.format(metric)] = sds
+        result['pooled_{}'.format(metric)] = {s: band(sd) for s, sd in sds.items()}
+    result['pooled_epochs'] = POOL_EPOCHS
+    return result
+
+
 class Parser(argparse.ArgumentParser):
     """argparse's parser, but a usage error exits USAGE: its own 2 is UNREADABLE here."""
 
@@ -953,7 +1345,7 @@ def main(argv=None):
     unpublished = [run for run in args.run if not has_published(run, args.published)]
     if unpublished and args.spread:
         raise CompareError('--spread: {} is a run of a recipe with no published figures; give '
-                           'runs of recipe 03, 04 or 06.'.format(unpublished[0]))
+                           'runs of recipe 02, 03, 04 or 06.'.format(unpublished[0]))
     if unpublished:
         name = recorded_recipe(unpublished[0])
         message = ('{}: no published figures for this recipe ({}), so nothing could be '

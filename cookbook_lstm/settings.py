@@ -137,6 +137,8 @@ KEEP_PROB = Number(lambda v: 0.01 <= v <= 1, 'a number from 0.01 to 1')
 # ---------------------------------------------------------------- the settings
 
 NOT_BEFORE = object()  # a setting every run folder has held
+# What a run's description of its text counts: its bytes (recipe 02: and its messages)
+CORPUS_COUNTS = ('bytes', 'messages', 'ham', 'spam')
 LANGUAGE_MODELS = ('03_implementing_lstm', '04_stacking_multiple_lstm')
 SPAM = ('02_implementing_rnn',)
 SIAMESE = ('06_siamese_similarity',)
@@ -182,7 +184,7 @@ SETTINGS = {s.name: s for s in (
     Setting('num_batches', Whole(1), 'batches an epoch', flag=False),
     Setting('trainable_parameters', Whole(0), 'the parameters trained', flag=False),
     Setting('corpus', Of(lambda v: isinstance(v, dict) and all(
-        Whole(0).ok(x) or isinstance(x, str) for x in v.values()),
+        Whole(0).ok(x) if k in CORPUS_COUNTS else isinstance(x, str) for k, x in v.items()),
         'a description of the text (its counts whole numbers, the rest text)'),
         'where the text came from', flag=False),
     # the recipes 03 and 04 (the book's block, then what the book does not do)

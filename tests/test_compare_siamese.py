@@ -1,7 +1,6 @@
 """The comparison of a run of recipe 06 (the Siamese address matcher) with its
 published figures, on hand-made run records: no recipe runs here."""
 import json
-import signal
 import statistics
 import subprocess
 import sys
@@ -9,6 +8,7 @@ import sys
 import pytest
 
 from conftest import PROJECT_DIR
+from compare_helpers import command, folder_of, judged, verdicts
 
 sys.path.insert(0, str(PROJECT_DIR / 'tools'))
 import compare_to_book as cmp  # noqa: E402
@@ -91,33 +91,6 @@ def make_record(lines=None, matches=BOOK_MATCHES, reached=300, seed=1, **config_
             'iterations': {'columns': ['iteration', 'epoch', 'batch', 'loss', 'elapsed_s',
                                        'accuracy'], 'rows': rows},
             'samples': samples}
-
-
-def verdicts(rows):
-    return {r.figure: r.verdict for r in rows}
-
-
-def judged(rows):
-    return [r for r in rows if r.verdict in (cmp.INSIDE, cmp.OUTSIDE)]
-
-
-def folder_of(tmp_path, record, name='run'):
-    folder = tmp_path / name
-    folder.mkdir()
-    (folder / 'record.json').write_text(json.dumps(record))
-    return folder
-
-
-def command(capsys, *args):
-    """The compare command in this process: (status, stdout, stderr)."""
-    try:
-        code = cmp.command([str(a) for a in args])
-    except SystemExit as stop:
-        code = stop.code
-    finally:  # exit_status_of leaves Ctrl-C ignored once it has stopped a command
-        signal.signal(signal.SIGINT, signal.default_int_handler)
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 # ---- the verdicts

@@ -448,6 +448,22 @@ def test_spread_refuses_a_folder_given_twice_and_json_and_a_file_is_not_a_folder
     assert result.returncode == 2 and 'notes.txt: not a folder' in result.stderr
 
 
+def test_spread_refuses_runs_of_two_configurations(tmp_path):
+    # a --tiny run and a book run are two configurations, not two draws of one
+    folders = []
+    for name, record in (('book', make_record()), ('tiny', make_record(rnn_size=16,
+                                                                        batch_size=4))):
+        folder = tmp_path / name
+        folder.mkdir()
+        (folder / 'record.json').write_text(json.dumps(record))
+        folders.append(folder)
+    result = run_cli(*folders, '--spread')
+    assert result.returncode == 2
+    assert result.stderr.strip() == (
+        'Error: --spread: {} and {} differ in rnn_size, batch_size (128, 100 against 16, 4): '
+        'give runs that differ in their seed alone.'.format(*folders))
+
+
 # ---- the exit statuses: one each, as --help lists them
 
 def test_the_exit_statuses_are_distinct_and_each_documented():

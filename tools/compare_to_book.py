@@ -1360,6 +1360,7 @@ def main(argv=None):
     records, published = [record for record, _ in runs], runs[0][1]
     run_dir = Path(args.run[-1])
     if args.spread:
+        check_one_configuration(records, args.run, published)
         result = from_published(args.published, lambda: spread(records, published))
         for line in spread_warnings(records, args.run):  # once the runs are known usable
             print('Warning: ' + line, file=sys.stderr)
@@ -1385,6 +1386,23 @@ def has_published(run_dir, published_dir):
     name = recorded_recipe(run_dir)
     return name not in RECIPES or Path(published_dir) != PUBLISHED_DIR or \
         safe_files.check_kind(PUBLISHED_DIR / '{}.json'.format(name)) is not None
+
+
+def check_one_configuration(records, folders, published):
+    """Refuse --spread's runs (CompareError) where a compared setting differs: a
+    spread of seeds is of runs that differ in their seed alone (a --tiny run and a
+    book run are two configurations, not two draws of one)."""
+    keys = published.get('compared_settings', [])
+    first = run_config(records[0])
+    for folder, record in zip(folders[1:], records[1:]):
+        config = run_config(record)
+        differ = [k for k in keys if config.get(k) != first.get(k)]
+        if differ:
+            raise CompareError(
+                '--spread: {} and {} differ in {} ({} against {}): give runs that differ in '
+                'their seed alone.'.format(folders[0], folder, ', '.join(differ),
+                                           ', '.join(str(first.get(k)) for k in differ),
+                                           ', '.join(str(config.get(k)) for k in differ)))
 
 
 def spread_warnings(records, folders):

@@ -1360,8 +1360,8 @@ def main(argv=None):
     records, published = [record for record, _ in runs], runs[0][1]
     run_dir = Path(args.run[-1])
     if args.spread:
-        check_one_configuration(records, args.run, published)
         result = from_published(args.published, lambda: spread(records, published))
+        check_one_configuration(records, args.run, published)  # after one recipe, one graph
         for line in spread_warnings(records, args.run):  # once the runs are known usable
             print('Warning: ' + line, file=sys.stderr)
         print(json.dumps(result, indent=1))

@@ -397,6 +397,8 @@ def read_progress(prefix, num_batches, order_length=None):
         raise damaged('batch {} is beyond the epoch\'s {} batches, or it holds {} LSTM '
                       'states'.format(batch, num_batches, count))
     order, length = arrays['order'], num_batches if order_length is None else order_length
+    if length == 0:  # a run that keeps no order (recipe 06): whatever is there is not read
+        order = np.zeros([0], np.int64)
     if order.dtype != np.int64 or order.shape != (length,) \
             or sorted(order.tolist()) != list(range(length)):
         raise damaged('its order is not an order of this run\'s {} {}'.format(

@@ -94,9 +94,10 @@ class Resumed:
             self.lock.release(remove=True)  # refused before any write
             raise Refused(
                 'Cannot resume {}: the corpus differs. The run trained on {} (sha256 {}), '
-                'this text is {} (sha256 {}). Give the run\'s text with --corpus PATH.'.format(
+                'this text is {} (sha256 {}). Give the run\'s text with {} PATH.'.format(
                     self.run_dir, saved.get('source'), saved.get('sha256'),
-                    source.get('source'), source.get('sha256')))
+                    source.get('source'), source.get('sha256'),
+                    '--data' if self.config.get('recipe') in settings.SPAM else '--corpus'))
         if vocab2ix != self.vocab2ix:
             self.lock.release(remove=True)
             extra = sorted(set(vocab2ix) - set(self.vocab2ix))[:5]
@@ -107,7 +108,8 @@ class Resumed:
                 'of the run.'.format(self.run_dir, run_folder.VOCAB_FILE, len(vocab2ix),
                                      len(self.vocab2ix), extra or 'none', missing or 'none'))
         iteration = int(self.checkpoint.rsplit('-', 1)[1])
-        num_batches = self.config.get('num_batches')
+        # an epoch's batches: the run's, or recipe 06's --n-batches as now given
+        num_batches = getattr(config, 'n_batches', None) or self.config.get('num_batches')
         if isinstance(num_batches, int) and num_batches > 0:
             try:
                 nothing_left(iteration, iteration // num_batches, config, self.record,
@@ -170,10 +172,12 @@ def nothing_left(iteration, epochs_done, config, record, run_dir):
     still says 'running'), or before its loss figure was saved, is resumed to
     print, record and draw what it did not, and to end as finished."""
     max_steps, epochs = config.max_steps, getattr(config, 'epochs', 1)  # recipe 06: one pass
+    more = '--n-batches' if hasattr(config, 'n_batches') else '--epochs'
     if max_steps and iteration >= max_steps:
         done = '{} iterations, and --max-steps is {}'.format(iteration, max_steps)
     elif epochs_done >= epochs:
-        done = '{} epochs'.format(epochs)
+        done = '{} batches'.format(iteration) if more == '--n-batches' else \
+            '{} epoch{}'.format(epochs, '' if epochs == 1 else 's')
     else:
         return None
     if record.get('status') in ('running', 'killed'):
@@ -182,8 +186,8 @@ def nothing_left(iteration, epochs_done, config, record, run_dir):
     if check_kind(Path(run_dir) / run_folder.LOSS_FIGURE) is None:
         return 'it was stopped before its loss figure was saved'
     raise NothingToDo('The run already did {}; nothing is left to train. Nothing was '
-                      'written. Give a larger --max-steps (0: no limit) or --epochs to train '
-                      'it further.'.format(done))
+                      'written. Give a larger --max-steps (0: no limit) or {} to train '
+                      'it further.'.format(done, more))
 
 
 def _take_run_settings(options, config, resumed, recipe_name):
@@ -301,7 +305,9 @@ def where_it_stood(sess, saver, resumed, config, num_batches, initial_state, ord
                            resumed.checkpoint, checkpoints.PROGRESS_SUFFIX,
                            progress['iteration'], iteration))
     rows, samples, held_out = record.cut_at(resumed.record, iteration, run_dir)
-    ending_only = nothing_left(iteration, progress['epoch'], config, resumed.record, run_dir)
+    # the epochs done as the settings now count them (recipe 06: --n-batches may grow)
+    ending_only = nothing_left(iteration, iteration // num_batches, config, resumed.record,
+                               run_dir)
     try:
         random.setstate(progress['python_random'])
         np.random.set_state(progress['numpy_random'])

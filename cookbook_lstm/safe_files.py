@@ -251,7 +251,17 @@ def read_lines(path, limit, what):
     one line) what read_bytes refuses, text that is not UTF-8, and a file
     with no line."""
     advice = 'Give a text file of {}, one a line.'.format(what)
-    data = read_bytes(Path(path), limit=limit, advice=advice)
+    path = Path(path)
+    # worded for a file of the user's, not for one of the project's
+    st = check_kind(path, refuse=lambda kind: RunError('{}: that is {}, not a file. {}'.format(
+        path, kind, advice + (' (the file itself, not a link to it)' if 'link' in kind
+                              else ''))))
+    if st is None:
+        raise RunError('{}: no such file. {}'.format(path, advice))
+    if st.st_size > limit:
+        raise RunError('{}: it is {:,} bytes, more than the {:,} a file of {} may be here: '
+                       'split it.'.format(path, st.st_size, limit, what))
+    data = read_bytes(path, limit=limit, advice=advice)
     try:
         text = data.decode('utf-8')
     except UnicodeDecodeError as err:

@@ -389,3 +389,20 @@ def describe_source(record):
     return '{}: {}{} ({:,} messages: {:,} ham, {:,} spam; {:,} bytes, sha256 {})'.format(
         where, what, note, record['messages'], record['ham'], record['spam'],
         record['bytes'], record['sha256'])
+
+
+def check_split(vocab_size, train_messages, test_messages, min_word_frequency):
+    """Refuse (CorpusError, one line) a collection too small for the recipe: a
+    vocabulary of nothing but '<UNK>', or a split with no training or no test
+    message."""
+    if vocab_size < 2:
+        raise CorpusError(
+            'the messages give a vocabulary of {} (no word is seen more than '
+            '--min-word-frequency {} times): give a lower --min-word-frequency, or more '
+            'messages.'.format('<UNK> alone' if vocab_size == 1 else 'nothing',
+                               min_word_frequency))
+    if train_messages == 0 or test_messages == 0:
+        raise CorpusError(
+            'the 80-20 split of {} messages leaves {} to train and {} to test: give at '
+            'least 5 messages.'.format(train_messages + test_messages, train_messages,
+                                       test_messages))

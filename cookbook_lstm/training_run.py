@@ -181,7 +181,7 @@ class TrainingRun(Run):
         self.level = 'char' if char_level else 'word'
 
     def begin(self, sess, saver, model, num_batches, sampling_model, valid_batches=(),
-              shape=None, examples=None):
+              shape=None, order_length=None):
         """Print the settings, restore a resumed run, then take the folder.
 
         model is the training model: its shape and parameter count go into
@@ -194,13 +194,14 @@ class TrainingRun(Run):
         samples; valid_batches, the held-out loss). shape: what config.json
         records of the model beside the settings, for a model other than
         LSTM_Model (recipe 06, whose model and sampling_model are None).
-        examples: recipe 02's training examples, the order of which the run
-        keeps (shuffle_examples) instead of the batches'.
+        order_length: how many things the run keeps the order of, for --resume:
+        None, the batches (shuffled each epoch); recipe 02 its training messages
+        (shuffle_examples); recipe 06 nothing, 0 (each batch is new).
         """
         import tensorflow as tf
         self.sess, self.model, self.num_batches = sess, model, num_batches
-        self._examples = examples is not None
-        self.order = list(range(num_batches if examples is None else examples))
+        self._examples = order_length is not None
+        self.order = list(range(num_batches if order_length is None else order_length))
         num_parameters = count_parameters(tf.compat.v1.trainable_variables())
         print('Trainable parameters = {:,}'.format(num_parameters))
         self.checkpoints = checkpoints.Checkpoints(self.run_dir, sess, saver)
@@ -333,9 +334,9 @@ class TrainingRun(Run):
         num_batches batches, each new: b from where a resumed run stood; none
         after --max-steps, Ctrl-C, a loss that is not finite or a full disk."""
         self._start()
-        if self.epoch == 0:
-            for _, ix, _ in self._batches(range(self.num_batches), 0, self.batch):
-                yield ix
+        # where the run stands is its iteration: --n-batches may grow on --resume
+        for _, ix, _ in self._batches(range(self.num_batches), 0, self.iteration):
+            yield ix
 
     def shuffle_examples(self):
         """Recipe 02's shuffle: at an epoch's start, the book's

@@ -96,6 +96,7 @@ def main(argv=None):
     vocab_size = len(vocab_processor.vocabulary_)
     print("Vocabulary Size: {:d}".format(vocab_size))
     print("80-20 Train Test split: {:d} -- {:d}".format(len(y_train), len(y_test)))
+    spam_data.check_split(vocab_size, len(y_train), len(y_test), config.min_word_frequency)
     # Not the book's: what answering 'ham' (1) to every message scores
     print("A constant 'ham' scores {:.2} on the test set (spam is class 0)".format(
         float(np.mean(y_test == 1))))
@@ -155,7 +156,7 @@ def main(argv=None):
     run.begin(sess, saver, None, num_batches, None, shape={
         'vocab_size': vocab_size, 'max_sequence_length': max_sequence_length,
         'rnn_size': config.rnn_size, 'embedding_size': config.embedding_size},
-        examples=len(x_train))
+        order_length=len(x_train))
 
     # The book's four lists, a resumed run's earlier epochs included
     train_loss = [h['train_loss'] for h in run.held_out]

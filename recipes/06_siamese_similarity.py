@@ -187,7 +187,7 @@ def main(argv=None):
     sess.run(tf1.global_variables_initializer())
     run.begin(sess, saver, None, config.n_batches, None, shape={
         'vocab_size': vocab_length, 'max_address_len': max_address_len,
-        'num_features': config.num_features})
+        'num_features': config.num_features}, order_length=0)  # each batch new: no order
 
     # Train loop. run.batches() is the book's range(n_batches): it goes on from
     # where a resumed run stood, and ends early at --max-steps or on Ctrl-C

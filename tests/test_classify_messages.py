@@ -180,8 +180,9 @@ def test_refusals_of_files_are_one_line(tiny_run, tmp_path):
     for path, message in [
             (latin1, 'Error: {}: line 2 is not UTF-8 text (byte 0xe9). {}'.format(latin1, advice)),
             (blank, 'Error: {}: holds no messages. {}'.format(blank, advice)),
-            (missing, 'Error: {} is missing.'.format(missing)),
-            (tmp_path, 'Error: {} is a folder'.format(tmp_path))]:
+            (missing, 'Error: {}: no such file. {}'.format(missing, advice)),
+            # worded for a file of the user's: give a file, not "move it away"
+            (tmp_path, 'Error: {}: that is a folder, not a file. {}'.format(tmp_path, advice))]:
         result = classify(tiny_run, '--messages-file', path)
         assert (result.returncode, result.stdout) == (1, ''), path
         lines = result.stderr.strip().splitlines()

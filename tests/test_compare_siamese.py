@@ -382,3 +382,13 @@ def test_spread_on_the_project_runs_in_a_fresh_process(tmp_path):
                             env={'MPLBACKEND': 'Agg', 'PATH': '/usr/bin:/bin'}, timeout=120)
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout)['pooled_accuracy']['200'] == 0.03
+
+
+def test_spread_refuses_a_run_cut_short():
+    whole = offset_record(1, 0.0, 0.0)
+    short = offset_record(2, 0.0, 0.0, reached=150)
+    with pytest.raises(cmp.CompareError) as err:
+        cmp.spread([whole, short], P06)
+    assert str(err.value) == (
+        '--spread: the runs of recipe 06 must each train all the batches of one configuration '
+        '(seed 2 has 150 of 300); give whole runs that differ in their seed alone.')

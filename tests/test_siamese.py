@@ -361,3 +361,19 @@ def test_a_run_killed_while_saving_resumes_to_the_same_end(tiny_run, killed, poi
         [r[3:4] + r[5:] for r in record(whole)['iterations']['rows']]
     assert record(folder)['samples'] == record(whole)['samples']
     assert record(folder)['status'] == 'finished' and (folder / 'loss.png').is_file()
+
+
+def test_more_batches_on_resume(tmp_path):
+    out = tmp_path / 'run'
+    assert run_in_process('06', *TINY, '--max-steps', 5, '--out', out).returncode == 0
+    grown = run_in_process('06', '--resume', out, '--n-batches', 24, '--max-steps', 0)
+    assert grown.returncode == 0, grown.stderr[-3000:]
+    assert 'Resuming {} at iteration 6 '.format(out) in grown.stdout
+    r = record(out)
+    assert [row[0] for row in r['iterations']['rows']] == list(range(1, 25))
+    assert r['status'] == 'finished' and {s['iteration'] for s in r['samples']} == {5, 24}
+    again = run_in_process('06', '--resume', out, '--n-batches', 24)
+    assert again.returncode == 0
+    assert again.stderr.strip() == (
+        'The run already did 24 batches; nothing is left to train. Nothing was written. Give '
+        'a larger --max-steps (0: no limit) or --n-batches to train it further.')

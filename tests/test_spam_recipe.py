@@ -154,3 +154,14 @@ def test_a_file_that_is_not_the_collection_is_refused_in_one_line(tmp_path):
     [line] = result.stderr.strip().splitlines()
     assert line.startswith('Error: --data {}: line 2\'s label is '.format(data))
     assert not (tmp_path / 'run').exists()
+
+
+def test_a_collection_too_small_to_train_is_refused_before_anything_is_written(tmp_path):
+    data = tmp_path / 'one.txt'
+    data.write_text('ham\tGo until jurong point, crazy.. Available only in bugis\n')
+    result = run_in_process('02', *TINY, '--data', data, '--out', tmp_path / 'run')
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines()[-1] == (
+        'Error: the messages give a vocabulary of <UNK> alone (no word is seen more than '
+        '--min-word-frequency 10 times): give a lower --min-word-frequency, or more messages.')
+    assert not (tmp_path / 'run').exists()

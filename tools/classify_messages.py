@@ -110,7 +110,8 @@ def check_messages(messages):
 
 
 def word_list(words):
-    named = ' '.join(words[:SHOWN_WORDS])
+    """Words named on a line: at most SHOWN_WORDS, each cut to 30 characters."""
+    named = ' '.join(w if len(w) <= 30 else w[:27] + '...' for w in words[:SHOWN_WORDS])
     return named + (' (and {} more)'.format(len(words) - SHOWN_WORDS)
                     if len(words) > SHOWN_WORDS else '')
 

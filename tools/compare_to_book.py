@@ -905,6 +905,16 @@ def spread_siamese(records, published):
     if runs:
         raise CompareError('--spread: a run has {} iterations; each needs at least {}.'.format(
             len(runs[0]['iterations']['rows']), POOL))
+    config = run_config(records[0])
+    short = [(len(r['iterations']['rows']), r.get('seed')) for r in records
+             if len(r['iterations']['rows']) != config.get('n_batches')]
+    if short or len({run_config(r).get('n_batches') for r in records}) > 1:
+        raise CompareError('--spread: the runs of recipe 06 must each train all the batches of '
+                           'one configuration ({}); give whole runs that differ in their seed '
+                           'alone.'.format(
+                               'seed {} has {} of {}'.format(short[0][1], short[0][0],
+                                                             config.get('n_batches'))
+                               if short else 'their --n-batches differ'))
     result = siamese_bands(records)
     judge = published['graphs']['siamese']['judged_by']
     result['judged_by'] = judge

@@ -58,6 +58,17 @@ def parse_args(argv=None):
     return args
 
 
+BOOK_LINES_UP_TO = 100  # queries: up to this many, the book's two lines follow
+SHOWN_CHARACTERS = 60  # an address as printed, at most
+
+
+def shown(address):
+    """An address as printed: quoted, cut to SHOWN_CHARACTERS."""
+    if len(address) > SHOWN_CHARACTERS:
+        address = address[:SHOWN_CHARACTERS - 3] + '...'
+    return repr(address)
+
+
 def read_addresses(path, what):
     """The addresses of a file (what: 'queries', 'references'), one a line, blank
     lines skipped; RunError if unusable."""
@@ -67,7 +78,7 @@ def read_addresses(path, what):
 def check_addresses(addresses, what, vocab2ix):
     """The addresses in lower case; RunError naming any the model cannot read."""
     if len(addresses) > MAX_ADDRESSES:
-        raise errors.RunError('{} {}: at most {:,} a command; split them.'.format(
+        raise errors.RunError('{:,} {}: at most {:,} a command; split them.'.format(
             len(addresses), what, MAX_ADDRESSES))
     checked = []
     for address in addresses:
@@ -104,9 +115,10 @@ def main(argv=None):
     length = config['max_address_len']
     cut = [a for a in queries + references if len(a) > length]
     if cut:
-        print('Note: the model reads the first {} characters of an address; {} cut ({!r} '
-              'is read as {!r}).'.format(length, 'one is' if len(cut) == 1 else
-                                         '{} are'.format(len(cut)), cut[0], cut[0][:length]),
+        print('Note: the model reads the first {} characters of an address; {} longer, '
+              'and cut ({} is read as {!r}).'.format(
+                  length, 'one address is' if len(cut) == 1 else
+                  '{:,} addresses are'.format(len(cut)), shown(cut[0]), cut[0][:length]),
               file=sys.stderr)
 
     score = Matcher(checkpoint, config, vocab2ix, args.verbose)
@@ -116,9 +128,11 @@ def main(argv=None):
         scores = score([(query, reference) for reference in references])
         best = max(range(len(references)), key=lambda i: scores[i])  # the first of a tie
         matches.append(references[best])
-        print('{!r} -> {!r} (score {:.3f})'.format(query, references[best], scores[best]))
-    print('Query Addresses: {}'.format(queries))
-    print('Model Found Matches: {}'.format(matches))
+        print('{} -> {} (score {:.3f})'.format(shown(query), shown(references[best]),
+                                               scores[best]))
+    if len(queries) <= BOOK_LINES_UP_TO:
+        print('Query Addresses: {}'.format([shown(q)[1:-1] for q in queries]))
+        print('Model Found Matches: {}'.format([shown(m)[1:-1] for m in matches]))
     return 0
 
 

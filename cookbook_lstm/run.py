@@ -77,13 +77,13 @@ class Run:
             run_dir = resumed.run_dir
         else:
             run_dir = run_folder.new_run_dir(options.out, TEMP_DIR / recipe, options.overwrite)
-        cls.check_settings(config)
+        cls.check_settings(recipe, config)
         config = dataclasses.replace(config, seed=seed_everything(config.seed))
         print('Run folder: {}'.format(run_dir))
         return config, cls(recipe, run_dir, config, options, resumed)
 
     @staticmethod
-    def check_settings(config):
+    def check_settings(recipe, config):
         """Refuse settings that cannot go together (none, for a recipe of its own checks)."""
 
     def take_folder(self, run_settings):

@@ -310,12 +310,12 @@ def required_of(recipe):
 REQUIRED = required_of('03_implementing_lstm')  # a language model's
 
 
-def check_together(config):
-    """The first pair of settings of config that cannot go together, as the line
-    that says so and what to do; None when they can."""
-    if hasattr(config, 'max_address_len'):  # recipe 06
+def check_together(recipe, config):
+    """The first pair of settings of config (a run of recipe) that cannot go
+    together, as the line that says so and what to do; None when they can."""
+    if recipe in SIAMESE:
         return check_siamese(config)
-    if not hasattr(config, 'training_seq_len'):  # recipe 02: any settings go together
+    if recipe not in LANGUAGE_MODELS:  # recipe 02: any of its settings go together
         return None
     rows = config.batch_size * config.training_seq_len
     if config.softmax_blocks > rows:

@@ -162,8 +162,8 @@ class TrainingRun(Run):
         return config, run
 
     @staticmethod
-    def check_settings(config):
-        message = settings.check_together(config)
+    def check_settings(recipe, config):
+        message = settings.check_together(recipe, config)
         if message:
             raise Refused(message)
 

@@ -26,10 +26,14 @@ UCI_FIGURES = ('5,574 messages: 4,827 ham, 747 spam; 477,907 bytes, sha256 '
 
 
 def make_zip(members):
+    """A zip of members, its bytes the same at every call: each member dated
+    1 January 2011, not now (a test's parameters must be the same in every
+    worker that collects them)."""
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, 'w', zipfile.ZIP_DEFLATED) as z:
         for name, data in members.items():
-            z.writestr(name, data)
+            z.writestr(zipfile.ZipInfo(name, date_time=(2011, 1, 1, 0, 0, 0)), data,
+                       compress_type=zipfile.ZIP_DEFLATED)
     return buffer.getvalue()
 
 

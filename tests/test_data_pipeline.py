@@ -1,4 +1,5 @@
 """The data pipeline, step by step, on hand-built texts."""
+import hashlib
 import json
 import os
 
@@ -20,9 +21,67 @@ def test_book_cut_on_the_2011_layout():
     assert s_text.startswith("From fairest creatures we desire increase,  That thereby")
     assert '\r' not in s_text and '\n' not in s_text
     assert record['cut'] == 'book-cut'
-    assert record['edition'] == 'gutenberg-2011'
+    # the book's layout and posting date, but not the book's bytes: named as such
+    assert record['edition'] == 'gutenberg-book-layout'
+    assert record['differs'].startswith("not the book's file (sha256 ")
+    assert "15,958 bytes against the book's 5,589,889" in record['differs']
     # the licence at the end stays, as in the book
     assert s_text.endswith('End of the Project Gutenberg EBook of The Complete Works')
+
+
+@pytest.fixture
+def book_is_synthetic(monkeypatch):
+    """The synthetic 2011 file stands for the book's own (its sha256 and size)."""
+    raw = synthetic_gutenberg('2011')
+    monkeypatch.setattr(text_source, 'BOOK_SHA256', hashlib.sha256(raw).hexdigest())
+    monkeypatch.setattr(text_source, 'BOOK_BYTES', len(raw))
+    return raw
+
+
+def test_the_books_edition_is_known_by_its_sha256(book_is_synthetic):
+    s_text, record = text_source.gutenberg_text(book_is_synthetic, 'test')
+    assert (record['edition'], record['cut']) == ('gutenberg-2011', 'book-cut')
+    assert 'differs' not in record
+    assert text_source.describe_edition(record).startswith("the book's edition (Gutenberg's "
+                                                           'ebook #100 posted September 1')
+    # one byte more is another file, whatever its header says
+    _, other = text_source.gutenberg_text(book_is_synthetic + b'\r\n', 'test')
+    assert other['edition'] == 'gutenberg-book-layout'
+    assert 'the same size' not in other['differs'] and '15,960 bytes' in other['differs']
+
+
+@pytest.mark.parametrize('lost', ['bom', 'crlf', 'both'])
+def test_a_copy_that_lost_its_bom_or_crs_is_put_back(tmp_path, book_is_synthetic, lost):
+    raw = book_is_synthetic
+    if lost in ('bom', 'both'):
+        raw = raw[3:]
+    if lost in ('crlf', 'both'):
+        raw = raw.replace(b'\r\n', b'\n')
+    (tmp_path / 'pg100.txt').write_bytes(raw)
+    s_text, record = text_source.read_corpus(tmp_path / 'pg100.txt', keep_in=tmp_path / 'data')
+    book_text, _ = text_source.gutenberg_text(book_is_synthetic, 'test')
+    assert s_text == book_text  # the book's cut at character 7675, as on the book's file
+    assert (record['edition'], record['sha256']) == ('gutenberg-2011',
+                                                     text_source.BOOK_SHA256)
+    assert record['restored'] == (
+        "the file (sha256 {}...) is the book's file without {}: put back, as Gutenberg "
+        'served it'.format(hashlib.sha256(raw).hexdigest()[:12], {
+            'bom': 'its BOM', 'crlf': 'its CRLF line ends',
+            'both': 'its BOM and its CRLF line ends'}[lost]))
+    # what --resume finds by the run's sha256 is the book's file itself
+    kept = text_source.kept_corpus(tmp_path / 'data', record['sha256'])
+    assert kept.read_bytes() == book_is_synthetic
+    assert 'put back' in text_source.describe_source(record)
+
+
+def test_a_near_copy_that_is_not_the_book_is_named_and_left_alone(tmp_path, book_is_synthetic):
+    raw = book_is_synthetic[3:].replace(b'\r\n', b'\n').replace(b'increase', b'increaze')
+    (tmp_path / 'pg100.txt').write_bytes(raw)
+    s_text, record = text_source.read_corpus(tmp_path / 'pg100.txt')
+    assert record['edition'] == 'gutenberg-book-layout' and 'restored' not in record
+    assert record['sha256'] == hashlib.sha256(raw).hexdigest()
+    assert 'no BOM, LF line ends, not CRLF' in record['differs']
+    assert 'increaze' in s_text
 
 
 def test_current_edition_is_cut_at_its_markers():
@@ -132,7 +191,7 @@ def test_render_play():
 def test_corpus_file_is_used_not_cached_and_kept_by_its_sha256(tmp_path, corpus_file):
     s_text, record = text_source.load_shakespeare(tmp_path / 'data', corpus_path=corpus_file)
     assert s_text.startswith('From fairest creatures')
-    assert record['edition'] == 'gutenberg-2011'
+    assert record['edition'] == 'gutenberg-book-layout'
     # not the cache the next run reads; a copy --resume finds by the run's sha256
     kept = tmp_path / 'data' / 'corpora' / (record['sha256'] + '.txt')
     assert sorted(p.relative_to(tmp_path / 'data') for p in (tmp_path / 'data').rglob('*')) \
@@ -160,7 +219,7 @@ def test_download_is_cut_cached_and_recorded(tmp_path, monkeypatch):
     assert s_text.startswith('From fairest creatures')
     assert (tmp_path / text_source.CACHE_TEXT).read_text(encoding='utf-8') == s_text
     cached = json.loads((tmp_path / text_source.CACHE_RECORD).read_text(encoding='utf-8'))
-    assert cached['edition'] == 'gutenberg-2011' and 'download' in cached['source']
+    assert cached['edition'] == 'gutenberg-book-layout' and 'download' in cached['source']
 
     # the second run reads the cache and says where its text came from
     monkeypatch.setattr(text_source, 'download_gutenberg', None)  # must not be called

@@ -1,4 +1,5 @@
 """Each recipe end to end, as a user runs it: a subprocess on a synthetic corpus."""
+import hashlib
 import json
 import pickle
 import re
@@ -10,7 +11,7 @@ import tensorflow as tf
 
 from cookbook_lstm import text_source
 from cookbook_lstm import shakespeare_data as sd
-from conftest import (interrupt_recipe, run_in_process, run_recipe,
+from conftest import (PROJECT_DIR, interrupt_recipe, run_in_process, run_recipe,
                       seeded_graph)
 from lstm_model import LSTM_Model
 
@@ -79,8 +80,17 @@ def test_recipe_runs_end_to_end(recipe, corpus_file, tmp_path):
     assert after[1].startswith('thou art more')
     assert after[2].startswith('to be or not to')
     assert after[3].startswith('wherefore art thou')
-    assert 'Text source: file {}; cut at character 7675 as the book does'.format(
-        corpus_file.resolve()) in lines
+    # the book's cut, on a file that has the book's layout but is not the book's file
+    assert 'Text source: file {}; cut at character 7675 as the book does; the 2011 edition ' \
+        "by its header, but not the book's file (sha256 {}..., not 7a8203c516f6...): 15,958 " \
+        "bytes against the book's 5,589,889; another copy or revision of the 2011 " \
+        'edition'.format(corpus_file.resolve(), hashlib.sha256(
+            corpus_file.read_bytes()).hexdigest()[:12]) in lines
+    # the last line: where the printed samples stand beside the checkpoint the sampler reads
+    assert lines[-2] == (
+        'The samples above were printed at iteration 10; the last checkpoint is of iteration '
+        '12, 2 iterations later, so its greedy text may differ. More text from it: python {} '
+        '--checkpoint {}'.format(PROJECT_DIR / 'tools' / 'sample_shakespeare.py', out))
 
     # the run folder: checkpoints, vocabulary, settings and the figure
     assert (out / 'loss.png').read_bytes()[:8] == b'\x89PNG\r\n\x1a\n'

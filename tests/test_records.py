@@ -59,7 +59,7 @@ def test_a_drawn_seed_is_recorded_and_repeats_the_run_exactly(corpus_file, tmp_p
     assert all(b[4] >= a[4] for a, b in zip(rows, rows[1:]))
     assert [(s['iteration'], s['prime']) for s in record['samples']] == [
         (10, 'thou art more'), (10, 'to be or not to'), (10, 'wherefore art thou')]
-    assert record['corpus']['edition'] == 'gutenberg-2011'
+    assert record['corpus']['edition'] == 'gutenberg-book-layout'  # not the book's file
     assert len(record['corpus']['sha256']) == 64
     assert record['versions']['tensorflow'].startswith('2.21')
     # the samples are the lines the run printed

@@ -12,6 +12,7 @@ from conftest import PROJECT_DIR
 
 sys.path.insert(0, str(PROJECT_DIR / 'tools'))
 import compare_to_book as cmp  # noqa: E402
+from cookbook_lstm.text_source import BOOK_SHA256  # noqa: E402
 
 PUBLISHED = {recipe: json.loads((PROJECT_DIR / 'published' / (recipe + '.json')).read_text())
              for recipe in ('03_implementing_lstm', '04_stacking_multiple_lstm')}
@@ -138,7 +139,8 @@ def make_record(published=P04, graph='tied', edition='gutenberg-2011', reached=N
         rows.append([i, epoch, batch, 2.0 if value is None else value, i * 0.1])
     last_eval = total - total % 50
     return {'recipe': published['recipe'], 'config': config, 'seed': 1, 'status': 'finished',
-            'corpus': {'source': 'test', 'edition': edition, 'sha256': '0' * 64},
+            'corpus': {'source': 'test', 'edition': edition,
+                       'sha256': BOOK_SHA256 if edition == 'gutenberg-2011' else '0' * 64},
             'iterations': {'columns': ['iteration', 'epoch', 'batch', 'loss', 'elapsed_s'],
                            'rows': rows},
             'samples': [{'iteration': last_eval, 'prime': p, 'text': t} for p, t in zip(
@@ -543,7 +545,7 @@ def test_a_usage_error_has_its_own_status(capsys):
 
 
 def test_a_bug_has_its_own_status_and_its_stack(tmp_path, capsys, monkeypatch):
-    def broken(record, published):
+    def broken(record, published, despite_settings):
         raise ZeroDivisionError('a bug')
     monkeypatch.setattr(cmp, 'compare', broken)
     code, out, err = command(capsys, folder_of(tmp_path, make_record()))

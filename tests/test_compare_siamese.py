@@ -245,6 +245,9 @@ def test_the_report_and_the_figure(tmp_path, capsys):
     code, out, err = command(capsys, folder)
     assert code == 1
     lines = out.splitlines()
+    # the first line names the figures that judge the run
+    assert lines.pop(0) == 'Reference: the figures the book and the author published ' \
+                           '(published/06_siamese_similarity.json).'
     assert lines[0] == 'Run: recipe 06_siamese_similarity, seed 1, 300 of 300 batches (30 s), ' \
                        'status finished'
     assert any(line.startswith('loss at batch 150') and '0.014' in line and

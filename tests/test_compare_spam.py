@@ -281,6 +281,9 @@ def test_the_report_and_the_figure(tmp_path, capsys):
     code, out, err = command(capsys, folder)
     assert code == 1
     lines = out.splitlines()
+    # the first line names the figures that judge the run
+    assert lines.pop(0) == 'Reference: the figures the book and the author published ' \
+                           '(published/02_implementing_rnn.json).'
     assert lines[0] == 'Run: recipe 02_implementing_rnn, double softmax graph, seed 1, 20 of ' \
                        '20 epochs (4 s), status finished'
     assert lines[1] == 'Collection: uci (sha256 7d039a24a608..., 5,574 messages)'
@@ -300,9 +303,9 @@ def test_the_report_and_the_figure(tmp_path, capsys):
     assert '## ' not in report  # no samples: recipe 02 prints none
     code, out, err = command(capsys, folder_of(tmp_path, make_record('single_softmax'), 'one'))
     assert code == 0
-    assert out.splitlines()[2] == "Settings: the book's, with the loss on the logits " \
+    assert out.splitlines()[3] == "Settings: the book's, with the loss on the logits " \
                                   "(--single-softmax)"
-    assert out.splitlines()[3].startswith('Judged against: a2ca9e7, because')
+    assert out.splitlines()[4].startswith('Judged against: a2ca9e7, because')
 
 
 def test_json_gives_every_row_and_the_counts(tmp_path, capsys):

@@ -67,10 +67,13 @@ from cookbook_lstm import errors  # noqa: E402
 from cookbook_lstm import run_folder  # noqa: E402
 from cookbook_lstm import safe_files  # noqa: E402
 from cookbook_lstm import settings  # noqa: E402
+from cookbook_lstm import text_source  # noqa: E402
 from cookbook_lstm.record import read_record  # noqa: E402
 from cookbook_lstm.run_folder import RECORD_FILE  # noqa: E402
 from cookbook_lstm.settings import FORMER_NAMES, RECIPES, recipe_module  # noqa: E402
 PUBLISHED_DIR = PROJECT_DIR / 'published'
+MEASURED_DIR = 'measured'  # the project's own references, beside the published figures
+MAX_REFERENCES = 100  # files read from a measured folder, at most
 FIGURE_FILE = 'comparison.png'
 REPORT_FILE = 'comparison.md'
 
@@ -107,6 +110,12 @@ def load_published(recipe, published_dir=PUBLISHED_DIR):
     if safe_files.check_kind(path) is None and Path(published_dir) == PUBLISHED_DIR:
         raise CompareError('recipe {} has no published figures (the book has no such '
                            'recipe), so there is nothing to compare it with.'.format(recipe))
+    return load_figures(path, recipe)
+
+
+def load_figures(path, recipe):
+    """The figures in path (published, or the project's own measured ones) of
+    recipe, their form and numbers checked; the key 'file' says where they are."""
     published = safe_files.read_json(path, safe_files.LIMITS['published'])
     keys = {SIAMESE: SIAMESE_KEYS, SPAM: SPAM_KEYS}.get(recipe, PUBLISHED_KEYS)
     missing = [k for k in keys if not isinstance(published, dict) or k not in published]
@@ -127,7 +136,95 @@ def load_published(recipe, published_dir=PUBLISHED_DIR):
                            'finite and at most 2**53. Put back the published value.'.format(
                                path, text if len(text) < 20 else '{}... ({} digits)'.format(
                                    text[:8], len(text))))
-    return published
+    try:
+        shown = Path(path).resolve().relative_to(PROJECT_DIR)
+    except ValueError:  # the user's own figures (--published)
+        shown = path
+    return dict(published, file=str(shown))
+
+
+# ---- which figures judge a run: the text it trained on picks them
+
+def text_sha256(published):
+    """The sha256 of the text the figures are of; None for figures of no one
+    text (recipes 02 and 06, and published files that name only an edition)."""
+    text = published.get('text')
+    return text.get('sha256') if isinstance(text, dict) else None
+
+
+def same_text(record, published):
+    """Did the run train on the text the figures are of? By the text's bytes
+    (sha256), or by the edition's name where the figures give no sha256."""
+    corpus = record.get('corpus') or {}
+    if text_sha256(published) is not None:
+        return corpus.get('sha256') == text_sha256(published)
+    return corpus.get('edition') == published['edition']
+
+
+def measured_references(recipe, published_dir):
+    """The project's own references of recipe (published_dir/measured/<recipe>.*.json),
+    each read and checked; a file that cannot be used is a CompareError."""
+    folder = Path(published_dir) / MEASURED_DIR
+    if safe_files.check_kind(folder, folder=True) is None:
+        return []
+    names = sorted(n for n in os.listdir(folder)
+                   if n.startswith(recipe + '.') and n.endswith('.json'))
+    references = [load_figures(folder / name, recipe) for name in names[:MAX_REFERENCES]]
+    for name, m in zip(names, references):
+        if not (m.get('kind') == 'measured' and isinstance(m.get('text'), dict)
+                and isinstance(m['text'].get('sha256'), str)
+                and isinstance(m['text'].get('name'), str)
+                and isinstance(m.get('configuration'), dict)
+                and isinstance(m['configuration'].get('name'), str)
+                and isinstance(m['configuration'].get('values'), dict)):
+            raise CompareError('{}: not a measured reference (its "kind", "text" or '
+                               '"configuration" is missing or of another form); make it '
+                               'again with tools/measure_reference.py.'.format(folder / name))
+    return references
+
+
+def reference_for(record, published, published_dir=PUBLISHED_DIR):
+    """The figures that judge a run, picked by the text it trained on (its sha256)
+    and its settings: of the figures of that text (the published ones, where it
+    is the book's edition, and the project's own, measured on it), those whose
+    compared settings the run has, else those whose settings differ from the
+    run's in the fewest (a --tiny run with another learning rate: --tiny's,
+    which then say "other settings (learning_rate ...)"; a tie goes to the
+    published figures, then to the book's settings); with no figures of the
+    run's text, the published ones, which say "another edition". Recipes 02 and
+    06 train on no text of the user's: their published figures judge every run."""
+    if published['recipe'] in (SIAMESE, SPAM):
+        return published
+    config = run_config(record)
+    mine = [m for m in measured_references(published['recipe'], published_dir)
+            if same_text(record, m)]
+    candidates = ([published] if same_text(record, published) else []) + sorted(
+        mine, key=lambda m: m['configuration']['name'] != 'book')
+    if not candidates:
+        return published
+    return min(candidates, key=lambda c: len(differing(config, c)))  # the first of a tie
+
+
+def reference_line(record, published, published_dir=PUBLISHED_DIR):
+    """The first line of a comparison: which figures judge the run, and where they are."""
+    if published.get('kind') == 'measured':
+        return "Reference: this project's own figures for {}, {} settings ({}).".format(
+            published['text']['name'], published['configuration']['name'], published['file'])
+    line = 'Reference: the figures the book and the author published ({})'.format(
+        published['file'])
+    if published['recipe'] in (SIAMESE, SPAM):
+        return line + '.'
+    if same_text(record, published):
+        return line[:-1] + ", of the book's edition, which this run trained on)."
+    corpus = record.get('corpus') or {}
+    known = [m['text']['name'] for m in measured_references(published['recipe'],
+                                                            published_dir)]
+    return ("{}, of the book's edition; this run's text has no reference: {} (sha256 "
+            "{}...). Nothing of it can be judged. The project has references for the book's "
+            'edition{}; tools/measure_reference.py measures one for another text.'.format(
+                line[:-1] if line.endswith('.') else line,
+                text_source.describe_edition(corpus), str(corpus.get('sha256'))[:12],
+                ''.join(', ' + name for name in dict.fromkeys(known))))
 
 
 def numbers_in(value):
@@ -163,7 +260,8 @@ def read_run(run_dir, published_dir=PUBLISHED_DIR):
                            'project, or the run stopped before its first checkpoint.'.format(
                                run_dir / RECORD_FILE))
     record = read_record(run_dir)
-    published = load_published(record.get('recipe'), published_dir)
+    published = reference_for(record, load_published(record.get('recipe'), published_dir),
+                              published_dir)
     required = settings.required_of(published['recipe']) \
         if published['recipe'] in (SIAMESE, SPAM) else settings.REQUIRED  # a language model's
     settings.check_config(record['config'], run_dir / RECORD_FILE, required=(
@@ -172,11 +270,15 @@ def read_run(run_dir, published_dir=PUBLISHED_DIR):
 
 
 def book_settings(published):
-    """The book's values of the settings that make a run comparable.
+    """The reference's values of the settings that make a run comparable.
 
-    The values are the recipe's own Config (its hyperparameter block);
-    the published file names which settings count.
+    The book's: the recipe's own Config (its hyperparameter block), the
+    published file naming which settings count; a measured reference's
+    configuration gives its own (the recipe's TINY, for one).
     """
+    if 'configuration' in published:
+        values = published['configuration']['values']
+        return {key: values.get(key) for key in published['compared_settings']}
     book = recipe_module(published['recipe']).Config()  # a name of RECIPES
     return {key: getattr(book, key) for key in published['compared_settings']}
 
@@ -220,16 +322,21 @@ def fmt(value, digits=2):
     return str(value)
 
 
-def compare(record, published):
-    """The comparison rows for one run record against its recipe's published figures."""
+def compare(record, published, despite_settings=False):
+    """The comparison rows for one run record against its recipe's published figures.
+
+    despite_settings: judge a run whose compared settings differ from the
+    reference's all the same (--judge-other-settings), to see that the check
+    catches a deliberate change; otherwise such a run is not comparable."""
     if published['recipe'] == SIAMESE:
-        return compare_siamese(record, published)
+        return compare_siamese(record, published, despite_settings)
     if published['recipe'] == SPAM:
-        return compare_spam(record, published)
+        return compare_spam(record, published, despite_settings)
     config = run_config(record)
     graph = graph_of(config)
+    if graph not in published['graphs']:  # a measured reference has one graph
+        graph = next(iter(published['graphs']))
     judge = published['graphs'][graph]['judged_by']
-    edition = (record.get('corpus') or {}).get('edition')
     rows = record['iterations']['rows']
     losses = {r[0]: r[3] for r in rows}
     reached = rows[-1][0] if rows else 0
@@ -238,10 +345,10 @@ def compare(record, published):
     reasons = []
     book = book_settings(published)
     other = {k: (config.get(k), v) for k, v in book.items() if config.get(k) != v}
-    if other:  # first: a --tiny run is other settings before it is another edition
+    if other and not despite_settings:  # first: a --tiny run is other settings
         reasons.append('other settings ({})'.format(', '.join(
             '{} {}'.format(k, a) for k, (a, _) in sorted(other.items()))))
-    if edition != published['edition']:
+    if not same_text(record, published):
         reasons.append(OTHER_EDITION[len(NOT_COMPARABLE):])
 
     def verdict(source, inside, reached_it=True):
@@ -311,8 +418,9 @@ def compare(record, published):
         value = run_mean(iterations)
         band = bands['epoch_10_mean'] if entry['source'] == judge else None
         inside = value is not None and band is not None and abs(value - mean) <= band
-        what = 'epoch-10 mean, iterations {}-{}'.format(iterations[0], iterations[-1]) \
-            if iterations else 'epoch-10 mean'
+        name = entry.get('figure', 'epoch-10 mean')  # a measured --tiny run's: its last lines
+        what = '{}, iterations {}-{}'.format(name, iterations[0], iterations[-1]) \
+            if iterations else name
         out.append(Row(what, label(entry), mean, value, band,
                        verdict(entry['source'], inside, value is not None)
                        if applies(entry, graph) else SHOWN))
@@ -359,7 +467,9 @@ def compare_samples(record, published):
             pub = entry['texts']
             matches = sum(1 for a, b in zip(pub, texts)
                           if a is not None and a.split() == b.split())
-            table.append((entry['source'], pub, matches, sum(1 for a in pub if a is not None)))
+            source = entry['source'] + (', seed {}'.format(entry['seed']) if 'seed' in entry
+                                        else '')  # a measured reference's: each seed's
+            table.append((source, pub, matches, sum(1 for a in pub if a is not None)))
         out.append((iteration, texts, table))
     return out
 
@@ -379,9 +489,15 @@ def status(rows):
     return ALL_INSIDE
 
 
-def verdicts_json(record, rows, code):
-    """What a CI job reads (--json): every row's verdict, and the exit status."""
-    return {'recipe': record.get('recipe'), 'exit_status': code,
+def verdicts_json(record, rows, code, published=None, first_line=None):
+    """What a CI job reads (--json): the reference, every row's verdict, and the
+    exit status."""
+    reference = None if published is None else {
+        'file': published.get('file'), 'line': first_line,
+        'kind': published.get('kind', 'published'),
+        'text_sha256': text_sha256(published),
+        'configuration': (published.get('configuration') or {}).get('name')}
+    return {'recipe': record.get('recipe'), 'reference': reference, 'exit_status': code,
             'judged': sum(r.verdict in (INSIDE, OUTSIDE) for r in rows),
             'outside': sum(r.verdict == OUTSIDE for r in rows),
             'rows': [{'figure': r.figure.strip(), 'source': r.source,
@@ -390,8 +506,14 @@ def verdicts_json(record, rows, code):
                       'verdict': r.verdict} for r in rows]}
 
 
-def text_table(rows):
-    head = ['figure', 'source', 'published', 'this run', 'band (+/-)', 'verdict']
+def value_column(published):
+    """The heading of the reference's values: 'published', or 'reference' for the
+    project's own measured figures, which no one published."""
+    return 'reference' if published.get('kind') == 'measured' else 'published'
+
+
+def text_table(rows, column='published'):
+    head = ['figure', 'source', column, 'this run', 'band (+/-)', 'verdict']
     lines = [[r.figure, r.source, fmt(r.published, r.digits), fmt(r.run, r.digits),
               fmt(r.band) if isinstance(r.band, float) else (r.band or ''), r.verdict]
              for r in rows]
@@ -427,10 +549,13 @@ def describe_sources(published):
     return ['{}: {}'.format(name, text) for name, text in published['sources'].items()]
 
 
-def markdown(record, published, rows, samples, figure_name):
-    lines = ['# {} compared with the book'.format(record.get('recipe')), '']
-    lines += ['- ' + line for line in describe_run(record, published)]
-    lines += ['', '| figure | source | published | this run | band (+/-) | verdict |',
+def markdown(record, published, rows, samples, figure_name, head=()):
+    lines = ['# {} compared with {}'.format(
+        record.get('recipe'), "this project's reference" if published.get('kind') == 'measured'
+        else 'the book'), '']
+    lines += ['- ' + line for line in list(head) + describe_run(record, published)]
+    lines += ['', '| figure | source | {} | this run | band (+/-) | verdict |'.format(
+        value_column(published)),
               '|---|---|---|---|---|---|']
     for r in rows:
         band = fmt(r.band) if isinstance(r.band, float) else (r.band or '')
@@ -520,7 +645,13 @@ def plot(record, published, run_dir, judged_any=True):
         whole.plot([h['iteration'] for h in held], [h['loss'] for h in held], 'D-',
                    color='tab:purple', label='this run, held-out loss')
     markers = {'book': ('o', 'tab:red'), 'notebook': ('s', 'tab:blue'),
-               'faithful': ('^', 'tab:green')}
+               'faithful': ('^', 'tab:green'), 'measured': ('D', 'tab:orange')}
+    # the right panel: epoch 10, or where a --tiny reference takes its last losses
+    late_name = next((e['figure'] for e in published['epoch_10'] if 'figure' in e),
+                     'epoch-10 mean')
+    if late_name != 'epoch-10 mean':
+        first_10, last_10 = min(e['first_iteration'] for e in published['epoch_10']), \
+            max(e['last_iteration'] for e in published['epoch_10'])
     in_10 = [v for i, v in zip(iterations, smooth) if first_10 <= i <= last_10]
     spans = [(first_10, last_10)]
     for source, (marker, colour) in markers.items():
@@ -545,8 +676,9 @@ def plot(record, published, run_dir, judged_any=True):
                 in_10 += list(printed.values()) + [mean]
                 spans.append(span)
                 zoom.hlines(mean, *span, colors=colour, linestyles='--' if same_graph else ':',
-                            label='{} epoch-10 mean{}'.format(
-                                source, '' if same_graph else ' ({})'.format(e['graph'])))
+                            label='{} {}{}'.format(
+                                source, e.get('figure', 'epoch-10 mean'),
+                                '' if same_graph else ' ({})'.format(e['graph'])))
                 if judged:
                     b = bands['epoch_10_mean']
                     in_10 += [mean - b, mean + b]
@@ -572,7 +704,9 @@ def plot(record, published, run_dir, judged_any=True):
     whole.set_xscale('log')  # the early published iterations stay visible
     whole.set_xlabel('Iteration')
     whole.set_ylabel('Loss')
-    whole.set_title('{}: this run and the published losses'.format(record.get('recipe')))
+    whole.set_title('{}: this run and the {} losses'.format(
+        record.get('recipe'), 'reference' if published.get('kind') == 'measured'
+        else 'published'))
     whole.legend(fontsize='small', loc='upper left', bbox_to_anchor=(0, -0.14))
     # the run's epoch 10 and every published epoch-10 span, with a margin
     low, high = min(a for a, _ in spans), max(b for _, b in spans)
@@ -580,9 +714,10 @@ def plot(record, published, run_dir, judged_any=True):
     if in_10:  # the running mean and the published figures; raw losses may leave the frame
         margin = 0.2 * (max(in_10) - min(in_10)) + 0.05
         zoom.set_ylim(min(in_10) - margin, max(in_10) + margin)
-    zoom.set_xlabel('Iteration (epoch 10)')
-    zoom.set_title('Epoch 10, each judged band shaded' if judged_any else
-                   'Epoch 10 (nothing judged: no band)')
+    place = 'Epoch 10' if late_name == 'epoch-10 mean' else 'The last printed losses'
+    zoom.set_xlabel('Iteration ({})'.format(place.lower()))
+    zoom.set_title('{}, each judged band shaded'.format(place) if judged_any else
+                   '{} (nothing judged: no band)'.format(place))
     zoom.legend(fontsize='small', loc='upper left', bbox_to_anchor=(0, -0.14))
     return save_figure(fig, run_dir)
 
@@ -733,17 +868,31 @@ def pools(batches):
             (batches[k:k + POOL_LINES] for k in range(0, len(batches), POOL_LINES))]
 
 
+def settings_that_differ(record, published):
+    """The run's compared settings that are not the reference's, in words; ''."""
+    config = run_config(record)
+    if published['recipe'] == SPAM:
+        reasons = spam_reasons(record, config, published, graph_of(config))
+        return next((r for r in reasons if r.startswith('other settings')), '')
+    return other_settings(config, published)
+
+
+def differing(config, published):
+    """The run's compared settings that are not the reference's: {name: the run's}."""
+    return {k: config.get(k) for k, v in book_settings(published).items()
+            if config.get(k) != v}
+
+
 def other_settings(config, published):
     """Why a run's settings are not the book's: '' when they are."""
-    book = book_settings(published)
-    other = {k: config.get(k) for k, v in book.items() if config.get(k) != v}
+    other = differing(config, published)
     if not other:
         return ''
     return 'other settings ({})'.format(', '.join(
         '{} {}'.format(k, v) for k, v in sorted(other.items())))
 
 
-def compare_siamese(record, published):
+def compare_siamese(record, published, despite_settings=False):
     """Recipe 06's rows: each printed line's loss and accuracy (shown, with its
     band), the means of neighbouring lines (judged), each match (shown) and how
     many of the matches are the book's (judged: at least matches_at_least)."""
@@ -754,7 +903,7 @@ def compare_siamese(record, published):
     rows = record['iterations']['rows']
     reached = rows[-1][0] if rows else 0
     run_lines = line_values(record)
-    reason = other_settings(config, published)
+    reason = '' if despite_settings else other_settings(config, published)
 
     def verdict(inside, reached_it):
         if reason:
@@ -1036,7 +1185,7 @@ def spam_collection(record):
     return corpus if isinstance(corpus, dict) else {}
 
 
-def spam_reasons(record, config, published, graph):
+def spam_reasons(record, config, published, graph, despite_settings=False):
     """Why a run of recipe 02 cannot be judged: [] when it can. single_softmax
     picks the graph and epochs the notebook (20 or 50); every other compared
     setting must be the book's, and the collection the published one."""
@@ -1046,7 +1195,7 @@ def spam_reasons(record, config, published, graph):
     if str(config.get('epochs')) not in published['graphs'][graph]['judged_by']:
         other['epochs'] = config.get('epochs')
     reasons = []
-    if other:
+    if other and not despite_settings:
         reasons.append('other settings ({})'.format(', '.join(
             '{} {}'.format(k, v) for k, v in sorted(other.items()))))
     if spam_collection(record).get('sha256') not in published['collections'].values():
@@ -1063,7 +1212,7 @@ def spam_counts(record, config):
             'test_messages': None if train is None else messages - train}
 
 
-def compare_spam(record, published):
+def compare_spam(record, published, despite_settings=False):
     """Recipe 02's rows: the vocabulary and the split (exact), each printed
     epoch's test loss and accuracy (shown, with its band) and the means of the
     printed epochs in each span of POOL_EPOCHS (judged, but where the graph
@@ -1074,7 +1223,7 @@ def compare_spam(record, published):
     how = published['graphs'][graph]
     judge = spam_judge(published, graph, config.get('epochs'))
     bands = published['bands'][graph]
-    reasons = spam_reasons(record, config, published, graph)
+    reasons = spam_reasons(record, config, published, graph, despite_settings)
     run = epoch_values(record)
     reached = epochs_done(run)
     shown_only = set(how.get('shown_epochs', []))
@@ -1345,7 +1494,15 @@ def main(argv=None):
     parser.add_argument('--json', action='store_true',
                         help='print the verdicts as JSON (every figure, its verdict, the '
                              'exit status) instead of the table, for a CI job to read')
+    parser.add_argument('--judge-other-settings', action='store_true',
+                        help='judge a run whose compared settings differ from the '
+                             "reference's against it all the same (without it such a run "
+                             'is not comparable, exit 3): to see that the check catches a '
+                             'deliberate change, such as a learning rate ten times the '
+                             "book's")
     args = parser.parse_args(argv)
+    if args.spread and args.judge_other_settings:
+        parser.error('--spread judges nothing: drop --judge-other-settings')
     if len(args.run) > 1 and not args.spread:
         parser.error('compare one run folder at a time (several only with --spread)')
     if args.spread and args.json:
@@ -1376,8 +1533,9 @@ def main(argv=None):
             print('Warning: ' + line, file=sys.stderr)
         print(json.dumps(result, indent=1))
         return 0
-    return from_published(args.published,
-                          lambda: report(records[0], published, run_dir, args.json))
+    return from_published(args.published, lambda: report(
+        records[0], published, run_dir, args.json, args.judge_other_settings,
+        args.published))
 
 
 def recorded_recipe(run_dir):
@@ -1441,23 +1599,28 @@ def from_published(published_dir, work):
                                                 command_line.first_line(err))) from None
 
 
-def report(record, published, run_dir, as_json=False):
+def report(record, published, run_dir, as_json=False, despite_settings=False,
+           published_dir=PUBLISHED_DIR):
     """Print the comparison (as_json: the verdicts as JSON), write comparison.png
-    and .md; the exit status."""
-    rows = compare(record, published)
+    and .md; the exit status. The first line names the reference."""
+    rows = compare(record, published, despite_settings)
     samples = compare_samples(record, published)
     code = status(rows)
+    head = [reference_line(record, published, published_dir)]
+    if despite_settings:
+        head.append('Judged despite its settings (--judge-other-settings): {}.'.format(
+            settings_that_differ(record, published) or 'none differs from the reference\'s'))
     if as_json:
         plot(record, published, run_dir, code != NOTHING_JUDGED)
         run_folder.write_file(run_dir, REPORT_FILE, markdown(record, published, rows, samples,
-                                                             FIGURE_FILE))
-        print(json.dumps(verdicts_json(record, rows, code), indent=1))
+                                                             FIGURE_FILE, head))
+        print(json.dumps(verdicts_json(record, rows, code, published, head[0]), indent=1))
         return code
 
-    for line in describe_run(record, published):
+    for line in head + describe_run(record, published):
         print(line)
     print()
-    for line in text_table(rows):
+    for line in text_table(rows, value_column(published)):
         print(line)
     print()
     for line in describe_sources(published):
@@ -1474,7 +1637,7 @@ def report(record, published, run_dir, as_json=False):
     figure = plot(record, published, run_dir, code != NOTHING_JUDGED)
     report = run_dir / REPORT_FILE
     run_folder.write_file(run_dir, REPORT_FILE, markdown(record, published, rows, samples,
-                                                         FIGURE_FILE))
+                                                         FIGURE_FILE, head))
     print()
     print('Wrote {} and {}'.format(figure, report))
     if code == SOME_OUTSIDE:

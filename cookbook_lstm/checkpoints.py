@@ -52,6 +52,13 @@ def checkpoint_prefix(run_dir, iteration):
     return Path(run_dir) / 'model-{}'.format(iteration)
 
 
+def iteration_of(prefix):
+    """The iteration a checkpoint prefix (DIR/model-1810) was saved at; None for
+    a name of another form."""
+    found = re.fullmatch(r'model-(\d+)', Path(prefix).name)
+    return int(found.group(1)) if found else None
+
+
 # ---------------------------------------------------------------- saving, keeping
 
 def _saving(step):

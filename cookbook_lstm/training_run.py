@@ -570,6 +570,8 @@ class TrainingRun(Run):
                                               'record.json could not be updated either')
             elif status is not None:
                 self.write_record(status)
+            if status == 'finished' and not message:
+                self.say_where_the_samples_stand()
             if message:
                 try:
                     print(message, file=sys.stderr)
@@ -580,6 +582,22 @@ class TrainingRun(Run):
             if self.events is not None:
                 self.events.close()
             self.release()
+
+    def say_where_the_samples_stand(self):
+        """A language model's last line: at which iteration its samples were last
+        printed, which checkpoint the sampler reads, and the command that samples
+        more, so that another continuation from the sampler is not a surprise."""
+        if self.recipe not in settings.LANGUAGE_MODELS or not self.samples:
+            return
+        printed, saved = self.samples[-1]['iteration'], self.checkpoints.last
+        sampler = PROJECT_DIR / 'tools' / 'sample_shakespeare.py'
+        if sampler.is_relative_to(Path.cwd()):  # as resume_command says the recipe
+            sampler = sampler.relative_to(Path.cwd())
+        print('The samples above were printed at iteration {}; the last checkpoint is of '
+              'iteration {}{}. More text from it: python {} --checkpoint {}'.format(
+                  printed, saved, '' if saved == printed else
+                  ', {} iterations later, so its greedy text may differ'.format(
+                      saved - printed), sampler.as_posix(), self.run_dir))
 
     def _ending(self):
         """(the record's status, the message, the exit status) of how the run ended."""

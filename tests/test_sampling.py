@@ -291,7 +291,10 @@ def test_missing_or_broken_run_files_are_named(runs, tmp_path):
     assert result.returncode == 0, result.stderr[-3000:]
     assert 'Note: the latest checkpoint, model-20, lacks some of its weights: using ' \
            'model-10, the newest complete one.' in result.stderr.splitlines()
-    assert 'Sampling greedy from {} '.format(run / 'model-10') in result.stderr
+    # which checkpoint, beside the iteration of the run's last printed samples
+    assert 'Sampling greedy from {} (04_stacking_multiple_lstm, char level), the checkpoint ' \
+           'of iteration 10; the run last printed its samples at iteration 20, so greedy text ' \
+           'may differ from them'.format(run / 'model-10') in result.stderr.splitlines()
 
     run = _copy_run(runs['04'], tmp_path / 'c')
     for data in run.glob('model-20.data-*'):

@@ -33,6 +33,7 @@ from cookbook_lstm import errors
 from cookbook_lstm import resuming
 from cookbook_lstm import settings
 from cookbook_lstm import shakespeare_data
+from cookbook_lstm.record import read_record
 from cookbook_lstm.tf1_setup import import_tensorflow
 
 BOOK_PRIME_TEXTS = ['thou art more', 'to be or not to', 'wherefore art thou']
@@ -113,6 +114,24 @@ def restore_newest(sess, saver, checkpoint, config, folder_given):
                   removed, Path(checkpoint).name), file=sys.stderr)
 
 
+def beside_the_runs_samples(run_dir, checkpoint):
+    """Where the checkpoint stands beside the samples the run printed last, in
+    words: the two texts differ when they are of other iterations."""
+    iteration = checkpoints.iteration_of(checkpoint)
+    try:
+        samples = read_record(run_dir).get('samples') or []
+    except errors.RunError:  # no record, or one this version cannot read: say nothing
+        return ''
+    if iteration is None or not samples:
+        return ''
+    printed = max(s['iteration'] for s in samples)
+    if printed == iteration:
+        return ', the checkpoint of iteration {}, where the run last printed its ' \
+            'samples'.format(iteration)
+    return (', the checkpoint of iteration {}; the run last printed its samples at '
+            'iteration {}, so greedy text may differ from them'.format(iteration, printed))
+
+
 def main(argv=None):
     args = parse_args(argv)
     run_dir, checkpoint, config, vocab2ix, ix2vocab, note = resuming.load_run(
@@ -174,8 +193,9 @@ def main(argv=None):
     sess = tf1.Session()
     checkpoint = restore_newest(sess, tf1.train.Saver(tf1.global_variables()), checkpoint,
                                 config, folder_given=Path(args.checkpoint).is_dir())
-    print('Sampling {} from {} ({}, {} level)'.format(
-        args.strategy, checkpoint, config['recipe'], config['level']), file=sys.stderr)
+    print('Sampling {} from {} ({}, {} level){}'.format(
+        args.strategy, checkpoint, config['recipe'], config['level'],
+        beside_the_runs_samples(run_dir, checkpoint)), file=sys.stderr)
 
     started = time.perf_counter()
     generated = 0

@@ -92,6 +92,10 @@ def gutenberg_text(raw_bytes, origin):
         # As the book: a UTF-8 BOM stays a character and counts in the 7675.
         raw_text = raw_bytes.decode('utf-8')
     except UnicodeDecodeError as err:
+        if raw_bytes.startswith(b'\x1f\x8b'):  # gzip's magic number, whatever the name says
+            raise CorpusError('{} is gzip-compressed, not text: unpack it first (gunzip -c '
+                              '< FILE > pg100.txt) and give the unpacked file.'.format(
+                                  origin)) from None
         raise CorpusError('{} is not UTF-8 text ({}). Give the Project Gutenberg '
                           'plain-text UTF-8 file.'.format(origin, err)) from None
     s_text, how = cut_gutenberg(raw_text)

@@ -101,6 +101,13 @@ def test_non_utf8_corpus_is_refused():
         text_source.gutenberg_text(b'\xff\xfe\x00a', 'test')
 
 
+def test_a_gzip_file_is_told_to_be_unpacked():
+    import gzip
+    with pytest.raises(errors.CorpusError, match=r'^file x is gzip-compressed, not text: '
+                                                 r'unpack it first \(gunzip -c < FILE'):
+        text_source.gutenberg_text(gzip.compress(synthetic_gutenberg('2011')), 'file x')
+
+
 def test_clean_text():
     text = "Thou  art,\tmore! To be--or NOT: to-be (o'er)"
     assert sd.clean_text(text) == "thou art more to be--or not to-be o'er"

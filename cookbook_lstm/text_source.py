@@ -125,12 +125,17 @@ def as_book_file(raw_bytes):
     its carriage returns (an editor or a download tool saved it so): the BOM and
     CRLF line ends put back. The bytes whose sha256 is BOOK_SHA256, or None
     when raw_bytes is not such a copy (then nothing is changed)."""
-    if raw_bytes.startswith(b'\xef\xbb\xbf') and b'\r\n' in raw_bytes[:4096] \
-            or abs(len(raw_bytes) - BOOK_BYTES) > BOOK_NEAR_BYTES:
-        return None  # as served in both respects, or too far from it in size
+    if abs(len(raw_bytes) - BOOK_BYTES) > BOOK_NEAR_BYTES or \
+            hashlib.sha256(raw_bytes).hexdigest() == BOOK_SHA256:
+        return None  # too far from it in size to be it, or it as served
     body = raw_bytes[3:] if raw_bytes.startswith(b'\xef\xbb\xbf') else raw_bytes
     restored = b'\xef\xbb\xbf' + body.replace(b'\r\n', b'\n').replace(b'\n', b'\r\n')
     return restored if hashlib.sha256(restored).hexdigest() == BOOK_SHA256 else None
+
+
+def lf_only(raw_bytes):
+    """How many of the lines of raw_bytes end in LF alone, not CRLF."""
+    return raw_bytes.count(b'\n') - raw_bytes.count(b'\r\n')
 
 
 def how_it_differs(raw_bytes):
@@ -138,8 +143,10 @@ def how_it_differs(raw_bytes):
     ways = []
     if not raw_bytes.startswith(b'\xef\xbb\xbf'):
         ways.append('no BOM')
-    if b'\r\n' not in raw_bytes[:4096]:
-        ways.append('LF line ends, not CRLF')
+    lines, bare = raw_bytes.count(b'\n'), lf_only(raw_bytes)
+    if bare:
+        ways.append('LF line ends, not CRLF' if bare == lines else
+                    'LF line ends on {:,} of its {:,} lines'.format(bare, lines))
     ways.append('{:,} bytes against the book\'s {:,}'.format(len(raw_bytes), BOOK_BYTES)
                 if len(raw_bytes) != BOOK_BYTES else 'the same size')
     return ("not the book's file (sha256 {}..., not {}...): {}; another copy or revision "
@@ -317,7 +324,7 @@ def read_corpus(corpus_path, char_level=None, keep_in=None):
     if restored is not None:  # the book's file, saved without its BOM or CRs
         what = ' and '.join(w for w, lost in (
             ('its BOM', not raw_bytes.startswith(b'\xef\xbb\xbf')),
-            ('its CRLF line ends', b'\r\n' not in raw_bytes[:4096])) if lost)
+            ('its CRLF line ends', lf_only(raw_bytes) > 0)) if lost)
         file_sha256, raw_bytes = hashlib.sha256(raw_bytes).hexdigest(), restored
     s_text, record = gutenberg_text(raw_bytes, 'file {}'.format(real))
     if restored is not None:

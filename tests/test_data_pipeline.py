@@ -50,13 +50,15 @@ def test_the_books_edition_is_known_by_its_sha256(book_is_synthetic):
     assert 'the same size' not in other['differs'] and '15,960 bytes' in other['differs']
 
 
-@pytest.mark.parametrize('lost', ['bom', 'crlf', 'both'])
+@pytest.mark.parametrize('lost', ['bom', 'crlf', 'both', 'some crlf'])
 def test_a_copy_that_lost_its_bom_or_crs_is_put_back(tmp_path, book_is_synthetic, lost):
     raw = book_is_synthetic
     if lost in ('bom', 'both'):
         raw = raw[3:]
     if lost in ('crlf', 'both'):
         raw = raw.replace(b'\r\n', b'\n')
+    if lost == 'some crlf':  # CRLF in the header, LF after it
+        raw = raw[:8000] + raw[8000:].replace(b'\r\n', b'\n')
     (tmp_path / 'pg100.txt').write_bytes(raw)
     s_text, record = text_source.read_corpus(tmp_path / 'pg100.txt', keep_in=tmp_path / 'data')
     book_text, _ = text_source.gutenberg_text(book_is_synthetic, 'test')
@@ -66,7 +68,7 @@ def test_a_copy_that_lost_its_bom_or_crs_is_put_back(tmp_path, book_is_synthetic
     assert record['restored'] == (
         "the file (sha256 {}...) is the book's file without {}: put back, as Gutenberg "
         'served it'.format(hashlib.sha256(raw).hexdigest()[:12], {
-            'bom': 'its BOM', 'crlf': 'its CRLF line ends',
+            'bom': 'its BOM', 'crlf': 'its CRLF line ends', 'some crlf': 'its CRLF line ends',
             'both': 'its BOM and its CRLF line ends'}[lost]))
     # what --resume finds by the run's sha256 is the book's file itself
     kept = text_source.kept_corpus(tmp_path / 'data', record['sha256'])

@@ -21,10 +21,10 @@ TEXT_A, TEXT_B = 'a' * 64, 'b' * 64
 def make_record(seed=1, values=TINY_VALUES, sha256=TEXT_A, reached=50, loss=None,
                 edition='gutenberg-current', **changes):
     """A run record of recipe 03 as the recipe writes it; loss(i, seed) its losses."""
-    config = dict(values, recipe=RECIPE, level='word', num_layers=1, epochs=2,
-                  separate_layers=False,
+    config = dict(recipe=RECIPE, level='word', num_layers=1, epochs=2, separate_layers=False,
                   vocab_size=7891, num_batches=28264, trainable_parameters=262515,
                   max_steps=reached)
+    config.update(values)
     config.update(changes)
     rows = [[i, 1, i, loss(i, seed) if loss else 9.0, i * 0.1] for i in range(1, reached + 1)]
     last = reached - reached % 10
@@ -260,3 +260,118 @@ def test_each_shipped_reference_says_how_it_was_measured(path):
     # named by its recipe, its text and its configuration, as measure_reference names it
     assert path.name == '{}.{}.{}.json'.format(reference['recipe'],
                                                mr.text_id(reference['text']), name)
+
+
+# ---- what a hostile user tried
+
+def test_a_graph_the_reference_has_not_measured_is_other_settings(tmp_path, capsys):
+    # recipe 04's measured references are of tied layers: --separate-layers differs
+    recipe = '04_stacking_multiple_lstm'
+    p04 = cmp.load_published(recipe)
+    tiny = {k: getattr(mr.recipe_module(recipe).TINY, k) for k in p04['compared_settings']}
+
+    def record(seed, separate, loss=9.0):
+        r = make_record(seed, values=dict(tiny, separate_layers=separate),
+                        loss=lambda i, s: loss)
+        r['recipe'] = r['config']['recipe'] = recipe
+        r['config'].update(level='char', num_layers=3, vocab_size=41, num_batches=148159,
+                           embedding_size=16, trainable_parameters=9639 if separate else 3465)
+        return r
+    folder = tmp_path / 'published'
+    folder.mkdir()
+    shutil.copy(PROJECT_DIR / 'published' / (recipe + '.json'), folder)
+    measured = [(record(s, False), ['python x'], False) for s in (1, 2, 3, 4, 5)]
+
+    class Args:
+        tiny, offline, corpus, machine = True, True, None, 'a test machine'
+    mr.write_reference(mr.reference(measured, recipe, p04, Args, [[0.0] * 3] * 2),
+                       folder / cmp.MEASURED_DIR / (recipe + '.aaaa.tiny.json'))
+    run = folder_of(tmp_path, record(9, True))
+    code, out, err = command(capsys, run, '--published', folder)
+    assert (code, err) == (cmp.NOTHING_JUDGED, '')
+    assert 'not comparable: other settings (separate_layers True)' in out
+    assert out.splitlines()[1].startswith('Run: recipe 04_stacking_multiple_lstm, separate '
+                                          'graph')
+    code, out, err = command(capsys, run, '--published', folder, '--judge-other-settings')
+    assert (code, err) == (cmp.SOME_OUTSIDE, '')
+    [outside] = [line for line in out.splitlines() if line.endswith('OUTSIDE')]
+    assert outside.split()[:4] == ['trainable', 'parameters', 'measured', '3,465']
+
+
+@pytest.mark.parametrize('sha256', ['abc', 'Z' * 64, TEXT_A.upper(), TEXT_A + ' ', 12345, []])
+def test_a_damaged_text_description_is_unreadable(sha256, tmp_path, capsys):
+    record = make_record(sha256=sha256)
+    record['config']['corpus'] = record['corpus']
+    code, out, err = command(capsys, folder_of(tmp_path, record))
+    assert (code, out) == (cmp.UNREADABLE, '')
+    if isinstance(sha256, str):
+        assert "the text's sha256 is {}, not 64 hex digits".format(json.dumps(sha256)) in err
+    else:  # not text at all: the settings' own check of the description refuses it first
+        assert '"corpus" is {' in err and 'The file was edited or damaged' in err
+
+
+def test_a_text_description_missing_or_at_odds_is_unreadable(tmp_path, capsys):
+    record = make_record()
+    del record['corpus']
+    code, out, err = command(capsys, folder_of(tmp_path, record))
+    assert code == cmp.UNREADABLE and '"corpus", the description of the text' in err
+    record = make_record()
+    record['config']['corpus'] = dict(record['corpus'], sha256=TEXT_B)
+    (tmp_path / 'b').mkdir()
+    code, out, err = command(capsys, folder_of(tmp_path / 'b', record))
+    assert code == cmp.UNREADABLE and "differs from the one in the run's settings" in err
+
+
+def test_a_text_without_a_sha256_has_no_reference(published_dir, tmp_path, capsys):
+    record = make_record()
+    del record['corpus']['sha256']  # a run from a text cache that had no record
+    code, out, err = command(capsys, folder_of(tmp_path, record), '--published',
+                             published_dir, '--json')
+    verdicts = json.loads(out)
+    assert (code, verdicts['judged']) == (cmp.NOTHING_JUDGED, 0)
+    assert verdicts['reference']['of_the_runs_text'] is False
+    assert 'its sha256 not recorded' in verdicts['reference']['line']
+
+
+def test_the_no_reference_line_names_each_text_once(published_dir, tmp_path, capsys):
+    code, out, err = command(capsys, folder_of(tmp_path, make_record(sha256=TEXT_B)),
+                             '--published', published_dir)
+    first = out.splitlines()[0]
+    assert "this run's text has no reference: a Gutenberg edition of today's layout (not the " \
+        "book's edition) (sha256 bbbbbbbbbbbb...). Nothing of it can be judged." in first
+    assert first.endswith("The project has references for the book's edition, a Gutenberg "
+                          "edition of today's layout (sha256 aaaaaaaaaaaa...); "
+                          'tools/measure_reference.py measures one for another text.')
+    assert out.splitlines()[3] == ("Judged against: nothing: no figures are of this run's "
+                                   'text. The published ones are shown.')
+
+
+@pytest.mark.parametrize('damage, message', [
+    (lambda m: m['configuration']['values'].pop('rnn_size'),
+     'its configuration gives no value of rnn_size'),
+    (lambda m: m.pop('kind'), 'not a measured reference'),
+])
+def test_a_damaged_reference_is_unreadable(published_dir, tmp_path, capsys, damage, message):
+    path = published_dir / cmp.MEASURED_DIR / (RECIPE + '.aaaa.tiny.json')
+    reference = json.loads(path.read_text())
+    damage(reference)
+    path.write_text(json.dumps(reference))
+    code, out, err = command(capsys, folder_of(tmp_path, make_record()), '--published',
+                             published_dir)
+    assert (code, out) == (cmp.UNREADABLE, '') and message in err and str(path) in err
+
+
+def test_two_references_of_one_text_and_configuration_are_refused(published_dir, tmp_path,
+                                                                  capsys):
+    measured = published_dir / cmp.MEASURED_DIR
+    shutil.copy(measured / (RECIPE + '.aaaa.tiny.json'), measured / (RECIPE + '.copy.json'))
+    code, out, err = command(capsys, folder_of(tmp_path, make_record()), '--published',
+                             published_dir)
+    assert code == cmp.UNREADABLE and 'are references of one text and configuration' in err
+
+
+def test_measure_references_usage_errors_exit_64(capsys):
+    with pytest.raises(SystemExit) as stop:
+        mr.main(['03', '--offline', '--seeds', '1'])
+    assert stop.value.code == cmp.USAGE
+    assert '--seeds: give two or more seeds' in capsys.readouterr().err

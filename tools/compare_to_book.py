@@ -55,6 +55,7 @@ import io
 import json
 import math
 import os
+import re
 import statistics
 import sys
 import traceback
@@ -116,7 +117,9 @@ def load_published(recipe, published_dir=PUBLISHED_DIR):
 def load_figures(path, recipe):
     """The figures in path (published, or the project's own measured ones) of
     recipe, their form and numbers checked; the key 'file' says where they are."""
-    published = safe_files.read_json(path, safe_files.LIMITS['published'])
+    published = safe_files.read_json(path, safe_files.LIMITS['published'], advice=(
+        "Put back the project's own file (git checkout -- published), or make a measured "
+        'one again with tools/measure_reference.py.'))
     keys = {SIAMESE: SIAMESE_KEYS, SPAM: SPAM_KEYS}.get(recipe, PUBLISHED_KEYS)
     missing = [k for k in keys if not isinstance(published, dict) or k not in published]
     if missing or published['recipe'] != recipe:
@@ -180,6 +183,18 @@ def measured_references(recipe, published_dir):
             raise CompareError('{}: not a measured reference (its "kind", "text" or '
                                '"configuration" is missing or of another form); make it '
                                'again with tools/measure_reference.py.'.format(folder / name))
+        missing = [k for k in m['compared_settings'] if k not in m['configuration']['values']]
+        if missing:
+            raise CompareError('{}: its configuration gives no value of {}, a setting it '
+                               'compares; make it again with tools/measure_reference.py.'
+                               .format(folder / name, missing[0]))
+    seen = {}
+    for name, m in zip(names, references):
+        key = (m['text']['sha256'], m['configuration']['name'])
+        if key in seen:
+            raise CompareError('{} and {} are references of one text and configuration; '
+                               'keep one.'.format(folder / seen[key], folder / name))
+        seen[key] = name
     return references
 
 
@@ -218,13 +233,17 @@ def reference_line(record, published, published_dir=PUBLISHED_DIR):
         return line[:-1] + ", of the book's edition, which this run trained on)."
     corpus = record.get('corpus') or {}
     known = [m['text']['name'] for m in measured_references(published['recipe'],
-                                                            published_dir)]
-    return ("{}, of the book's edition; this run's text has no reference: {} (sha256 "
-            "{}...). Nothing of it can be judged. The project has references for the book's "
-            'edition{}; tools/measure_reference.py measures one for another text.'.format(
-                line[:-1] if line.endswith('.') else line,
-                text_source.describe_edition(corpus), str(corpus.get('sha256'))[:12],
-                ''.join(', ' + name for name in dict.fromkeys(known))))
+                                                            published_dir)
+             if not same_text({'corpus': published.get('text') or {}}, m)]
+    text = text_source.describe_edition(corpus)
+    if not corpus.get('sha256'):
+        text += ' (its sha256 not recorded: a run from a text cache without its record)'
+    elif corpus['sha256'][:12] not in text:
+        text += ' (sha256 {}...)'.format(corpus['sha256'][:12])
+    return ("{}, of the book's edition; this run's text has no reference: {}. Nothing of "
+            "it can be judged. The project has references for the book's edition{}; "
+            'tools/measure_reference.py measures one for another text.'.format(
+                line, text, ''.join(', ' + name for name in dict.fromkeys(known))))
 
 
 def numbers_in(value):
@@ -260,6 +279,8 @@ def read_run(run_dir, published_dir=PUBLISHED_DIR):
                            'project, or the run stopped before its first checkpoint.'.format(
                                run_dir / RECORD_FILE))
     record = read_record(run_dir)
+    if record.get('recipe') in settings.LANGUAGE_MODELS:
+        check_text_record(record, run_dir / RECORD_FILE)
     published = reference_for(record, load_published(record.get('recipe'), published_dir),
                               published_dir)
     required = settings.required_of(published['recipe']) \
@@ -267,6 +288,29 @@ def read_run(run_dir, published_dir=PUBLISHED_DIR):
     settings.check_config(record['config'], run_dir / RECORD_FILE, required=(
         required + tuple(published['compared_settings'])))
     return record, published
+
+
+def check_text_record(record, path):
+    """The description of a language model's text, which picks its reference:
+    a CompareError where it is missing or damaged. A text without a sha256 (a
+    run from a text cache that had no record) is a text of no reference."""
+    corpus = record.get('corpus')
+    if not isinstance(corpus, dict):
+        raise CompareError('{}: "corpus", the description of the text the run trained on, '
+                           'is missing. The folder is damaged; use a run folder a recipe '
+                           'wrote.'.format(path))
+    sha256 = corpus.get('sha256')
+    if sha256 is not None and not (isinstance(sha256, str)
+                                   and re.fullmatch(r'[0-9a-f]{64}', sha256)):
+        shown = json.dumps(sha256)
+        raise CompareError('{}: the text\'s sha256 is {}, not 64 hex digits. The folder is '
+                           'damaged; use a run folder a recipe wrote.'.format(
+                               path, shown if len(shown) <= 80 else shown[:40] + '...'))
+    config_corpus = record['config'].get('corpus')
+    if isinstance(config_corpus, dict) and config_corpus.get('sha256') != sha256:
+        raise CompareError('{}: the text\'s sha256 differs from the one in the run\'s '
+                           'settings. The folder is damaged; use a run folder a recipe '
+                           'wrote.'.format(path))
 
 
 def book_settings(published):
@@ -297,6 +341,14 @@ def graph_of(config):
     if config.get('level') == 'word':
         return 'one_layer'
     return 'separate' if config.get('separate_layers') else 'tied'
+
+
+def judged_graph(config, published):
+    """The graph of the reference's that the run is set beside: its own, or, where
+    the reference has not measured it (a measured reference has one graph), the
+    reference's, which then differs in a compared setting (separate_layers)."""
+    graph = graph_of(config)
+    return graph if graph in published['graphs'] else next(iter(published['graphs']))
 
 
 def applies(entry, graph):
@@ -333,9 +385,7 @@ def compare(record, published, despite_settings=False):
     if published['recipe'] == SPAM:
         return compare_spam(record, published, despite_settings)
     config = run_config(record)
-    graph = graph_of(config)
-    if graph not in published['graphs']:  # a measured reference has one graph
-        graph = next(iter(published['graphs']))
+    graph = judged_graph(config, published)
     judge = published['graphs'][graph]['judged_by']
     rows = record['iterations']['rows']
     losses = {r[0]: r[3] for r in rows}
@@ -467,8 +517,9 @@ def compare_samples(record, published):
             pub = entry['texts']
             matches = sum(1 for a, b in zip(pub, texts)
                           if a is not None and a.split() == b.split())
-            source = entry['source'] + (', seed {}'.format(entry['seed']) if 'seed' in entry
-                                        else '')  # a measured reference's: each seed's
+            source = entry['source'] + (', seed {}, iteration {}'.format(
+                entry['seed'], entry.get('final_iteration')) if 'seed' in entry
+                else '')  # a measured reference's: each seed's
             table.append((source, pub, matches, sum(1 for a in pub if a is not None)))
         out.append((iteration, texts, table))
     return out
@@ -495,6 +546,8 @@ def verdicts_json(record, rows, code, published=None, first_line=None):
     reference = None if published is None else {
         'file': published.get('file'), 'line': first_line,
         'kind': published.get('kind', 'published'),
+        'of_the_runs_text': published['recipe'] in (SIAMESE, SPAM) or same_text(record,
+                                                                                 published),
         'text_sha256': text_sha256(published),
         'configuration': (published.get('configuration') or {}).get('name')}
     return {'recipe': record.get('recipe'), 'reference': reference, 'exit_status': code,
@@ -529,19 +582,23 @@ def describe_run(record, published):
         return describe_siamese_run(record, published)
     if published['recipe'] == SPAM:
         return describe_spam_run(record, published)
-    config = record['config']
+    config = run_config(record)
     corpus = record.get('corpus') or {}
     rows = record['iterations']['rows']
-    graph = graph_of(config)
+    graph = judged_graph(config, published)
+    how = published['graphs'][graph]
     return [
         'Run: recipe {}, {} graph, seed {}, {} iterations ({}), status {}'.format(
-            record.get('recipe'), graph.replace('_', ' '), record.get('seed'),
+            record.get('recipe'), graph_of(config).replace('_', ' '), record.get('seed'),
             rows[-1][0] if rows else 0,
             '{:.0f} s'.format(rows[-1][4]) if rows else 'no time', record.get('status')),
-        'Text: {} (edition {}, sha256 {}...)'.format(
-            corpus.get('source'), corpus.get('edition'), str(corpus.get('sha256'))[:12]),
+        'Text: {} (edition {}, sha256 {})'.format(
+            corpus.get('source'), corpus.get('edition'),
+            corpus['sha256'][:12] + '...' if corpus.get('sha256') else 'not recorded'),
         'Judged against: {}, because {}. The other sources are shown, not judged.'.format(
-            published['graphs'][graph]['judged_by'], published['graphs'][graph]['why']),
+            how['judged_by'], how['why']) if same_text(record, published) else
+        "Judged against: nothing: no figures are of this run's text. The published ones are "
+        'shown.',
     ]
 
 
@@ -626,7 +683,7 @@ def plot(record, published, run_dir, judged_any=True):
     import matplotlib.pyplot as plt
     config = run_config(record)
     rows = [r for r in record['iterations']['rows'] if r[3] is not None]
-    graph = graph_of(config)
+    graph = judged_graph(config, published)
     judge = published['graphs'][graph]['judged_by']
     bands = published['bands'][graph]
     num_batches = config.get('num_batches') or max(1, len(rows) // 10)
@@ -1607,7 +1664,8 @@ def report(record, published, run_dir, as_json=False, despite_settings=False,
     samples = compare_samples(record, published)
     code = status(rows)
     head = [reference_line(record, published, published_dir)]
-    if despite_settings:
+    if despite_settings and (published['recipe'] in (SIAMESE, SPAM)
+                             or same_text(record, published)):
         head.append('Judged despite its settings (--judge-other-settings): {}.'.format(
             settings_that_differ(record, published) or 'none differs from the reference\'s'))
     if as_json:

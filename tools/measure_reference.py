@@ -376,7 +376,7 @@ def write_reference(content, path):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(
+    parser = cmp.Parser(  # a usage error exits 64, as compare_to_book's
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument('recipe', help='03 or 04 (or the recipe\'s full name)')
     where = parser.add_mutually_exclusive_group(required=True)

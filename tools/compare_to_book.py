@@ -2,8 +2,14 @@
 
     python tools/compare_to_book.py temp/04_stacking_multiple_lstm/run-...
 
-It reads the run's record.json and the published figures of its recipe
-(published/<recipe>.json) and prints them side by side: vocabulary, batch and
+It reads the run's record.json and the figures that judge it, and names them
+in its first line: for a run of recipe 03 or 04 on the book's edition of the
+text (known by its sha256), the published figures (published/<recipe>.json);
+on another text, this project's own figures for that text and the run's
+settings, measured over several seeds by tools/measure_reference.py
+(published/measured/: the book's settings and --tiny on the plays the recipes
+use offline; --tiny on a recent Gutenberg file and on the book's edition). It
+prints them side by side: vocabulary, batch and
 parameter counts (exact), the loss at the published early iterations and the
 mean of the epoch-10 printed losses (each within a band widened by the
 seed-to-seed spread; docs/checking-a-run.md says how it was measured), and the final
@@ -38,8 +44,9 @@ Exit status, each its own, so that a regression job can trust it:
   2    a run folder or published figures it cannot use (missing, damaged, a
        record without a setting the comparison reads, a number not finite or
        beyond 2**53): one line names the file and what is wrong
-  3    nothing could be judged: another edition of the text, other settings, a
-       run cut short before every figure, or a recipe with no published figures
+  3    nothing could be judged: a text with no reference figures, other
+       settings (without --judge-other-settings), a run cut short before every
+       figure, or a recipe with no published figures
   64   a usage error: a flag or argument it does not take (EX_USAGE of
        sysexits.h; argparse's own 2 would read as "cannot be read")
   70   a bug: the stack is printed (EX_SOFTWARE; Python's own 1 would read as

@@ -57,9 +57,10 @@ PROJECT_DIR = cmp.PROJECT_DIR
 MEASURED = cmp.PUBLISHED_DIR / cmp.MEASURED_DIR
 SOURCE = 'measured'  # the name of the reference's figures in a comparison's rows
 BOOK_SEEDS, TINY_SEEDS, SHORT_SEEDS = (1, 2, 3), (1, 2, 3, 4, 5), (4, 5)
-# How far the short runs go: to the last early iteration the book's figures name
-# that costs little (recipe 03's 1,000 would take 8 minutes a seed)
-SHORT_STEPS = {'03_implementing_lstm': 100, '04_stacking_multiple_lstm': 500}
+# How far the short runs go: past the last early iteration the book's figures name
+# that costs little (recipe 03's 1,000 would take 8 minutes a seed) by the POOL // 2
+# iterations its SD pools after it
+SHORT_STEPS = {'03_implementing_lstm': 105, '04_stacking_multiple_lstm': 505}
 LATE_SHARE = 0.5  # a --tiny run's last printed losses: those of its second half
 
 
@@ -397,9 +398,9 @@ def main(argv=None):
                         help='with the book\'s settings: more seeds, run only to '
                              '--short-steps, for the early losses (default: %(default)s)')
     parser.add_argument('--short-steps', metavar='N', type=int,
-                        help='how far the short runs go (default: 100 for 03, 500 for 04, '
-                             'the early iterations the book\'s figures name that cost '
-                             'little)')
+                        help='how far the short runs go (default: 105 for 03, 505 for 04: '
+                             'past iterations 100 and 500 of the book\'s figures by the '
+                             'five iterations their SD pools after them)')
     parser.add_argument('--work', metavar='DIR', type=Path,
                         help='where the run folders go (default: temp/references/<recipe>-'
                              '<offline|corpus file name>-<book|tiny>)')

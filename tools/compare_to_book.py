@@ -354,8 +354,8 @@ def judged_graph(config, published):
     """The graph of the reference's that the run is set beside: its own, or, where
     the reference has not measured it (a measured reference has one graph), the
     reference's, which then differs in a compared setting (separate_layers)."""
-    graph = graph_of(config)
-    return graph if graph in published['graphs'] else next(iter(published['graphs']))
+    graph, graphs = graph_of(config), published['graphs']
+    return graph if graph in graphs or not graphs else next(iter(graphs))  # none: KeyError
 
 
 def applies(entry, graph):

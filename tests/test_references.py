@@ -393,3 +393,14 @@ def test_measure_references_usage_errors_exit_64(capsys):
         mr.main(['03', '--offline', '--seeds', '1'])
     assert stop.value.code == cmp.USAGE
     assert '--seeds: give two or more seeds' in capsys.readouterr().err
+
+
+def test_a_published_folder_that_is_not_there_is_said_so(tmp_path, capsys):
+    code, out, err = command(capsys, folder_of(tmp_path, make_record()), '--published',
+                             tmp_path / 'nowhere')
+    assert (code, out) == (cmp.UNREADABLE, '')
+    assert err == 'Error: --published {}: no such folder; give the folder that holds the ' \
+                  'figures (<recipe>.json, and measured/).\n'.format(tmp_path / 'nowhere')
+    (tmp_path / 'a file').write_text('x')
+    code, out, err = command(capsys, tmp_path / 'run', '--published', tmp_path / 'a file')
+    assert code == cmp.UNREADABLE and ': not a folder; give the folder' in err

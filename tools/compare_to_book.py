@@ -1573,6 +1573,11 @@ def main(argv=None):
         parser.error('--spread prints JSON already: drop --json')
     if args.spread and len({os.path.realpath(r) for r in args.run}) < len(args.run):
         parser.error('--spread: a run folder is given twice; give each run once')
+    if not os.path.isdir(args.published):  # the user's own path: a link of theirs is followed
+        raise CompareError('--published {}: {}; give the folder that holds the figures '
+                           '(<recipe>.json, and measured/).'.format(
+                               args.published, 'not a folder' if os.path.lexists(args.published)
+                               else 'no such folder'))
     unpublished = [run for run in args.run if not has_published(run, args.published)]
     if unpublished and args.spread:
         raise CompareError('--spread: {} is a run of a recipe with no published figures; give '

@@ -106,6 +106,13 @@ class _OutputGuard:
         return getattr(self.stream, name)
 
 
+def as_typed(script):
+    """A project script (its path inside the project) as a command line names it:
+    relative where the user stands inside the project, else whole."""
+    path = PROJECT_DIR / script
+    return (path.relative_to(Path.cwd()) if path.is_relative_to(Path.cwd()) else path).as_posix()
+
+
 class TrainingRun(Run):
     """Where a recipe's run stands in the book's loop, its record, when it stops.
 
@@ -540,10 +547,8 @@ class TrainingRun(Run):
 
     def resume_command(self):
         """The command that goes on with this run: python recipes/... --resume DIR."""
-        script = PROJECT_DIR / settings.RECIPES[self.recipe]
-        if script.is_relative_to(Path.cwd()):
-            script = script.relative_to(Path.cwd())
-        return 'python {} --resume {}'.format(script.as_posix(), self.run_dir)
+        return 'python {} --resume {}'.format(as_typed(settings.RECIPES[self.recipe]),
+                                              self.run_dir)
 
     # -- the end
 
@@ -590,14 +595,12 @@ class TrainingRun(Run):
         if self.recipe not in settings.LANGUAGE_MODELS or not self.samples:
             return
         printed, saved = self.samples[-1]['iteration'], self.checkpoints.last
-        sampler = PROJECT_DIR / 'tools' / 'sample_shakespeare.py'
-        if sampler.is_relative_to(Path.cwd()):  # as resume_command says the recipe
-            sampler = sampler.relative_to(Path.cwd())
         print('The samples above were printed at iteration {}; the last checkpoint is of '
               'iteration {}{}. More text from it: python {} --checkpoint {}'.format(
                   printed, saved, '' if saved == printed else
                   ', {} iterations later, so its greedy text may differ'.format(
-                      saved - printed), sampler.as_posix(), self.run_dir))
+                      saved - printed), as_typed(Path('tools', 'sample_shakespeare.py')),
+                  self.run_dir))
 
     def _ending(self):
         """(the record's status, the message, the exit status) of how the run ended."""

@@ -809,6 +809,15 @@ def band(sd):
     return math.ceil(round(BAND_SDS * sd * 100, 6)) / 100
 
 
+def pooled_loss_sd(losses, i, reached):
+    """The seed-to-seed SD of the loss at iteration i: the variance across runs
+    (each {iteration: loss}) pooled over the POOL iterations from i - POOL/2 + 1,
+    or over the last POOL the runs reached, for an i beyond them."""
+    first = max(min(i - POOL // 2 + 1, reached - POOL + 1), 1)
+    return statistics.mean(statistics.variance([l[j] for l in losses])
+                           for j in range(first, first + POOL)) ** 0.5
+
+
 def spread(records, published):
     """Seed-to-seed SDs, and the bands they give, from seeded runs of one graph.
 
@@ -838,9 +847,7 @@ def spread(records, published):
     result = {'graph': graph, 'seeds': [r.get('seed') for r in records],
               'iterations': reached, 'loss_sd': {}, 'loss': {}}
     for i in sorted({e['iteration'] for e in published['losses'] if applies(e, graph)}):
-        first = min(i - POOL // 2 + 1, reached - POOL + 1)
-        window = range(max(first, 1), max(first, 1) + POOL)
-        sd = statistics.mean(statistics.variance([l[j] for l in losses]) for j in window) ** 0.5
+        sd = pooled_loss_sd(losses, i, reached)
         result['loss_sd'][str(i)] = sd
         result['loss'][str(i)] = band(sd)
     counts = [e.get('count', len(e.get('printed', {}))) for e in published['epoch_10']

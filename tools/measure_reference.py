@@ -34,7 +34,6 @@ number, from the runs that have them), since a few seeds can agree by chance.
 """
 import argparse
 import datetime
-import hashlib
 import json
 import os
 import platform
@@ -152,13 +151,6 @@ def losses_of(record):
     return {row[0]: row[3] for row in record['iterations']['rows']}
 
 
-def pooled_sd(runs, i):
-    """The SD across runs of the loss at i, its variance pooled over the ten
-    iterations from i - 4 (all the runs reach them)."""
-    window = range(max(1, i - cmp.POOL // 2 + 1), max(1, i - cmp.POOL // 2 + 1) + cmp.POOL)
-    return statistics.mean(statistics.variance([l[j] for l in runs]) for j in window) ** 0.5
-
-
 def late_iterations(config, reached):
     """The printed losses the late figure takes: epoch 10's (the book's settings)
     or, for a run that ends before its first epoch does (--tiny), those of its
@@ -226,7 +218,7 @@ def figures(measured, recipe, published):
         runs = [losses_of(r) for r in records if reach[id(r)] >= i + cmp.POOL // 2]
         if len(runs) < 2:
             continue
-        sd = pooled_sd(runs, i)
+        sd = cmp.pooled_loss_sd(runs, i, min(max(l) for l in runs))  # all reach i + 5
         losses.append({'source': SOURCE, 'iteration': i,
                        'loss': round(statistics.mean(l[i] for l in runs), 4),
                        'seeds': len(runs)})
@@ -376,7 +368,6 @@ def write_reference(content, path):
     text = json.dumps(content, indent=1, ensure_ascii=False) + '\n'
     Path(path).parent.mkdir(parents=True, exist_ok=True)
     safe_files.write_atomically(path, text)
-    return hashlib.sha256(text.encode('utf-8')).hexdigest()
 
 
 def main(argv=None):
@@ -431,10 +422,10 @@ def main(argv=None):
     path = args.out or MEASURED / '{}.{}.{}.json'.format(
         recipe, text_id(content['text']), content['configuration']['name'])
     write_reference(content, path)
+    [graph] = content['graphs']
     print('Wrote {} ({} runs; the loss bands {}; the {} band {})'.format(
-        path, len(measured), content['bands'][content['graphs'] and next(iter(content['graphs']))]
-        ['loss'], content['epoch_10'][0]['figure'],
-        content['bands'][next(iter(content['graphs']))]['epoch_10_mean']))
+        path, len(measured), content['bands'][graph]['loss'], content['epoch_10'][0]['figure'],
+        content['bands'][graph]['epoch_10_mean']))
     return 0
 
 

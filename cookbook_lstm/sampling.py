@@ -16,7 +16,7 @@ import numpy as np
 
 from cookbook_lstm import tf1_setup
 from cookbook_lstm.model_parts import greedy
-from cookbook_lstm.shakespeare_data import tokens
+from cookbook_lstm.shakespeare_data import drawable, tokens
 
 tf = tf1_setup.import_tensorflow()
 
@@ -24,15 +24,17 @@ STRATEGIES = ('greedy', 'weighted', 'topk')
 FLOAT32_TINY = float(np.finfo(np.float32).tiny)  # 1.2e-38
 
 
-def chooser(strategy, temperature=1.0, top_k=None, vocab_size=None):
+def chooser(strategy, temperature=1.0, top_k=None, vocab_size=None, ix2vocab=None):
     """A function from logits [batch, vocab] to chosen indices [batch].
 
     strategy: 'greedy' (the book: the most probable; temperature ignored),
     'weighted' (drawn from the softmax of logits / temperature) or 'topk'
     (the same, among the top_k most probable only). A draw never takes index
     0, 'unknown': it stands for every rare word (words) or for nothing in the
-    text (characters). Greedy keeps the book's rule instead: index 0 ends the
-    text.
+    text (characters); nor, given the vocabulary ix2vocab, an index that
+    names no token (the book's word vocabulary has one class more than its
+    words: docs/errata.md). Greedy keeps the book's rule instead: index 0
+    ends the text.
     """
     if strategy not in STRATEGIES:
         raise ValueError('strategy must be one of {}, not {!r}.'.format(
@@ -41,11 +43,14 @@ def chooser(strategy, temperature=1.0, top_k=None, vocab_size=None):
         raise ValueError('temperature must be above 0, not {}.'.format(temperature))
     if strategy == 'greedy':
         return greedy
-    if strategy == 'topk' and not (top_k and 1 <= top_k < vocab_size):
-        raise ValueError('top_k must be between 1 and the vocabulary size less one '
-                         "('unknown' is never drawn), {}, not {}.".format(vocab_size - 1, top_k))
-    not_unknown = np.zeros(vocab_size, dtype=np.float32)
-    not_unknown[0] = -np.inf
+    can_take = drawable(ix2vocab, vocab_size) if ix2vocab is not None else \
+        list(range(1, vocab_size))
+    if strategy == 'topk' and not (top_k and 1 <= top_k <= len(can_take)):
+        raise ValueError('top_k must be between 1 and the number of tokens a draw can take '
+                         "('unknown' and indices naming no token are never drawn), {}, not "
+                         '{}.'.format(len(can_take), top_k))
+    not_unknown = np.full(vocab_size, -np.inf, dtype=np.float32)
+    not_unknown[can_take] = 0
 
     def choose(logits):
         shifted = logits + not_unknown
@@ -111,6 +116,29 @@ def continued(step_model, generator, sess, ix2vocab, vocab2ix, prime_text,
     chosen, _ = generate(generator, sess, prime_state(step_model, sess, prime_ix), prime_ix[-1])
     separator = '' if char_level else ' '
     return prime_text + ''.join(separator + ix2vocab.get(int(ix), 'unknown') for ix in chosen)
+
+
+def drawn(step_model, sess, ix2vocab, vocab2ix, prime_text, num, choose, char_level=False):
+    """prime_text and num tokens drawn after it by choose, one session call a token.
+
+    step_model: the sampling model unrolled one step (the one a training
+    script prints its greedy samples with); choose: one of chooser's. The
+    choice is built once on the step model's logits, a few ops beside the
+    graph: a finished run draws its continuation with the weights it has,
+    in its own session. Every prime token must be in the vocabulary.
+    """
+    choice = choose(step_model.logit_output)   # [1]
+    prime_ix = [vocab2ix[t] for t in tokens(prime_text, char_level)]
+    state = prime_state(step_model, sess, prime_ix)
+    x = np.array([[prime_ix[-1]]], dtype=np.int32)
+    chosen = []
+    for _ in range(num):
+        ix, state = sess.run([choice, step_model.final_state],
+                             feed_dict={step_model.x_data: x, step_model.initial_state: state})
+        chosen.append(int(ix[0]))
+        x[0, 0] = chosen[-1]
+    separator = '' if char_level else ' '
+    return prime_text + ''.join(separator + ix2vocab.get(ix, 'unknown') for ix in chosen)
 
 
 def words_of(text, known):

@@ -145,6 +145,14 @@ SIAMESE = ('06_siamese_similarity',)
 # The token a recipe's vocabulary gives index 0 (the language models' 'unknown'):
 # recipe 02's VocabularyProcessor '<UNK>', also its padding; recipe 06's none (padding)
 ZERO_TOKEN = {'02_implementing_rnn': '<UNK>', '06_siamese_similarity': None}
+# The sampler's best strategy for each language model, as (strategy,
+# temperature, top_k): the highest share of word pairs that are the text's and
+# not repeats, over three book-settings runs on the plays
+# (benchmarks/sampling_strategies.py; docs/sampling.md). A finished run draws
+# one continuation of DRAWN_LENGTH tokens with it, beside the book's samples
+BEST_SAMPLING = {'03_implementing_lstm': ('topk', 1.0, 20),
+                 '04_stacking_multiple_lstm': ('weighted', 0.3, None)}
+DRAWN_LENGTH = {'word': 30, 'char': 150}  # about 30 words either way
 
 
 @dataclasses.dataclass(frozen=True)

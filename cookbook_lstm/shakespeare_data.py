@@ -97,6 +97,14 @@ def compact_word_vocab(ix2vocab, vocab2ix):
     return {ix: word for word, ix in vocab2ix.items()}, vocab2ix
 
 
+def drawable(ix2vocab, vocab_size):
+    """The indices a sampler's draw can take: those below vocab_size that name
+    a token, but 0 ('unknown', which stands for every rare word, or for
+    nothing in a character text). The book's word vocabulary has one class
+    more than its words, which names nothing (docs/errata.md)."""
+    return [ix for ix in range(1, vocab_size) if ix in ix2vocab]
+
+
 def build_char_vocab(characters):
     """The book's character vocabulary: every character seen, from 1, and
     'unknown' at 0. characters: a list, or the text itself (no list of its

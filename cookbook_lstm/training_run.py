@@ -127,7 +127,7 @@ class TrainingRun(Run):
         super().__init__(recipe, run_dir, config, options, resumed)
         self.settings = None  # config.json: the config and what the run found
         self.source = self.vocab2ix = self.ix2vocab = self.level = None
-        self.sess = self.checkpoints = self.events = self.model = None
+        self.sess = self.checkpoints = self.events = self.model = self.sampling_model = None
         self._rate = None  # (epoch, the learning rate the graph works out for it)
         self.num_batches = None
         # Where the run stands: the next batch to train is batch `batch` of
@@ -207,6 +207,7 @@ class TrainingRun(Run):
         """
         import tensorflow as tf
         self.sess, self.model, self.num_batches = sess, model, num_batches
+        self.sampling_model = sampling_model
         self._examples = order_length is not None
         self.order = list(range(num_batches if order_length is None else order_length))
         num_parameters = count_parameters(tf.compat.v1.trainable_variables())
@@ -589,18 +590,40 @@ class TrainingRun(Run):
             self.release()
 
     def say_where_the_samples_stand(self):
-        """A language model's last line: at which iteration its samples were last
-        printed, which checkpoint the sampler reads, and the command that samples
-        more, so that another continuation from the sampler is not a surprise."""
+        """A language model's last lines: at which iteration its greedy samples
+        were last printed and which checkpoint the sampler reads; one
+        continuation drawn from the weights saved last with the sampler's best
+        strategy for the recipe (settings.BEST_SAMPLING), which reads better
+        than the book's greedy text; and the command that draws more."""
         if self.recipe not in settings.LANGUAGE_MODELS or not self.samples:
             return
         printed, saved = self.samples[-1]['iteration'], self.checkpoints.last
-        print('The samples above were printed at iteration {}; the last checkpoint is of '
-              'iteration {}{}. More text from it: python {} --checkpoint {}'.format(
+        print('The greedy samples above were printed at iteration {}; the last checkpoint is '
+              'of iteration {}{}.'.format(
                   printed, saved, '' if saved == printed else
                   ', {} iterations later, so its greedy text may differ'.format(
-                      saved - printed), as_typed(Path('tools', 'sample_shakespeare.py')),
-                  self.run_dir))
+                      saved - printed)))
+        strategy, temperature, top_k = settings.BEST_SAMPLING[self.recipe]
+        num = settings.DRAWN_LENGTH[self.level]
+        options = ['--strategy', strategy] + (
+            ['--top-k', str(top_k)] if top_k is not None else []) + (
+            ['--temperature', str(temperature)] if temperature != 1.0 else [])
+        if self.sampling_model is not None and self.sess is not None:
+            from cookbook_lstm import sampling
+            text = sampling.drawn(
+                self.sampling_model, self.sess, self.ix2vocab, self.vocab2ix,
+                self.config.prime_texts[0], num,
+                sampling.chooser(strategy, temperature, top_k, self.model.vocab_size,
+                                 self.ix2vocab),
+                char_level=self.level == 'char')
+            print('Drawn from that checkpoint as the sampler draws best for this recipe '
+                  '({}{}{}; docs/sampling.md):'.format(
+                      strategy, ', top {}'.format(top_k) if top_k is not None else '',
+                      ', temperature {}'.format(temperature) if temperature != 1.0 else ''))
+            print(text)
+        print('More, drawn afresh each time: python {} --checkpoint {} {} --num {}'.format(
+            as_typed(Path('tools', 'sample_shakespeare.py')), self.run_dir,
+            ' '.join(options), num))
 
     def _ending(self):
         """(the record's status, the message, the exit status) of how the run ended."""

@@ -248,8 +248,8 @@ def test_a_setting_the_strategy_does_not_read_is_refused(saved_run, args, messag
 def test_top_k_above_the_vocabulary_is_refused(saved_run):
     result = run_in_process('sample', '--checkpoint', saved_run, '--strategy', 'topk',
                             '--top-k', 28)
-    assert one_line_error(result) == "Error: --top-k 28: the vocabulary has 28 entries and " \
-                                     "'unknown' is never drawn, so give at most 27."
+    assert one_line_error(result) == "Error: --top-k 28: a draw can take 27 tokens of this " \
+        "vocabulary (never 'unknown', nor an index that names no token), so give at most 27."
 
 
 # ---------------------------------------------------------------- a full disk

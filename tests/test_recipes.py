@@ -86,11 +86,23 @@ def test_recipe_runs_end_to_end(recipe, corpus_file, tmp_path):
         "bytes against the book's 5,589,889; another copy or revision of the 2011 " \
         'edition'.format(corpus_file.resolve(), hashlib.sha256(
             corpus_file.read_bytes()).hexdigest()[:12]) in lines
-    # the last line: where the printed samples stand beside the checkpoint the sampler reads
-    assert lines[-2] == (
-        'The samples above were printed at iteration 10; the last checkpoint is of iteration '
-        '12, 2 iterations later, so its greedy text may differ. More text from it: python {} '
-        '--checkpoint {}'.format(PROJECT_DIR / 'tools' / 'sample_shakespeare.py', out))
+    # the last lines: where the printed samples stand beside the checkpoint the
+    # sampler reads, a continuation drawn with the strategy measured best for the
+    # recipe (30 words or 150 characters of the vocabulary, never 'unknown' nor
+    # the book's unused class), the command for more
+    strategy, options, num = {'03': ('topk, top 20', '--strategy topk --top-k 20', 30),
+                              '04': ('weighted, temperature 0.3',
+                                     '--strategy weighted --temperature 0.3', 150)}[recipe]
+    assert lines[-5:-3] == [
+        'The greedy samples above were printed at iteration 10; the last checkpoint is of '
+        'iteration 12, 2 iterations later, so its greedy text may differ.',
+        'Drawn from that checkpoint as the sampler draws best for this recipe ({}; '
+        'docs/sampling.md):'.format(strategy)]
+    assert lines[-3].startswith('thou art more')
+    drawn = lines[-3].split()[3:] if recipe == '03' else list(lines[-3][len('thou art more'):])
+    assert len(drawn) == num
+    assert lines[-2] == 'More, drawn afresh each time: python {} --checkpoint {} {} --num ' \
+        '{}'.format(PROJECT_DIR / 'tools' / 'sample_shakespeare.py', out, options, num)
 
     # the run folder: checkpoints, vocabulary, settings and the figure
     assert (out / 'loss.png').read_bytes()[:8] == b'\x89PNG\r\n\x1a\n'
@@ -99,6 +111,7 @@ def test_recipe_runs_end_to_end(recipe, corpus_file, tmp_path):
     assert json.loads((out / 'vocab.json').read_text())['vocab2ix'] == vocab2ix
     assert vocab2ix['unknown'] == 0 and ix2vocab[0] == 'unknown'
     assert all(ix2vocab[i] == w for w, i in vocab2ix.items())
+    assert all(t in vocab2ix for t in drawn) and 'unknown' not in drawn
     checkpoint = tf.train.latest_checkpoint(str(out))
     assert checkpoint.endswith('model-12')
     assert (out / 'model-10.index').is_file()  # --tiny saves every 10

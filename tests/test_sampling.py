@@ -88,8 +88,9 @@ def test_topk_of_one_and_cold_weighted_are_greedy(graph):
 
 
 def test_a_continued_text_is_the_prime_and_what_the_generator_chose(graph):
-    """sampling.continued (the notebooks' drawn samples): with a cold weighted
-    chooser it is the book's greedy text, the prime fed one token a call."""
+    """sampling.continued (the notebooks' drawn samples) and sampling.drawn (a
+    finished run's): with a cold weighted chooser each is the book's greedy
+    text, the prime fed one token a call."""
     tf1.set_random_seed(0)
     step, _ = _generator_pair(graph)
     with tf1.variable_scope('lstm_model', reuse=True):
@@ -105,6 +106,9 @@ def test_a_continued_text_is_the_prime_and_what_the_generator_chose(graph):
     for prime in ('w1 w2', 'w5', 'w3 w3 w8'):
         greedy = step.sample(graph, ix2vocab, vocab2ix, num=6, prime_text=prime)
         assert sampling.continued(step, cold, graph, ix2vocab, vocab2ix, prime) == greedy
+        # a finished run's drawn continuation, one call a token: the same text
+        assert sampling.drawn(step, graph, ix2vocab, vocab2ix, prime, 6, sampling.chooser(
+            'weighted', temperature=1e-6, vocab_size=9)) == greedy
         assert len(greedy.split()) == len(prime.split()) + 6
     assert sampling.words_of('w1 xx w3 w3', {'w1', 'w3'}) == ['w1', 'w3', 'w3']
 
@@ -170,9 +174,9 @@ def test_a_text_made_in_chunks_is_the_text_made_in_one_call(graph):
         assert_float32_close(a, b, terms=16 + 16, steps=2 * 9)
 
 
-def _frequencies(graph, strategy, temperature, top_k, probabilities, n=4000):
+def _frequencies(graph, strategy, temperature, top_k, probabilities, n=4000, ix2vocab=None):
     logits = tf1.placeholder(tf.float32, [1, len(probabilities)])
-    choose = sampling.chooser(strategy, temperature, top_k, len(probabilities))
+    choose = sampling.chooser(strategy, temperature, top_k, len(probabilities), ix2vocab)
     draws = choose(tf.tile(logits, [n, 1]))  # a batch of n rows: n draws
     got = graph.run(draws, {logits: np.log([probabilities])})
     return np.bincount(got, minlength=len(probabilities)) / n
@@ -190,6 +194,12 @@ def test_weighted_draws_follow_the_softmax_without_unknown(graph):
                                [0] + list(hot / hot.sum()), atol=0.03)
     np.testing.assert_allclose(_frequencies(graph, 'topk', 1.0, 2, p),
                                [0, 0.35 / 0.45, 0.1 / 0.45, 0], atol=0.03)
+    # an index that names no token (the book's unused class) is never drawn either
+    no_two = {0: 'unknown', 1: 'a', 3: 'c'}
+    np.testing.assert_allclose(_frequencies(graph, 'weighted', 1.0, None, p, ix2vocab=no_two),
+                               [0, 0.35 / 0.4, 0, 0.05 / 0.4], atol=0.03)
+    np.testing.assert_allclose(_frequencies(graph, 'topk', 1.0, 1, p, ix2vocab=no_two),
+                               [0, 1, 0, 0])
 
 
 def test_topk_keeps_its_k_at_a_huge_temperature(graph):
@@ -204,7 +214,11 @@ def test_topk_keeps_its_k_at_a_huge_temperature(graph):
 @pytest.mark.parametrize('kwargs, message', [
     (dict(strategy='beam'), 'strategy must be one of'),
     (dict(strategy='weighted', temperature=0), 'temperature must be above 0'),
-    (dict(strategy='topk', top_k=9), 'top_k must be between 1 and the vocabulary size less one'),
+    (dict(strategy='topk', top_k=9), r'top_k must be between 1 and the number of tokens a draw '
+                                     r"can take \('unknown' and indices naming no token are "
+                                     r'never drawn\), 8, not 9'),
+    (dict(strategy='topk', top_k=8, ix2vocab={i: str(i) for i in range(8)}),
+     r'never drawn\), 7, not 8'),  # index 8 names no token
 ])
 def test_bad_strategy_settings_are_clear_errors(kwargs, message):
     with pytest.raises(ValueError, match=message):

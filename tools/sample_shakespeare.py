@@ -140,11 +140,12 @@ def main(argv=None):
         print('Note: {}.'.format(note), file=sys.stderr)
     char_level = config['level'] == 'char'
     separator = '' if char_level else ' '
-    if args.strategy == 'topk' and args.top_k >= config['vocab_size']:
+    can_take = len(shakespeare_data.drawable(ix2vocab, config['vocab_size']))
+    if args.strategy == 'topk' and args.top_k > can_take:
         raise errors.RunError(
-            '--top-k {}: the vocabulary has {} entries and \'unknown\' is never drawn, so '
-            'give at most {}.'.format(args.top_k, config['vocab_size'],
-                                      config['vocab_size'] - 1))
+            '--top-k {}: a draw can take {} tokens of this vocabulary (never \'unknown\', nor '
+            'an index that names no token), so give at most {}.'.format(
+                args.top_k, can_take, can_take))
 
     # Clean the prime texts as the training text was cleaned
     primes = []
@@ -189,7 +190,7 @@ def main(argv=None):
                 training_seq_len=min(args.num, CHUNK), **shape,
                 decoder=fast_lstm.DECODERS[args.cell_impl],
                 choose=sampling.chooser(args.strategy, args.temperature, args.top_k,
-                                        config['vocab_size']))
+                                        config['vocab_size'], ix2vocab))
     sess = tf1.Session()
     checkpoint = restore_newest(sess, tf1.train.Saver(tf1.global_variables()), checkpoint,
                                 config, folder_given=Path(args.checkpoint).is_dir())

@@ -168,3 +168,20 @@ def test_ctrl_c_stops_full_run_as_it_stops_the_recipe(tmp_path):
     assert report['exit_status'] == 130
     assert report['session_calls'][0]['what'] == 'Session.run, training step'
     assert '| Session.run, training step |' in out
+
+
+def test_sampling_strategies_counts_pairs_of_the_text_and_repeats():
+    """benchmarks/sampling_strategies.py's measure, counted by hand: the pairs
+    whose second word is the continuation's; a pair seen earlier, the prime's
+    included, is a repeat; a character text's last word, maybe cut, is left out."""
+    import sampling_strategies as strategies
+    found = {'or not', 'not to', 'to be', 'be or'}
+    counts = dict(pairs=0, in_text=0, repeated=0, new_in_text=0)
+    # to be or | not to be or not to be: 'to be' and 'be or' are the prime's
+    strategies.measure(counts, ' not to be or not to be', 'to be or', False, found)
+    assert counts == dict(pairs=7, in_text=7, repeated=5, new_in_text=2)
+    pairs, earlier = strategies.continuation_pairs('thou art mo', 're than a ma', True)
+    assert (pairs, earlier) == (['more than', 'than a'], {'thou art', 'art more'})
+    pairs, _ = strategies.continuation_pairs('thou art mo', 're than a ', True)
+    assert pairs == ['more than', 'than a']
+    assert strategies.continuation_pairs('a', ' b c', False)[0] == ['a b', 'b c']

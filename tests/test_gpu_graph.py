@@ -1,7 +1,8 @@
 """The graphs as they are built for a GPU hold no op that TensorFlow refuses there
 under op determinism (which every run turns on). No GPU is needed: the graphs are
 built inside tf.device('/device:GPU:0'), which only records where each op asks to
-run; nothing is run. docs/gpu.md lists every op type of the graphs with its verdict.
+run; nothing is run. docs/where-it-runs.md lists every op type of the graphs with its
+verdict (tested).
 """
 import pytest
 import tensorflow as tf
@@ -113,11 +114,21 @@ GRAPHS['spam rnn'] = spam_rnn(False)
 GRAPHS['spam rnn single-softmax'] = spam_rnn(True)
 
 
+def documented_op_types():
+    """The op types docs/where-it-runs.md gives a verdict for (each in backticks)."""
+    import re
+    from conftest import PROJECT_DIR
+    return set(re.findall(r'`([A-Z][A-Za-z0-9]+)`',
+                          (PROJECT_DIR / 'docs' / 'where-it-runs.md').read_text()))
+
+
 @pytest.mark.parametrize('name', sorted(GRAPHS))
 def test_a_graph_built_for_a_gpu_holds_no_op_refused_there(name):
     assert config.is_op_determinism_enabled()  # as in every run (conftest turns it on)
     types = op_types(GRAPHS[name])
     assert types & REFUSED_ON_GPU == set()
+    # each op type has its verdict in the docs: a new one is checked, not assumed
+    assert types - documented_op_types() == set()
     if name == 'siamese':  # its dropout: stateless, a mask drawn from the seed and the batch
         assert 'StatelessRandomUniformV2' in types and 'RandomUniform' not in types
     elif name.startswith('spam rnn'):  # the loss through TensorFlow's own deterministic path

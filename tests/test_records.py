@@ -47,6 +47,14 @@ def test_a_drawn_seed_is_recorded_and_repeats_the_run_exactly(corpus_file, tmp_p
     status_lines = [[l for l in r.stdout.splitlines() if l.startswith('Iteration:')]
                     for r in [drawn] + again]
     assert status_lines[0] == status_lines[1] == status_lines[2] != []
+    # and the continuation drawn at the end with the sampler's best strategy
+    drawn_texts = []
+    for result in [drawn] + again:
+        lines = result.stdout.splitlines()
+        heading = [i for i, l in enumerate(lines) if l.startswith('Drawn from that checkpoint')]
+        drawn_texts.append(lines[heading[0] + 1])
+    assert drawn_texts[0] == drawn_texts[1] == drawn_texts[2]
+    assert drawn_texts[0].startswith('thou art more') and len(drawn_texts[0]) > 100
 
     record = records[0]
     assert set(record) == RECORD_KEYS

@@ -33,7 +33,8 @@ from cookbook_lstm import resuming  # noqa: E402
 from cookbook_lstm import settings  # noqa: E402
 from cookbook_lstm import shakespeare_data  # noqa: E402
 from cookbook_lstm import text_source  # noqa: E402
-from cookbook_lstm.errors import RunError  # noqa: E402
+from cookbook_lstm.errors import CorpusError, RunError  # noqa: E402
+from cookbook_lstm.record import read_record  # noqa: E402
 
 PRIMES = ['thou art more', 'to be or not to', 'wherefore art thou']  # the book's
 # (name, strategy, temperature, top_k): the sampler's own settings
@@ -157,6 +158,13 @@ def sample_run(run, strategy, temperature, top_k, draws, seed):
 def main(argv=None):
     args = parse_args(argv)
     runs = [resuming.load_run(folder) for folder in args.runs]
+    for folder, run in zip(args.runs, runs):
+        status = read_record(run[0]).get('status')
+        if status != 'finished':
+            raise RunError('{} is not a finished run (record.json: {}): finish it with '
+                           '--resume, or leave it out.'.format(folder, status))
+    if len({run[0].resolve() for run in runs}) < len(runs):
+        raise RunError('a run folder is given twice: give each once.')
     recipes = {run[2]['recipe'] for run in runs}
     if len(recipes) != 1 or recipes.pop() not in settings.LANGUAGE_MODELS:
         raise RunError('give run folders of one recipe, 03 or 04.')
@@ -195,5 +203,5 @@ def main(argv=None):
 if __name__ == '__main__':
     try:
         sys.exit(main())
-    except RunError as err:
+    except (RunError, CorpusError) as err:
         sys.exit('Error: {}'.format(err))

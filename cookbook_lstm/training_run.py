@@ -48,6 +48,7 @@ import io
 import math
 import os
 import random
+import shlex
 import signal
 import sys
 import time
@@ -113,6 +114,13 @@ def as_typed(script):
     return (path.relative_to(Path.cwd()) if path.is_relative_to(Path.cwd()) else path).as_posix()
 
 
+def command_line(script, *args):
+    """`python SCRIPT ARGS...` as a user copies it into a shell: the project
+    script as typed (as_typed), each part quoted where a shell would split or
+    read it (a run folder named 'a b', or with a quote or a $)."""
+    return shlex.join(['python', as_typed(script)] + [str(a) for a in args])
+
+
 class TrainingRun(Run):
     """Where a recipe's run stands in the book's loop, its record, when it stops.
 
@@ -151,6 +159,7 @@ class TrainingRun(Run):
         self.set_aside = None  # a checkpoint whose weights gave the first bad loss
         self.disk_full = None  # what could not be saved, as a sentence
         self._elapsed_before = 0.0
+        self._printed_samples = False  # has this command printed samples (a resumed run may not)
         self._started = None
 
     @classmethod
@@ -499,6 +508,7 @@ class TrainingRun(Run):
         self.samples[:] = [s for s in self.samples
                            if (s['iteration'], s['prime']) != (iteration, prime_text)]
         self.samples.append({'iteration': iteration, 'prime': prime_text, 'text': text})
+        self._printed_samples = True  # by this command, above its last lines
 
     def save(self, iteration):
         """The book's save: checkpoint model-<iteration>, complete when this returns.
@@ -548,8 +558,7 @@ class TrainingRun(Run):
 
     def resume_command(self):
         """The command that goes on with this run: python recipes/... --resume DIR."""
-        return 'python {} --resume {}'.format(as_typed(settings.RECIPES[self.recipe]),
-                                              self.run_dir)
+        return command_line(settings.RECIPES[self.recipe], '--resume', self.run_dir)
 
     # -- the end
 
@@ -561,8 +570,8 @@ class TrainingRun(Run):
         """
         signal.signal(signal.SIGINT, signal.default_int_handler)
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
-        if self._guard is not None and not self._guard.closed:
-            sys.stdout = self._guard.stream  # a closed output keeps going nowhere
+        # the output stays guarded to the end (the last lines, the figure's): a reader
+        # that goes away now ends nothing but the printing
         try:
             if self.diverged is None and self.disk_full is None and self.iteration > 0 \
                     and self.checkpoints.last != self.iteration:
@@ -577,7 +586,15 @@ class TrainingRun(Run):
             elif status is not None:
                 self.write_record(status)
             if status == 'finished' and not message:
-                self.say_where_the_samples_stand()
+                closed_before = self.output_closed
+                try:
+                    self.say_where_the_samples_stand()
+                except KeyboardInterrupt:
+                    message, exit_status = 'Ctrl-C: the drawn continuation was left out; the ' \
+                        'run in {} is complete.'.format(self.run_dir), 130
+                if self.output_closed and not closed_before:
+                    message, exit_status = 'The output was closed (its reader ended): the run ' \
+                        'in {} is complete.'.format(self.run_dir), 141
             if message:
                 try:
                     print(message, file=sys.stderr)
@@ -598,8 +615,10 @@ class TrainingRun(Run):
         if self.recipe not in settings.LANGUAGE_MODELS or not self.samples:
             return
         printed, saved = self.samples[-1]['iteration'], self.checkpoints.last
-        print('The greedy samples above were printed at iteration {}; the last checkpoint is '
-              'of iteration {}{}.'.format(
+        print('The greedy samples {} at iteration {}; the last checkpoint is of iteration '
+              '{}{}.'.format(
+                  'above were printed' if self._printed_samples else
+                  'were last printed before this run was resumed (record.json holds them),',
                   printed, saved, '' if saved == printed else
                   ', {} iterations later, so its greedy text may differ'.format(
                       saved - printed)))
@@ -621,9 +640,9 @@ class TrainingRun(Run):
                       strategy, ', top {}'.format(top_k) if top_k is not None else '',
                       ', temperature {}'.format(temperature) if temperature != 1.0 else ''))
             print(text)
-        print('More, drawn afresh each time: python {} --checkpoint {} {} --num {}'.format(
-            as_typed(Path('tools', 'sample_shakespeare.py')), self.run_dir,
-            ' '.join(options), num))
+        print('More, drawn afresh each time: {}'.format(command_line(
+            Path('tools', 'sample_shakespeare.py'), '--checkpoint', self.run_dir, *options,
+            '--num', num)))
 
     def _ending(self):
         """(the record's status, the message, the exit status) of how the run ended."""

@@ -157,18 +157,19 @@ def script_module(name):
     return _SCRIPTS[name]
 
 
-def run_in_process(name, *args):
+def run_in_process(name, *args, stdout=None):
     """A recipe or the sampler run as its command line runs it, in this process.
 
     TensorFlow is imported once for all; the exit status and the output are
     what `python recipes/...` would give: a SystemExit with a message exits
-    1 and prints the message, as Python does.
+    1 and prints the message, as Python does. stdout: a StringIO of the
+    test's own to print into (one that acts as a reader going away, say).
     """
     import contextlib
     import io
     import signal
     from cookbook_lstm.command_line import exit_status_of
-    out, err = io.StringIO(), io.StringIO()
+    out, err = stdout if stdout is not None else io.StringIO(), io.StringIO()
     with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
         try:
             code = exit_status_of(script_module(name).main, [str(a) for a in args])

@@ -185,3 +185,18 @@ def test_sampling_strategies_counts_pairs_of_the_text_and_repeats():
     pairs, _ = strategies.continuation_pairs('thou art mo', 're than a ', True)
     assert pairs == ['more than', 'than a']
     assert strategies.continuation_pairs('a', ' b c', False)[0] == ['a b', 'b c']
+
+
+def test_sampling_strategies_refuses_a_folder_twice_and_a_corpus_it_cannot_read(corpus,
+                                                                                 tmp_path):
+    import pytest
+    import sampling_strategies as strategies
+    from conftest import run_in_process
+    from cookbook_lstm.errors import CorpusError, RunError
+    out = tmp_path / 'run'
+    assert run_in_process('03', '--tiny', '--max-steps', 10, '--seed', 1, '--corpus', corpus,
+                          '--out', out).returncode == 0
+    with pytest.raises(RunError, match='a run folder is given twice: give each once.'):
+        strategies.main([str(out), str(out)])
+    with pytest.raises(CorpusError, match='no such file'):
+        strategies.main([str(out), '--corpus', str(tmp_path / 'missing.txt')])

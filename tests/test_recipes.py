@@ -3,6 +3,7 @@ import hashlib
 import json
 import pickle
 import re
+import shlex
 import signal
 
 import numpy as np
@@ -48,7 +49,7 @@ def test_the_hand_written_corpus_is_the_cleaned_synthetic_one(corpus_file):
 
 @pytest.mark.parametrize('recipe', ['03', '04'])
 def test_recipe_runs_end_to_end(recipe, corpus_file, tmp_path):
-    out = tmp_path / 'run'
+    out = tmp_path / "a run's folder"  # a shell would split it, and read the quote
     result = run_recipe(recipe, '--tiny', '--max-steps', 12, '--seed', 1,
                         '--corpus', corpus_file, '--out', out, cwd=tmp_path)
     assert result.returncode == 0, result.stderr[-3000:]
@@ -102,7 +103,10 @@ def test_recipe_runs_end_to_end(recipe, corpus_file, tmp_path):
     drawn = lines[-3].split()[3:] if recipe == '03' else list(lines[-3][len('thou art more'):])
     assert len(drawn) == num
     assert lines[-2] == 'More, drawn afresh each time: python {} --checkpoint {} {} --num ' \
-        '{}'.format(PROJECT_DIR / 'tools' / 'sample_shakespeare.py', out, options, num)
+        '{}'.format(PROJECT_DIR / 'tools' / 'sample_shakespeare.py', shlex.quote(str(out)),
+                    options, num)
+    # the command, copied into a shell, names the folder
+    assert shlex.split(lines[-2].split(': ', 1)[1])[3] == str(out)
 
     # the run folder: checkpoints, vocabulary, settings and the figure
     assert (out / 'loss.png').read_bytes()[:8] == b'\x89PNG\r\n\x1a\n'

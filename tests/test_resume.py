@@ -114,6 +114,18 @@ def test_resume_at_an_epoch_boundary_and_with_more_steps(corpus, uninterrupted, 
     assert json.loads((out / 'config.json').read_text())['max_steps'] == 40
 
 
+def test_a_resumed_run_that_printed_no_samples_says_they_were_printed_before(corpus,
+                                                                              tmp_path):
+    out = tmp_path / 'run'
+    assert run_in_process('04', *TINY_04, '--max-steps', 12, '--corpus', corpus,
+                          '--out', out).returncode == 0
+    more = run_in_process('04', '--resume', out, '--max-steps', 15)  # no samples at 13-15
+    assert more.returncode == 0, more.stderr[-3000:]
+    assert 'The greedy samples were last printed before this run was resumed (record.json ' \
+        'holds them), at iteration 10; the last checkpoint is of iteration 15, 5 iterations ' \
+        'later, so its greedy text may differ.' in more.stdout.splitlines()
+
+
 def test_a_diverging_loss_stops_the_run_and_keeps_the_last_good_checkpoint(corpus, tmp_path):
     out = tmp_path / 'run'
     assert run_in_process('04', *TINY_04, '--max-steps', 12, '--corpus', corpus,

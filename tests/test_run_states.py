@@ -8,6 +8,7 @@ costs bounded by the run, not by what a folder holds.
 """
 import errno
 import fcntl
+import io
 import json
 import math
 import os
@@ -433,3 +434,38 @@ def test_a_containers_limit_counts_its_droppable_file_pages_as_free(tmp_path, mo
     assert memory.available_memory() == 4294967296 - 4280000000 + 2000000000
     (tmp_path / 'memory.max').write_text('max\n')  # no limit: the machine's MemAvailable
     assert memory.available_memory() > 2 ** 20
+
+
+class _GoneAt(io.StringIO):
+    """An output whose reader goes away (BrokenPipeError), or whose user presses
+    Ctrl-C (KeyboardInterrupt), when the run starts printing a line."""
+
+    def __init__(self, line_start, error):
+        super().__init__()
+        self.line_start, self.error, self.raised = line_start, error, False
+
+    def write(self, text):
+        if not self.raised and text.startswith(self.line_start):
+            self.raised = True
+            raise self.error()
+        return super().write(text)
+
+
+@pytest.mark.parametrize('error, status, message', [
+    (BrokenPipeError, 141, 'The output was closed (its reader ended): the run in {} is '
+                           'complete.'),
+    (KeyboardInterrupt, 130, 'Ctrl-C: the drawn continuation was left out; the run in {} is '
+                             'complete.')])
+def test_an_output_gone_or_ctrl_c_in_the_last_lines_keeps_the_finished_run_and_its_figure(
+        corpus, tmp_path, error, status, message):
+    """The last lines print after the last save: a reader that goes away (| head)
+    or a Ctrl-C there ends the printing, not the run, and the figure is saved."""
+    out = tmp_path / 'run'
+    stdout = _GoneAt('Drawn from that checkpoint', error)
+    result = run_in_process('03', '--tiny', '--max-steps', 10, '--seed', 1, '--corpus', corpus,
+                            '--out', out, stdout=stdout)
+    assert stdout.raised
+    assert result.returncode == status, result.stderr[-3000:]
+    assert result.stderr.strip().splitlines()[-1] == message.format(out)
+    assert json.loads((out / 'record.json').read_text())['status'] == 'finished'
+    assert (out / 'loss.png').read_bytes()[:4] == b'\x89PNG'

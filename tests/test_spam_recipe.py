@@ -165,3 +165,13 @@ def test_a_collection_too_small_to_train_is_refused_before_anything_is_written(t
         'Error: the messages give a vocabulary of <UNK> alone (no word is seen more than '
         '--min-word-frequency 10 times): give a lower --min-word-frequency, or more messages.')
     assert not (tmp_path / 'run').exists()
+
+
+def test_the_text_sampler_refuses_a_spam_run_and_names_the_classifier(tiny_run):
+    out, _ = tiny_run
+    result = run_in_process('sample', '--checkpoint', out)
+    assert result.returncode == 1
+    assert result.stderr.strip() == (
+        'Error: {} is a run of 02_implementing_rnn, which writes no text: give a run folder '
+        'of recipe 03 or 04 (a run of recipe 02 classifies messages: '
+        'tools/classify_messages.py).'.format(out))

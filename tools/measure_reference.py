@@ -37,6 +37,7 @@ import datetime
 import json
 import os
 import platform
+import shlex
 import statistics
 import subprocess
 import sys
@@ -133,13 +134,13 @@ def measure(args, recipe, published):
                               (recipe_module(recipe).TINY.max_steps if args.tiny else 0))
         if record is None:
             print('Running seed {}{}: {}'.format(seed, ' to iteration {}'.format(max_steps)
-                                                 if max_steps else '', ' '.join(command)),
+                                                 if max_steps else '', shlex.join(command)),
                   flush=True)
             done = subprocess.run(command, stdout=subprocess.DEVNULL, cwd=PROJECT_DIR)
             if done.returncode != 0:
                 raise MeasureError('the run of seed {} failed (exit status {}): run its '
                                    'command to see why: {}'.format(
-                                       seed, done.returncode, ' '.join(command)))
+                                       seed, done.returncode, shlex.join(command)))
             record = read_record(folder)
         else:
             print('Using the finished run of seed {} in {}'.format(seed, folder), flush=True)
@@ -353,10 +354,10 @@ def reference(measured, recipe, published, args, loads):
             'tensorflow': (records[0].get('versions') or {}).get('tensorflow'),
             'runs': [{'seed': r.get('seed'), 'iterations': max(losses_of(r)),
                       'seconds': round(r['iterations']['rows'][-1][4]),
-                      'command': ' '.join(os.path.relpath(c, PROJECT_DIR)
-                                          if os.path.isabs(c) and c != sys.executable
-                                          else ('python' if c == sys.executable else c)
-                                          for c in command)}
+                      'command': shlex.join(os.path.relpath(c, PROJECT_DIR)
+                                            if os.path.isabs(c) and c != sys.executable
+                                            else ('python' if c == sys.executable else c)
+                                            for c in command)}
                      for r, command, _ in measured],
             'remeasure': remeasure,
         },

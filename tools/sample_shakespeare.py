@@ -136,6 +136,14 @@ def main(argv=None):
     args = parse_args(argv)
     run_dir, checkpoint, config, vocab2ix, ix2vocab, note = resuming.load_run(
         args.checkpoint, allow_pickle=args.read_vocab_pkl)
+    if config['recipe'] not in settings.LANGUAGE_MODELS:
+        raise errors.RunError(
+            '{} is a run of {}, which writes no text: give a run folder of recipe 03 or '
+            '04{}.'.format(run_dir, config['recipe'], {
+                '02_implementing_rnn': ' (a run of recipe 02 classifies messages: '
+                                       'tools/classify_messages.py)',
+                '06_siamese_similarity': ' (a run of recipe 06 matches addresses: '
+                                         'tools/match_addresses.py)'}.get(config['recipe'], '')))
     if note:
         print('Note: {}.'.format(note), file=sys.stderr)
     char_level = config['level'] == 'char'

@@ -8,7 +8,7 @@ text (known by its sha256), the published figures (published/<recipe>.json);
 on another text, this project's own figures for that text and the run's
 settings, measured over several seeds by tools/measure_reference.py
 (published/measured/: the book's settings and --tiny on the plays the recipes
-use offline; --tiny on a recent Gutenberg file and on the book's edition). It
+use offline and on a recent Gutenberg file; --tiny on the book's edition). It
 prints them side by side: vocabulary, batch and
 parameter counts (exact), the loss at the published early iterations and the
 mean of the epoch-10 printed losses (each within a band widened by the
